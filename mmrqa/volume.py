@@ -1,0 +1,53 @@
+"""The ``Volume``: the one in-memory form of a scan that every other module consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A scan as a 3D float32 array in a canonical orientation.
+
+    Attributes:
+        data: float32 array of 3 dims (X, Y, Z); a 2D image is (X, Y, 1). For formats whose header gives
+            an orientation (NIfTI, MGH, DICOM, MetaImage) the axes are RAS+ (closest canonical).
+        spacing: voxel size in mm along each array axis.
+        affine: 4x4 voxel-to-world (RAS+, mm) matrix of ``data``.
+        meta: format, source path and, when known, modality, series description, manufacturer,
+            field strength, repetition/echo time and phase-encoding axis (``phase_encoding_axis``: 0, 1 or 2).
+    """
+
+    data: np.ndarray
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    affine: np.ndarray = field(default_factory=lambda: np.eye(4))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        data = np.asarray(self.data)
+        if data.ndim == 2:
+            data = data[:, :, np.newaxis]
+        if data.ndim != 3:
+            raise ValueError(f"Volume data must have 2 or 3 dims, got shape {data.shape}")
+        if data.dtype != np.float32:
+            data = data.astype(np.float32)
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))
+        object.__setattr__(self, "affine", np.asarray(self.affine, dtype=np.float64))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.data.shape)  # type: ignore[return-value]
+
+    @property
+    def is_2d(self) -> bool:
+        return self.data.shape[2] == 1
+
+    def with_data(self, data: np.ndarray, **meta_updates: Any) -> Volume:
+        """A copy with new voxel values (same geometry), e.g. after simulating an artifact."""
+        if np.shape(data) != self.data.shape:
+            raise ValueError(f"new data shape {np.shape(data)} differs from the volume's {self.data.shape}")
+        return replace(self, data=np.asarray(data, dtype=np.float32), meta={**self.meta, **meta_updates})
