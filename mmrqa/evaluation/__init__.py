@@ -1,0 +1,53 @@
+"""Evaluation of MMRQA answers and the baselines they are compared with.
+
+- ``evaluate_predictions``: scores per question type (accuracy, macro-F1, SRCC/PLCC, absolute error, grounding
+  rate) with seeded bootstrap intervals; the functions behind it live in ``scores``.
+- ``MajorityBaseline`` and ``SignalClassifier`` (MRIQC-style classifier on the metrics, stored as JSON).
+- ``comparison_table`` (markdown) and ``model_index`` (Hub model-index entries) for several systems.
+- ``METRIC_MODULE``: path of the ``evaluate`` module, ``evaluate.load(str(METRIC_MODULE))`` works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
+from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index
+from mmrqa.evaluation.scores import (
+    ARTIFACT_LABELS,
+    CLASSIFICATION_LABELS,
+    PRESENCE_LABELS,
+    RATING_LABELS,
+    SEVERITY_LABELS,
+    bootstrap_ci,
+    classification_scores,
+    grounding_scores,
+    quality_scores,
+    value_scores,
+)
+from mmrqa.evaluation.suite import HEADLINE_SCORES, QUESTION_TYPES, evaluate_predictions, flatten_scores
+
+METRIC_MODULE = Path(__file__).parent / "mmrqa_qa"
+
+__all__ = [
+    "ARTIFACT_LABELS",
+    "CLASSIFICATION_LABELS",
+    "HEADLINE_SCORES",
+    "METRIC_MODULE",
+    "PRESENCE_LABELS",
+    "QUESTION_TYPES",
+    "RATING_LABELS",
+    "SEVERITY_LABELS",
+    "MajorityBaseline",
+    "SignalClassifier",
+    "bootstrap_ci",
+    "classification_scores",
+    "comparison_table",
+    "eval_results",
+    "evaluate_predictions",
+    "flatten_scores",
+    "grounding_scores",
+    "model_index",
+    "quality_scores",
+    "value_scores",
+]
