@@ -1,0 +1,150 @@
+"""A tiny LLaVA-OneVision for tests, CI and the offline demo.
+
+Same classes as the real model (SigLIP vision tower, 2-layer MLP projector, Qwen2 language model, AnyRes image
+processing), random weights, and a byte-level BPE tokenizer trained locally in about a second, all saved like a Hub
+checkpoint (``config.json``, ``model.safetensors``, tokenizer and processor files), so every code path that loads
+``llava-hf/llava-onevision-qwen2-0.5b-ov-hf`` can load it instead. About 150k parameters; it knows nothing and must
+never be used to judge a scan. Deterministic: the same seed gives the same files, bit for bit.
+
+Sizes (see the hf-stack notes): SigLIP hidden 32, 2 layers, image 32 px, patch 8 (so ``(32 // 8) ** 2 = 16`` tokens
+per image tile); Qwen2 hidden 64, 2 layers, 4 heads, 2 KV heads; ``vision_feature_select_strategy="full"``;
+AnyRes pinpoints are multiples of the image size, identical in the model config and the image processor.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mmrqa.modeling.template import IM_END, IM_START, IMAGE_TOKEN, MMRQA_CHAT_TEMPLATE, PAD_TOKEN, VIDEO_TOKEN
+
+logger = logging.getLogger(__name__)
+
+TINY_IMAGE_SIZE = 32
+TINY_PATCH_SIZE = 8
+TINY_PINPOINTS = [[32, 32], [32, 64], [64, 32], [64, 64]]
+TINY_VOCAB_SIZE = 600
+
+# A small English corpus in the register of the QA data: the BPE merges it learns make answers a few tokens long.
+_CORPUS = [
+    "What is the overall quality of this MRI scan? The image quality is good, acceptable, or poor.",
+    "Is there motion artifact, ghosting, a spike, noise, bias field, blur, ringing or undersampling?",
+    "The signal-to-noise ratio (SNR) is 12.5, the contrast-to-noise ratio (CNR) is 3.1 and the EFC is 0.42.",
+    "The coefficient of joint variation (CJV) is 0.61. Lower is better. Higher is better.",
+    "Severity: none, mild, moderate, severe. Quality score 1 (good), 2 (medium), 3 (bad).",
+    "This axial slice of a T1-weighted brain scan shows no visible artifact.",
+    "This T2-weighted pelvic slice shows moderate ghosting along the phase-encoding direction.",
+    "The foreground-background energy ratio (FBER) is 850.3; the mean intensity is 412.0.",
+    "Answer with the metric values measured on this scan. 0 1 2 3 4 5 6 7 8 9 . , : ; % ( ) - +",
+]
+
+
+def _train_tokenizer():
+    """Train a byte-level BPE on ``_CORPUS`` and wrap it as a ``Qwen2Tokenizer`` with ChatML special tokens."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import Qwen2Tokenizer
+
+    specials = [PAD_TOKEN, IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=TINY_VOCAB_SIZE,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    state = bpe.model.__getstate__()
+    import json
+
+    model_state = json.loads(state) if isinstance(state, (str, bytes)) else state
+    vocab = {tok: idx for tok, idx in model_state["vocab"].items() if tok not in specials}
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_state["merges"]]
+    tokenizer = Qwen2Tokenizer(
+        vocab=vocab,
+        merges=merges,
+        unk_token=None,
+        eos_token=IM_END,
+        pad_token=PAD_TOKEN,
+        model_max_length=4096,
+    )
+    tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]})
+    tokenizer.chat_template = MMRQA_CHAT_TEMPLATE
+    return tokenizer
+
+
+def _tiny_config(tokenizer):
+    from transformers import LlavaOnevisionConfig, Qwen2Config, SiglipVisionConfig
+
+    vision = SiglipVisionConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=TINY_IMAGE_SIZE,
+        patch_size=TINY_PATCH_SIZE,
+        vision_use_head=False,
+    )
+    text = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.convert_tokens_to_ids(IM_END),
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    return LlavaOnevisionConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+        video_token_index=tokenizer.convert_tokens_to_ids(VIDEO_TOKEN),
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
+        image_grid_pinpoints=TINY_PINPOINTS,
+        vision_aspect_ratio="anyres_max_9",
+    )
+
+
+def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
+    """Build the tiny LLaVA-OneVision checkpoint into ``directory`` and return its path.
+
+    Args:
+        directory: target folder (created); it then loads with ``load_base_model`` / ``load_processor`` or
+            ``LlavaOnevisionForConditionalGeneration.from_pretrained``.
+        seed: seeds the weight initialisation; the same seed gives bit-identical ``model.safetensors``.
+
+    Returns:
+        The folder, as a ``Path``.
+    """
+    import torch
+    from transformers import LlavaOnevisionForConditionalGeneration
+
+    from mmrqa.modeling.processor import ImageOnlyLlavaOnevisionProcessor, make_image_processor
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = _train_tokenizer()
+    config = _tiny_config(tokenizer)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlavaOnevisionForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = config.text_config.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(directory, safe_serialization=True)
+
+    image_processor = make_image_processor(size=TINY_IMAGE_SIZE, pinpoints=TINY_PINPOINTS)
+    processor = ImageOnlyLlavaOnevisionProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        num_image_tokens=(TINY_IMAGE_SIZE // TINY_PATCH_SIZE) ** 2,
+        vision_feature_select_strategy="full",
+        chat_template=MMRQA_CHAT_TEMPLATE,
+    )
+    processor.save_pretrained(directory)
+    n_params = sum(p.numel() for p in model.parameters())
+    logger.info("built tiny LLaVA-OneVision (%d parameters, seed %d) in %s", n_params, seed, directory)
+    return directory
