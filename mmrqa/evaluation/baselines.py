@@ -89,7 +89,11 @@ def _fit_head(z: np.ndarray, y: np.ndarray, n_classes: int, c: float, sample_wei
         return float(loss), np.concatenate([grad_w.ravel(), resid.sum(axis=0)])
 
     res = optimize.minimize(
-        loss_grad, np.zeros(n_classes * (d + 1)), jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-8}
+        loss_grad,
+        np.zeros(n_classes * (d + 1)),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "gtol": 1e-9, "ftol": 1e-13},
     )
     if not res.success:
         logger.warning("signal classifier did not fully converge: %s", res.message)
@@ -160,6 +164,7 @@ class SignalClassifier:
         return self
 
     def _fit_target(self, z: np.ndarray, y: list[Any]) -> _Head:
+        y = [v.item() if isinstance(v, np.generic) else v for v in y]  # numpy scalars -> JSON-able Python values
         classes = sorted(set(y), key=lambda v: (str(type(v)), v))
         index = {c: i for i, c in enumerate(classes)}
         codes = np.array([index[v] for v in y])
