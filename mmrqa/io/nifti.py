@@ -1,0 +1,90 @@
+"""NIfTI-1/2 (``.nii``, ``.nii.gz``) and FreeSurfer MGH/MGZ via nibabel.
+
+Voxel values are ``scl_slope * stored + scl_inter`` (nibabel's array proxy applies the scaling; a slope of 0 or NaN
+means "unscaled", NIfTI-1 standard, section ``scl_slope``). The affine is the sform when set, else the qform
+(nibabel's choice). The NIfTI ``dim_info`` byte gives the phase-encoding axis when the scanner export filled it.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mmrqa.errors import CorruptScanError
+from mmrqa.io.common import Decoded, check_budget, spatial_shape, squeeze_trailing
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = (".nii", ".nii.gz", ".mgh", ".mgz")
+
+# Errors nibabel and its decompressors raise on damaged files.
+_DECODE_ERRORS = (OSError, EOFError, ValueError, zlib.error, MemoryError, IndexError, TypeError, KeyError)
+
+
+def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: Any) -> Decoded:
+    """Decode a NIfTI or MGH file, checking the memory budget from the header before reading voxels."""
+    import nibabel as nib
+    from nibabel.filebasedimages import ImageFileError
+
+    try:
+        img = nib.load(str(path))
+    except (ImageFileError, *_DECODE_ERRORS) as exc:
+        raise CorruptScanError(f"{path}: not a readable NIfTI/MGH file ({_reason(exc)})") from exc
+    shape = tuple(int(n) for n in img.shape)
+    out_shape = spatial_shape(path, shape, volume_index)
+    check_budget(path, out_shape, max_bytes)
+    meta = _meta(path, img)
+    try:
+        if len(squeeze_trailing(shape)) == 4:  # spatial_shape validated volume_index: read only that volume
+            index = (slice(None),) * 3 + (volume_index,) + (0,) * (len(shape) - 4)
+            data = np.asarray(img.dataobj[index])
+            meta["volume_index"] = int(volume_index)
+        else:
+            data = np.asarray(img.dataobj)
+    except _DECODE_ERRORS as exc:
+        raise CorruptScanError(
+            f"{path}: voxel data cannot be read, the file is truncated or damaged ({_reason(exc)})"
+        ) from exc
+    if np.iscomplexobj(data):
+        data = np.abs(data)
+    data = data.astype(np.float32, copy=False)
+    return Decoded(data=data, affine=np.asarray(img.affine, dtype=np.float64), meta=meta)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def _meta(path: Path, img: Any) -> dict[str, Any]:
+    name = path.name.lower()
+    fmt = "mgh" if name.endswith((".mgh", ".mgz")) else "nifti2" if type(img).__name__ == "Nifti2Image" else "nifti"
+    meta: dict[str, Any] = {"format": fmt, "source": str(path), "stored_shape": tuple(int(n) for n in img.shape)}
+    header = img.header
+    if fmt.startswith("nifti"):
+        try:
+            _, phase_dim, _ = header.get_dim_info()
+        except Exception:  # a malformed dim_info byte only loses this hint
+            phase_dim = None
+        if phase_dim is not None and 0 <= phase_dim <= 2:
+            meta["phase_encoding_axis"] = int(phase_dim)
+        descrip = header["descrip"].tobytes().rstrip(b"\x00").decode("latin-1").strip()
+        if descrip:
+            meta["description"] = descrip
+        if len(img.shape) > 3 and img.shape[3] > 1:
+            tr = float(header.get_zooms()[3])
+            if tr > 0 and header.get_xyzt_units()[1] in ("sec", "msec"):
+                meta["repetition_time"] = tr * (1000.0 if header.get_xyzt_units()[1] == "sec" else 1.0)
+    else:
+        for key, name_ in (("tr", "repetition_time"), ("te", "echo_time"), ("flip_angle", "flip_angle")):
+            try:
+                value = float(header[key])
+            except (KeyError, ValueError, TypeError):
+                continue
+            if value > 0:
+                meta[name_] = value
+    return meta
