@@ -55,6 +55,13 @@ def resolve_dtype(dtype: Any = "auto"):
     return names[dtype]
 
 
+def _local_gpu_device_map() -> dict[str, int]:
+    """Put a quantized model wholly on this process' GPU (``LOCAL_RANK``), as bitsandbytes needs under DDP."""
+    import os
+
+    return {"": int(os.environ.get("LOCAL_RANK", 0))}
+
+
 def load_base_model(
     id_or_path: str | Path = DEFAULT_BASE_MODEL,
     *,
@@ -84,14 +91,14 @@ def load_base_model(
 
     quantization_config = None
     if model_config is not None:
-        from trl import get_kbit_device_map, get_quantization_config
+        from trl import get_quantization_config
 
         dtype = model_config.dtype if dtype == "auto" and model_config.dtype else dtype
         attn_implementation = attn_implementation or model_config.attn_implementation
         revision = revision or model_config.model_revision
         quantization_config = get_quantization_config(model_config)
         if quantization_config is not None and device_map is None:
-            device_map = get_kbit_device_map()
+            device_map = _local_gpu_device_map()
     torch_dtype = resolve_dtype(dtype)
     try:
         model = LlavaOnevisionForConditionalGeneration.from_pretrained(

@@ -148,3 +148,11 @@ def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
     n_params = sum(p.numel() for p in model.parameters())
     logger.info("built tiny LLaVA-OneVision (%d parameters, seed %d) in %s", n_params, seed, directory)
     return directory
+
+
+if __name__ == "__main__":  # python -m mmrqa.modeling.tiny DIR [SEED]
+    import sys
+
+    logging.basicConfig(level=logging.INFO)
+    target = sys.argv[1] if len(sys.argv) > 1 else "tiny-llava-onevision"
+    print(build_tiny_model(target, seed=int(sys.argv[2]) if len(sys.argv) > 2 else 0))

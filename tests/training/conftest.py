@@ -1,0 +1,99 @@
+"""Fixtures for the training tests: the tiny model and a tiny Hub-layout dataset of real MRI slices.
+
+The dataset is built from nibabel's ``anatomical.nii`` (a real T1 brain, 33x41x25 at 2 mm): axial slices rendered
+to 8-bit images (0.5-99.5 percentile window), each paired with a conversation grounded in numbers measured on that
+slice. It is written exactly as the dataset builder publishes (``data/<split>-00000-of-00001.parquet`` + README.md
+with ``configs``), with the extra columns training must ignore.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SLICES = {"train": range(6, 20), "validation": range(20, 24)}
+
+_CARD = """---
+license: other
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/train-*
+  - split: validation
+    path: data/validation-*
+---
+# Tiny MMRQA test set (nibabel anatomical.nii slices)
+"""
+
+
+def _render(slice_2d: np.ndarray):
+    from PIL import Image
+
+    lo, hi = np.percentile(slice_2d, [0.5, 99.5])
+    scaled = np.clip((slice_2d - lo) / max(hi - lo, 1e-6), 0, 1)
+    return Image.fromarray(np.round(scaled * 255).astype(np.uint8).T[::-1], mode="L").convert("RGB")
+
+
+def _conversation(index: int, slice_2d: np.ndarray, parts: bool) -> list[dict]:
+    fg = slice_2d[slice_2d > np.percentile(slice_2d, 50)]
+    quality = "good" if fg.mean() > 0 else "poor"
+    question = "What is the quality of this slice, and its mean foreground intensity?"
+    answer = f"The quality is {quality}. The mean foreground intensity is {fg.mean():.1f}."
+    if parts:
+        user = [{"type": "image", "text": None}, {"type": "text", "text": question}]
+        return [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": [{"type": "text", "text": answer}]},
+        ]
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def write_hub_dataset(directory: Path, parts: bool = True) -> Path:
+    """Write the tiny dataset in Hub layout into ``directory`` and return it."""
+    from datasets import Dataset, Features, Image, List, Value
+
+    data = nib.load(importlib.resources.files("nibabel.tests") / "data" / "anatomical.nii").get_fdata()
+    content = List({"type": Value("string"), "text": Value("string")}) if parts else Value("string")
+    features = Features(
+        {
+            "images": List(Image()),
+            "messages": List({"role": Value("string"), "content": content}),
+            "subject": Value("string"),
+            "slice_index": Value("int32"),
+            "quality": Value("int8"),
+            "metrics": Value("string"),
+        }
+    )
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    for split, indices in SLICES.items():
+        rows = {k: [] for k in features}
+        for z in indices:
+            sl = data[:, :, z].astype(np.float32)
+            rows["images"].append([_render(sl)])
+            rows["messages"].append(_conversation(z, sl, parts))
+            rows["subject"].append("anatomical")
+            rows["slice_index"].append(z)
+            rows["quality"].append(1)
+            rows["metrics"].append(json.dumps({"mean": float(sl.mean())}))
+        Dataset.from_dict(rows, features=features).to_parquet(directory / "data" / f"{split}-00000-of-00001.parquet")
+    (directory / "README.md").write_text(_CARD)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from mmrqa.modeling import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llava-onevision"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_dir(tmp_path_factory) -> Path:
+    return write_hub_dataset(tmp_path_factory.mktemp("tiny-mmrqa-dataset"))
