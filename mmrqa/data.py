@@ -102,7 +102,7 @@ def _pydicom_file(filename: str) -> Path:
 
 
 def _mni152_file(*, noisy: bool) -> Path:
-    name = f"mni152_t1_1mm{'_rician_seed%d' % NOISE_SEED if noisy else ''}.nii.gz"
+    name = f"mni152_t1_1mm_rician_seed{NOISE_SEED}.nii.gz" if noisy else "mni152_t1_1mm.nii.gz"
     path = cache_dir() / name
     if path.is_file():
         return path
