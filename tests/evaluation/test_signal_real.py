@@ -69,7 +69,9 @@ def dataset(scans):
 def test_labels_come_from_the_records(dataset):
     kinds = set(dataset.labels["artifact"])
     assert kinds == {*artifacts.KINDS, "none"}
-    for artifact, severity, quality in zip(*(dataset.labels[k] for k in ("artifact", "severity", "quality"))):
+    for artifact, severity, quality in zip(
+        *(dataset.labels[k] for k in ("artifact", "severity", "quality")), strict=True
+    ):
         assert (artifact == "none") == (severity == "none")
         assert quality == quality_from_severity(severity)
     assert all(np.isfinite(list(row.values())).sum() > 5 for row in dataset.metrics)
