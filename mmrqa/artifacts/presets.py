@@ -1,0 +1,87 @@
+"""Severity presets: the parameter ranges that ``mild``, ``moderate`` and ``severe`` sample from, per artifact kind.
+
+Every range is *relative* so that a severity means the same on every scan (a 2 mm brain, a 0.8 mm pelvis, a 64x64
+DICOM): amplitudes are fractions of the image's own signal (foreground mean or root-mean-square), displacements are in
+voxels, blur widths in multiples of the in-plane voxel size, k-space fractions are fractions of the matrix. A value is
+drawn uniformly from ``(low, high)`` with the seeded generator; integer ranges are inclusive.
+
+The ranges were calibrated (``tests/artifacts/test_calibration.py``) so that, on nibabel's T1, pydicom's MR_small,
+dipy's S0_10slices and the TCIA pelvis scans, the normalised RMS difference to the clean scan
+(``||x - x0|| / ||x0||``) grows strictly from ``none`` to ``severe`` and the ranges of the levels do not overlap across
+scans; and, looking at ``benchmarks/artifact_montage.png``, so that ``mild`` is just visible and ``severe`` is clearly
+non-diagnostic. The meaning of each parameter is documented in the module of its kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
+    # displacement (voxels) of each moved pose; |time - 0.5| of each motion event as a fraction of the acquisition
+    "motion": {
+        "mild": {"displacement_vox": (0.5, 0.7), "events": (1, 1), "offset": (0.06, 0.12)},
+        "moderate": {"displacement_vox": (2.5, 3.2), "events": (2, 2), "offset": (0.04, 0.10)},
+        "severe": {"displacement_vox": (9.0, 12.0), "events": (3, 3), "offset": (0.02, 0.08)},
+    },
+    # ghost_strength = |1 - g| / sqrt(period): the relative energy of the ghosts (NRMSE to first order)
+    "ghosting": {
+        "mild": {"ghost_strength": (0.03, 0.04), "period": (2, 4)},
+        "moderate": {"ghost_strength": (0.12, 0.15), "period": (2, 4)},
+        "severe": {"ghost_strength": (0.45, 0.55), "period": (2, 4)},
+    },
+    # energy = sqrt(spike energy / image energy); radius = spike distance from the k-space centre / Nyquist
+    "spike": {
+        "mild": {"energy": (0.03, 0.04), "count": (1, 1), "radius": (0.15, 0.6)},
+        "moderate": {"energy": (0.10, 0.13), "count": (1, 2), "radius": (0.15, 0.6)},
+        "severe": {"energy": (0.32, 0.40), "count": (2, 3), "radius": (0.15, 0.6)},
+    },
+    # relative_sigma = sigma of each Gaussian channel / mean foreground intensity (SNR = 1 / relative_sigma)
+    "noise": {
+        "mild": {"relative_sigma": (0.02, 0.025)},
+        "moderate": {"relative_sigma": (0.07, 0.085)},
+        "severe": {"relative_sigma": (0.25, 0.30)},
+    },
+    # log_std = standard deviation of the log bias field over the foreground
+    "bias_field": {
+        "mild": {"log_std": (0.05, 0.07), "order": (3, 3)},
+        "moderate": {"log_std": (0.15, 0.19), "order": (3, 3)},
+        "severe": {"log_std": (0.45, 0.55), "order": (3, 3)},
+    },
+    # fwhm_voxels = FWHM of the Gaussian PSF in multiples of the in-plane voxel size
+    "blur": {
+        "mild": {"fwhm_voxels": (1.0, 1.2)},
+        "moderate": {"fwhm_voxels": (3.5, 4.0)},
+        "severe": {"fwhm_voxels": (12.0, 14.0)},
+    },
+    # kept_fraction = fraction of the k-space matrix kept along each in-plane axis
+    "ringing": {
+        "mild": {"kept_fraction": (0.88, 0.92)},
+        "moderate": {"kept_fraction": (0.50, 0.55)},
+        "severe": {"kept_fraction": (0.12, 0.15)},
+    },
+    # fastMRI RandomMaskFunc: acceleration R and fully sampled centre fraction
+    "undersampling": {
+        "mild": {"acceleration": (1.25, 1.25), "center_fraction": (0.30, 0.30)},
+        "moderate": {"acceleration": (3.5, 3.5), "center_fraction": (0.10, 0.10)},
+        "severe": {"acceleration": (12.0, 12.0), "center_fraction": (0.03, 0.03)},
+    },
+}
+
+
+def preset(kind: str, severity: str) -> dict[str, tuple[float, float]]:
+    """The parameter ranges of ``kind`` at ``severity`` (not ``none``)."""
+    return PRESETS[kind][severity]
+
+
+def draw(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    """A uniform draw in ``[low, high]`` as a Python float (exactly ``low`` when the range is a point)."""
+    low, high = bounds
+    return float(low) if low == high else float(rng.uniform(low, high))
+
+
+def draw_int(rng: np.random.Generator, bounds: tuple[Any, Any]) -> int:
+    """A uniform integer in ``[low, high]`` (inclusive)."""
+    low, high = int(bounds[0]), int(bounds[1])
+    return low if low == high else int(rng.integers(low, high + 1))
