@@ -115,3 +115,17 @@ def test_phase_encoding_axis_from_dim_info(anatomical, tmp_path, phase_dim, swap
     nib.save(img, path)
     assert load_volume(path).meta["phase_encoding_axis"] == expected
     assert load_volume(path, canonical=False).meta["phase_encoding_axis"] == phase_dim
+
+
+def test_real_clinical_tcia_t2w_if_present():
+    from mmrqa.data import tcia_dir
+
+    folder = tcia_dir()
+    if folder is None or not any(folder.glob("*_T2w.nii.gz")):
+        pytest.skip("shared TCIA data not present")
+    path = sorted(folder.glob("*_T2w.nii.gz"))[0]
+    vol = load_volume(path)
+    stored = load_volume(path, canonical=False)
+    assert vol.meta["orientation"] == "RAS" and vol.data.size == stored.data.size
+    assert sorted(vol.shape[:2]) == sorted(stored.shape[:2]) and max(vol.shape) >= 256
+    assert np.isclose(vol.data.sum(dtype=np.float64), stored.data.sum(dtype=np.float64), rtol=1e-6)
