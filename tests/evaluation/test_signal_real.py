@@ -15,6 +15,7 @@ artifacts = pytest.importorskip("mmrqa.artifacts")
 if not hasattr(metrics, "compute_metrics") or not hasattr(artifacts, "simulate"):
     pytest.skip("mmrqa.metrics.compute_metrics / mmrqa.artifacts.simulate not there yet", allow_module_level=True)
 
+from mmrqa.evaluation.signal_benchmark import decimate  # noqa: E402
 from mmrqa.evaluation.signal_training import (  # noqa: E402
     fit_signal_classifier,
     quality_from_severity,
@@ -32,13 +33,7 @@ def _tcia_dir() -> Path | None:
 
 
 def _small(volume: Volume) -> Volume:
-    """Decimate (integer stride per axis) so that no side exceeds MAX_SIDE; spacing and affine follow."""
-    steps = [max(1, -(-n // MAX_SIDE)) for n in volume.shape]
-    data = np.ascontiguousarray(volume.data[:: steps[0], :: steps[1], :: steps[2]])
-    affine = volume.affine.copy()
-    affine[:3, :3] = affine[:3, :3] * np.asarray(steps)
-    spacing = tuple(float(s * k) for s, k in zip(volume.spacing, steps, strict=True))
-    return Volume(data, spacing, affine, dict(volume.meta))
+    return decimate(volume, MAX_SIDE)
 
 
 @pytest.fixture(scope="module")
