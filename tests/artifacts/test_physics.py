@@ -1,0 +1,145 @@
+"""Each artifact against an analytic phantom whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmrqa.artifacts import blur, ghosting, motion, noise, replay, ringing, simulate, spike, undersampling
+from mmrqa.artifacts.record import ArtifactRecord
+from mmrqa.volume import Volume
+
+
+def square_phantom(n: int = 64, half: int = 8, depth: int = 1) -> np.ndarray:
+    data = np.zeros((n, n, depth), dtype=np.float32)
+    data[n // 2 - half : n // 2 + half, n // 2 - half : n // 2 + half, :] = 100.0
+    return data
+
+
+def test_ghosting_period_two_makes_an_n_half_ghost_of_the_predicted_intensity():
+    data = square_phantom()
+    params = {"period": 2, "offset": 0, "gain_error": 0.4, "phase": 0.0}
+    out = ghosting.apply(data, params, (1.0, 1.0, 1.0), pe_axis=1)
+    # k-space times (1 - 0.4 [k even]) = 0.8 - 0.2 (-1)^k: object at 0.8 and a copy at 0.2 shifted by N/2 along axis 1
+    assert out[32, 32, 0] == pytest.approx(80.0, rel=1e-3)
+    assert out[32, 0, 0] == pytest.approx(20.0, rel=1e-3)
+    assert out[0, 32, 0] == pytest.approx(0.0, abs=1e-3)  # nothing along the readout axis
+
+
+def test_ghosting_strength_is_the_complex_nrmse():
+    data = square_phantom(half=4)
+    params = {"period": 3, "offset": 1, "gain_error": 0.3 * np.sqrt(3), "phase": 1.0}
+    out = ghosting.apply(data, params, (1.0, 1.0, 1.0), pe_axis=0)
+    # the ghosts do not overlap the object, so the magnitude keeps the whole error energy c^2 / P except the
+    # in-object part |1 - c e^{i psi} / P| - 1
+    assert np.linalg.norm(out - data) / np.linalg.norm(data) == pytest.approx(0.3, rel=0.15)
+
+
+def test_noise_is_rician_with_the_recorded_sigma():
+    data = np.zeros((128, 128, 8), dtype=np.float32)
+    data[:64] = 200.0
+    params = {"sigma": 10.0, "noise_seed": 1}
+    out = noise.apply(data, params, (1.0, 1.0, 1.0), 1)
+    background, tissue = out[64:], out[:64]
+    assert background.min() >= 0
+    assert background.mean() == pytest.approx(10.0 * np.sqrt(np.pi / 2), rel=0.02)  # Rayleigh mean
+    assert tissue.std() == pytest.approx(10.0, rel=0.03)
+    assert tissue.mean() == pytest.approx(np.sqrt(200.0**2 + 10.0**2), rel=0.01)
+
+
+def test_noise_sigma_is_relative_to_the_foreground():
+    data = square_phantom(half=16, depth=2)
+    scaled = Volume(data * 7.0)
+    _, a = simulate(Volume(data), "noise", "moderate", 4)
+    _, b = simulate(scaled, "noise", "moderate", 4)
+    assert b.params["sigma"] == pytest.approx(7.0 * a.params["sigma"], rel=1e-6)
+    assert a.params["sigma"] == pytest.approx(100.0 * a.params["relative_sigma"], rel=1e-6)
+
+
+def test_spike_is_a_plane_wave_of_the_recorded_frequency():
+    data = np.zeros((32, 32, 1), dtype=np.float32)
+    params = {"spikes": [{"frequency": [3, 5, 0], "amplitude": 2.0, "phase": 0.0}]}
+    out = spike.apply(data + 10.0, params, (1.0, 1.0, 1.0), 1)
+    spectrum = np.abs(np.fft.fft2(out[:, :, 0] - 10.0))
+    # |10 + 2 e^{i theta}| - 10 ~ 2 cos(theta): energy at +-(3, 5)
+    peak = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    assert peak in ((3, 5), (32 - 3, 32 - 5))
+
+
+def test_blur_psf_has_the_recorded_fwhm_in_mm():
+    data = np.zeros((65, 65, 1), dtype=np.float32)
+    data[32, 32, 0] = 1.0
+    out = blur.apply(data, {"fwhm_mm": 6.0}, (0.5, 0.5, 3.0), 1)[:, 32, 0]
+    above = np.nonzero(out >= out.max() / 2)[0]
+    assert (above[-1] - above[0] + 1) * 0.5 == pytest.approx(6.0, abs=0.5)  # FWHM in mm, not voxels
+
+
+def test_ringing_overshoots_like_gibbs():
+    data = np.zeros((128, 128, 1), dtype=np.float32)
+    data[32:96, 32:96] = 100.0
+    out = ringing.apply(data, {"kept_fraction": 0.25, "axes": [0, 1]}, (1.0, 1.0, 1.0), 1)
+    overshoot = out[64, 32:96, 0].max() / 100.0 - 1.0
+    assert 0.05 < overshoot < 0.14  # Gibbs: about 9% at a sharp edge
+
+
+def test_undersampling_keeps_the_centre_and_about_one_line_in_r(t1):
+    volume = Volume(np.random.default_rng(0).random((40, 256, 2)).astype(np.float32) + 1.0)
+    _, record = simulate(volume, "undersampling", "moderate", 0)
+    lines = np.asarray(record.params["sampled_lines"])
+    acceleration, centre = record.params["acceleration"], record.params["center_fraction"]
+    assert set(range(-int(256 * centre) // 2 + 1, int(256 * centre) // 2)).issubset(lines)
+    assert len(lines) == pytest.approx(256 / acceleration, rel=0.25)
+    out = undersampling.apply(volume.data, record.params, volume.spacing, 1)
+    kept = np.isin(np.rint(np.fft.fftfreq(256) * 256), lines)
+    # zero-filled reconstruction computed independently with numpy (complex result, magnitude taken)
+    expected = np.abs(np.fft.ifft(np.fft.fft(volume.data.astype(np.float64), axis=1) * kept[None, :, None], axis=1))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * expected.max())
+    assert out.shape == volume.shape
+
+
+def test_motion_segments_kspace_into_poses():
+    """A 3-voxel readout shift after 60% of the acquisition: k-space lines from two objects, computed with numpy."""
+    data = square_phantom(n=96, half=20)
+    data[40:50, 40:60] = 250.0
+    params = {
+        "times": [0.6],
+        "poses": [
+            {"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [0.0, 0.0, 0.0]},
+            {"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [1.5, 0.0, 0.0]},
+        ],
+    }
+    out = motion.apply(data, params, (0.5, 0.5, 1.0), pe_axis=1)
+    freqs = np.rint(np.fft.fftfreq(96) * 96)
+    late = (freqs + 48 + 0.5) / 96 >= 0.6
+    kspace = np.fft.fft(data.astype(np.float64), axis=1)
+    kspace[:, late] = np.fft.fft(np.roll(data, 3, axis=0).astype(np.float64), axis=1)[:, late]
+    np.testing.assert_allclose(out, np.abs(np.fft.ifft(kspace, axis=1)), atol=1e-3 * data.max())
+    assert np.abs(out - data).max() > 10
+
+
+def test_rotation_about_the_centre_in_2d():
+    data = square_phantom(n=65, half=10)
+    pose = {"rotation_deg": [0.0, 0.0, 90.0], "translation_mm": [0.0, 0.0, 0.0]}
+    data[30:35, 20:25] = 300.0
+    rotated = motion.rigid_transform(data, pose, (1.0, 1.0, 1.0))
+    np.testing.assert_allclose(rotated[:, :, 0], np.rot90(data[:, :, 0], k=1), atol=1e-3)
+
+
+def test_motion_and_ghosting_act_along_the_phase_encoding_axis(dicom2d):
+    data = square_phantom(n=64, half=6, depth=1)
+    volume = Volume(data, meta={"phase_encoding_axis": 0})
+    out, record = simulate(volume, "ghosting", "severe", 1)
+    assert record.params["pe_axis"] == 0
+    columns_outside = np.abs(out.data[:, :20]).max()  # ghosts shift along axis 0 only
+    assert columns_outside < 1e-2 * data.max()
+    assert np.abs(out.data[:20, 26:38]).max() > 1.0
+
+
+def test_two_dimensional_record_replays(dicom2d):
+    for kind in ("motion", "bias_field", "spike"):
+        out, record = simulate(dicom2d, kind, "moderate", 9)
+        restored = ArtifactRecord.from_dict(record.to_dict())
+        np.testing.assert_array_equal(replay(dicom2d, restored).data, out.data)
+    _, record = simulate(dicom2d, "motion", "severe", 2)
+    for pose in record.params["poses"]:
+        assert pose["rotation_deg"][:2] == [0.0, 0.0] and pose["translation_mm"][2] == 0.0
