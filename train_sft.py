@@ -126,7 +126,8 @@ def push_adapter(training_args: SFTConfig) -> str:
     return repo_id
 
 
-def main(script_args: MMRQAScriptArguments, training_args: SFTConfig, model_args: ModelConfig) -> dict:
+def main(script_args: MMRQAScriptArguments, training_args: SFTConfig, model_args: ModelConfig) -> SFTTrainer:
+    """Train, evaluate, save adapter + processor + card, optionally push; return the trainer (for inspection)."""
     model_args.model_name_or_path = model_args.model_name_or_path or DEFAULT_BASE_MODEL
     if model_args.use_peft and not model_args.lora_target_modules:
         model_args.lora_target_modules = lora_target_regex(
@@ -153,7 +154,8 @@ def main(script_args: MMRQAScriptArguments, training_args: SFTConfig, model_args
     write_model_card(trainer, script_args, training_args, model_args, eval_metrics)
     if push:
         logger.info("pushed to %s", push_adapter(training_args))
-    return {"global_step": trainer.state.global_step, "log_history": trainer.state.log_history, "eval": eval_metrics}
+    trainer.final_eval_metrics = eval_metrics
+    return trainer
 
 
 def parse_args(argv: list[str] | None = None):

@@ -59,7 +59,7 @@ def eval_results_for_model_index(
     results = []
     for key, value in sorted(metrics.items()):
         name = key.removeprefix("eval_")
-        skip = name in {"runtime", "epoch", "step"} or name.endswith("_per_second")
+        skip = name in {"runtime", "epoch", "step", "num_tokens"} or name.endswith("_per_second")
         if skip or not isinstance(value, (int, float)) or not math.isfinite(value):
             continue
         results.append(

@@ -58,7 +58,9 @@ def _train_tokenizer():
     import json
 
     model_state = json.loads(state) if isinstance(state, (str, bytes)) else state
-    vocab = {tok: idx for tok, idx in model_state["vocab"].items() if tok not in specials}
+    # Renumber the learned tokens from 0 so that the special tokens, added below, get fresh ids after them.
+    learned = sorted((idx, tok) for tok, idx in model_state["vocab"].items() if tok not in specials)
+    vocab = {tok: new_id for new_id, (_, tok) in enumerate(learned)}
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_state["merges"]]
     tokenizer = Qwen2Tokenizer(
         vocab=vocab,
