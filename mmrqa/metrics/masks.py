@@ -118,8 +118,12 @@ def convex_hull_mask(mask: np.ndarray) -> np.ndarray:
     c2 = np.column_stack([2 * first, 2 * last]).ravel()
     # doubled coordinates of the diamond vertices (r +- 1/2, c) and (r, c +- 1/2) of the row extremes
     points = np.concatenate(
-        [np.column_stack([r2 - 1, c2]), np.column_stack([r2 + 1, c2]), np.column_stack([r2, c2 - 1]),
-         np.column_stack([r2, c2 + 1])]
+        [
+            np.column_stack([r2 - 1, c2]),
+            np.column_stack([r2 + 1, c2]),
+            np.column_stack([r2, c2 - 1]),
+            np.column_stack([r2, c2 + 1]),
+        ]
     )
     key = np.unique(points[:, 0] * (4 * mask.shape[1] + 8) + (points[:, 1] + 2))  # dedupe (cheap 1D keys)
     points = np.column_stack([key // (4 * mask.shape[1] + 8), key % (4 * mask.shape[1] + 8) - 2])

@@ -1,0 +1,131 @@
+"""Signal metrics: ``compute_metrics(volume, profile)`` -> :class:`MetricReport`.
+
+Profiles:
+    ``mrqy``: MRQy 0.0.3's columns and values (array as stored, slices along the third axis), see
+        :mod:`mmrqa.metrics.mrqy`.
+    ``default``: MRQy's well-defined measures on 3D head/air masks, corrected PSNR/EFC/FBER, MRIQC-style
+        measures (:mod:`mmrqa.metrics.anatomical`) and one indicator per artifact family
+        (:mod:`mmrqa.metrics.indicators`). Every name is described in :data:`CATALOGUE`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from mmrqa.errors import InvalidArgumentError, InvalidScanError
+from mmrqa.metrics import anatomical, indicators
+from mmrqa.metrics.catalogue import ARTIFACT_INDICATORS, CATALOGUE, MetricInfo
+from mmrqa.metrics.report import MetricReport
+from mmrqa.volume import Volume
+
+PROFILES = ("default", "mrqy")
+
+__all__ = ["compute_metrics", "MetricReport", "CATALOGUE", "MetricInfo", "ARTIFACT_INDICATORS", "PROFILES"]
+
+
+def _describe(volume: Volume) -> str:
+    return str(volume.meta.get("source") or volume.meta.get("path") or "volume")
+
+
+def _validate(volume: Volume) -> None:
+    data = volume.data
+    name = _describe(volume)
+    if data.size == 0:
+        raise InvalidScanError(f"{name}: the scan is empty (shape {data.shape})")
+    if not np.isfinite(data).all():
+        raise InvalidScanError(f"{name}: the scan holds NaN or infinite voxels; metrics need finite intensities")
+    if float(data.min()) == float(data.max()):
+        raise InvalidScanError(f"{name}: the scan is constant ({float(data.min())!r}): no foreground to assess")
+    if min(data.shape[:2]) < 8:
+        raise InvalidScanError(f"{name}: slices of {data.shape[0]}x{data.shape[1]} are too small to assess")
+
+
+def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
+    """Quality metrics of one scan.
+
+    Args:
+        volume: the scan; for ``mrqy`` load it with ``load_volume(path, canonical=False)`` as MRQy does.
+        profile: "default" or "mrqy".
+
+    Raises:
+        InvalidArgumentError: unknown profile.
+        InvalidScanError: constant, non-finite, too small or foreground-free data.
+    """
+    if profile not in PROFILES:
+        raise InvalidArgumentError(f"unknown metrics profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    _validate(volume)
+    meta = {"path": _describe(volume), "shape": tuple(volume.shape), "spacing": tuple(volume.spacing)}
+    if profile == "mrqy":
+        from mmrqa.metrics.mrqy import mrqy_profile
+
+        values, per_slice, indices = mrqy_profile(volume)
+        if all(math.isnan(values[k]) for k in ("MEAN", "VAR")):
+            raise InvalidScanError(f"{_describe(volume)}: no slice after the first has a foreground (MRQy mask)")
+        return MetricReport("mrqy", values, per_slice, indices, meta)
+    values, per_slice = _default_profile(volume)
+    return MetricReport("default", values, per_slice, np.arange(volume.shape[2]), meta)
+
+
+def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    data = volume.data
+    regions = anatomical.prepare(data)
+    if regions.head.sum() < 64:
+        raise InvalidScanError(f"{_describe(volume)}: no foreground found (head mask of {regions.head.sum()} voxels)")
+    head_values = data[regions.head]
+    air_values = data[regions.air]
+    head_median = float(np.median(head_values))
+    sigma = indicators.noise_sigma(air_values)
+    if math.isnan(sigma):
+        sigma = indicators.immerkaer_sigma(data)
+    values: dict[str, float] = {}
+    values["fg_mean"] = float(head_values.mean())
+    values["fg_range"] = float(head_values.max() - head_values.min())
+    values["fg_var"] = float(head_values.var())
+    values["fg_cv"] = 100.0 * float(head_values.std()) / values["fg_mean"] if values["fg_mean"] else math.nan
+    air_std = float(air_values.std()) if air_values.size else math.nan
+    values["snr_fg_bg"] = float(head_values.std()) / air_std if air_std else math.nan
+    values["psnr"] = psnr(data, regions.head)
+    values.update(anatomical.anatomical_measures(regions, sigma))
+    values["noise_sigma"] = sigma
+    values["noise_rel"] = indicators.noise_rel(sigma, head_median)
+    values["gsr"] = _ghosting(volume, regions)
+    values["spike_z"] = indicators.spike_z(data)
+    values["sharpness"] = indicators.sharpness(data, regions.head)
+    values["ringing"] = indicators.ringing(data, regions.head)
+    bright_mask = regions.head & (
+        data >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
+    )
+    values["inu_range"] = indicators.inu_range(data, bright_mask, volume.spacing)
+    values["motion_index"] = indicators.motion_index(air_values, head_median)
+    return values, _default_slices(data, regions)
+
+
+def psnr(data: np.ndarray, head: np.ndarray) -> float:
+    """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB."""
+    smooth = ndimage.median_filter(data, size=(3, 3, 1), mode="nearest")
+    rmse = math.sqrt(float(np.mean((data[head] - smooth[head]).astype(np.float64) ** 2)))
+    peak = float(np.percentile(data, 99.95))
+    return 20 * math.log10(peak / rmse) if rmse > 0 and peak > 0 else math.nan
+
+
+def _ghosting(volume: Volume, regions: anatomical.Regions) -> float:
+    axis = volume.meta.get("phase_encoding_axis")
+    if axis in (0, 1):
+        return indicators.gsr(volume.data, regions.head, regions.air, int(axis))
+    both = [indicators.gsr(volume.data, regions.head, regions.air, a) for a in (0, 1)]
+    finite = [g for g in both if not math.isnan(g)]
+    return max(finite) if finite else math.nan
+
+
+def _default_slices(data: np.ndarray, regions: anatomical.Regions) -> dict[str, np.ndarray]:
+    """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region)."""
+    per: dict[str, list[float]] = {"fg_mean": [], "fg_std": [], "air_mean": []}
+    for z in range(data.shape[2]):
+        img, head, air = data[:, :, z], regions.head[:, :, z], regions.air[:, :, z]
+        per["fg_mean"].append(float(img[head].mean()) if head.any() else math.nan)
+        per["fg_std"].append(float(img[head].std()) if head.any() else math.nan)
+        per["air_mean"].append(float(img[air].mean()) if air.any() else math.nan)
+    return {k: np.asarray(v) for k, v in per.items()}
