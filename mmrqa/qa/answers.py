@@ -1,0 +1,222 @@
+"""Grounded answer templates: the truth of each question, computed from the metrics and labels, put in words.
+
+Every number an answer prints comes from :func:`format_value` of a metric value or of a catalogue reference bound,
+so :mod:`mmrqa.qa.grounding` can find it again at the printed precision. Every label comes from :class:`Labels`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mmrqa.qa.bank import Question
+from mmrqa.qa.labels import Labels, artifact_words
+
+SEVERITY_RANK = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
+SIGNIFICANT_DIGITS = 3
+#: at most this many metrics in the signal summary of a user turn, and in the evidence of a report.
+MAX_SUMMARY_METRICS = 8
+MAX_EVIDENCE_METRICS = 3
+
+
+def format_value(value: float) -> str:
+    """A metric value with 3 significant digits in fixed notation (``0.457``, ``45.7``, ``12346``): readable,
+    and exactly reproducible from the value, which the grounding check relies on."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    decimals = min(max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(value)))), 8)
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
+def default_catalogue() -> tuple[dict[str, Any], dict[str, str]]:
+    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics` (imported on use)."""
+    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
+
+    return CATALOGUE, ARTIFACT_INDICATORS
+
+
+def reference_range(catalogue: dict[str, Any], name: str) -> tuple[float | None, float | None] | None:
+    """The acceptable range of a metric, ``None`` bounds (or infinite ones) meaning unbounded on that side."""
+    info = catalogue.get(name)
+    rng = getattr(info, "reference_range", None) if info is not None else None
+    if rng is None:
+        return None
+    low, high = (None if b is None or not math.isfinite(b) else float(b) for b in rng)
+    return None if low is None and high is None else (low, high)
+
+
+def is_acceptable(value: float, bounds: tuple[float | None, float | None]) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def describe_range(bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    if low is not None and high is not None:
+        return f"the acceptable range is {format_value(low)} to {format_value(high)}"
+    if low is not None:
+        return f"it is acceptable when at least {format_value(low)}"
+    return f"it is acceptable when at most {format_value(high)}"  # type: ignore[arg-type]
+
+
+def metric_values(report: Any) -> dict[str, float]:
+    """The finite per-volume values of a MetricReport."""
+    return {k: float(v) for k, v in report.values.items() if v is not None and np.isfinite(v)}
+
+
+def summary_metrics(values: dict[str, float], catalogue: dict[str, Any], indicators: dict[str, str]) -> list[str]:
+    """Metrics of the compact signal summary: the artifact indicators, then others with a reference range."""
+    names = [m for m in dict.fromkeys(indicators.values()) if m in values]
+    names += [m for m in catalogue if m in values and m not in names and reference_range(catalogue, m)]
+    return names[:MAX_SUMMARY_METRICS]
+
+
+def signal_summary(report: Any, catalogue: dict[str, Any], indicators: dict[str, str]) -> str:
+    """``Signal metrics: EFC=0.523, SNR=12.3, ...`` (the MMRQA fusion: numbers the model reads beside the image)."""
+    values = metric_values(report)
+    parts = [f"{m}={format_value(values[m])}" for m in summary_metrics(values, catalogue, indicators)]
+    return "Signal metrics: " + ", ".join(parts) + "." if parts else ""
+
+
+def evidence_metrics(values: dict[str, float], labels: Labels, catalogue, indicators) -> list[str]:
+    """Metrics a report cites: the indicator of the labelled artifact, then the metrics that agree with the verdict
+    (inside their reference range for a good scan, outside it otherwise), else the first summary metrics."""
+    names = []
+    if labels.artifact not in (None, "none") and indicators.get(labels.artifact) in values:
+        names.append(indicators[labels.artifact])
+    good = labels.quality == 1  # a good verdict is supported by metrics in range, a poor one by those out of it
+    for name in summary_metrics(values, catalogue, indicators):
+        bounds = reference_range(catalogue, name)
+        if bounds and is_acceptable(values[name], bounds) == good and name not in names:
+            names.append(name)
+    for name in summary_metrics(values, catalogue, indicators):
+        if len(names) >= 2:
+            break
+        if name not in names:
+            names.append(name)
+    return names[:MAX_EVIDENCE_METRICS]
+
+
+def metric_sentence(name: str, value: float, catalogue: dict[str, Any]) -> str:
+    """``EFC = 0.523 (the acceptable range is 0.3 to 0.6: not acceptable)``."""
+    unit = getattr(catalogue.get(name), "unit", "") or ""
+    unit = "" if unit in ("", "1", "ratio", "fraction", "z", "a.u.", "unitless", "dimensionless") else f" {unit}"
+    text = f"{name} = {format_value(value)}{unit}"
+    bounds = reference_range(catalogue, name)
+    if bounds is None:
+        return text
+    verdict = "acceptable" if is_acceptable(value, bounds) else "not acceptable"
+    return f"{text} ({describe_range(bounds)}: {verdict})"
+
+
+def comparison_winner(target: str, labels: Labels, other: Labels) -> str | None:
+    """ "first" or "second": which example shows more of ``target`` (None on a tie or unknown severity)."""
+    ranks = []
+    for lab in (labels, other):
+        if lab.artifact == target and lab.severity is not None:
+            ranks.append(SEVERITY_RANK[lab.severity])
+        elif lab.artifact is None or (lab.artifact == target and lab.severity is None):
+            return None
+        else:
+            ranks.append(0)
+    if ranks[0] == ranks[1]:
+        return None
+    return "first" if ranks[0] > ranks[1] else "second"
+
+
+def truth(question: Question, report: Any, labels: Labels, catalogue, indicators, other: Labels | None = None):
+    """The structured answer (as :func:`mmrqa.qa.parse.parse_answer` returns it) that is true for this example;
+    None when the labels do not determine it (then the question must not be asked)."""
+    kind = question.type
+    if kind == "rating":
+        return labels.quality_word
+    if kind == "presence":
+        return None if labels.artifact is None else labels.artifact != "none"
+    if kind == "artifact_type":
+        return labels.artifact
+    if kind == "severity":
+        if labels.artifact == question.target:
+            return labels.severity
+        return None if labels.artifact is None else "none"
+    if kind == "usability":
+        return "usable" if labels.usable else "repeat"
+    if kind == "comparison":
+        return None if other is None else comparison_winner(question.target, labels, other)
+    values = metric_values(report)
+    if kind == "metric_value":
+        if question.target not in values:
+            return None
+        bounds = reference_range(catalogue, question.target)
+        value = values[question.target]
+        return {
+            "value": format_value(value),
+            "acceptable": None if bounds is None else is_acceptable(value, bounds),
+            "range": None if bounds is None else tuple(None if b is None else format_value(b) for b in bounds),
+        }
+    if kind == "report":
+        cited = evidence_metrics(values, labels, catalogue, indicators)
+        return {
+            "quality": labels.quality_word,
+            "usable": labels.usable,
+            "artifact": labels.artifact,
+            "severity": labels.severity,
+            "metrics": {m: format_value(values[m]) for m in cited},
+        }
+    raise ValueError(f"unknown question type {kind!r}")
+
+
+def render_answer(question: Question, expected: Any, report: Any, catalogue, rng: np.random.Generator) -> str:
+    """The template answer stating ``expected`` (from :func:`truth`), in one of a few wordings."""
+    kind, target = question.type, question.target
+    pick = lambda *options: options[int(rng.integers(len(options)))]  # noqa: E731
+    if kind == "rating":
+        return pick(f"The overall image quality is {expected}.", f"I would rate this scan as {expected} quality.")
+    if kind == "presence":
+        return (
+            pick("Yes, there is an artifact.", "Yes, an artifact is visible.")
+            if expected
+            else pick("No, I see no artifact.", "No, the image is free of artifacts.")
+        )
+    if kind == "artifact_type":
+        if expected == "none":
+            return pick("None: the scan shows no artifact.", "There is no artifact.")
+        return pick(
+            f"The main artifact is {artifact_words(expected)}.", f"This scan shows {artifact_words(expected)}."
+        )
+    if kind == "severity":
+        words = artifact_words(target)
+        if expected == "none":
+            return pick(f"None: there is no {words} artifact.", f"There is no {words} in this image.")
+        return pick(f"The {words} is {expected}.", f"I would grade the {words} as {expected}.")
+    if kind == "usability":
+        if expected == "usable":
+            return pick("The scan is usable for diagnosis.", "Usable for diagnosis.")
+        return pick("Repeat the scan: it is not usable for diagnosis.", "The scan should be repeated.")
+    if kind == "comparison":
+        return pick(f"The {expected} image shows stronger {artifact_words(target)}.", f"The {expected} one.")
+    values = metric_values(report)
+    if kind == "metric_value":
+        return metric_sentence(target, values[target], catalogue) + "."
+    if kind == "report":
+        return report_text(expected, values, catalogue)
+    raise ValueError(f"unknown question type {kind!r}")
+
+
+def report_text(expected: dict[str, Any], values: dict[str, float], catalogue) -> str:
+    """A three-line QC report: overall quality and usability, artifact, and the metrics behind the verdict."""
+    usability = "usable for diagnosis" if expected["usable"] else "repeat the scan"
+    lines = [f"Overall quality: {expected['quality']} ({usability})."]
+    if expected["artifact"] == "none":
+        lines.append("Artifact: none.")
+    elif expected["artifact"] is not None:
+        severity = f", {expected['severity']}" if expected["severity"] else ""
+        lines.append(f"Artifact: {artifact_words(expected['artifact'])}{severity}.")
+    if expected["metrics"]:
+        lines.append(
+            "Evidence: " + "; ".join(metric_sentence(m, values[m], catalogue) for m in expected["metrics"]) + "."
+        )
+    return "\n".join(lines)
