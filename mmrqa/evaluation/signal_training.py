@@ -15,27 +15,10 @@ from typing import Any
 
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.evaluation.baselines import SignalClassifier
+from mmrqa.qa.labels import quality_from_severity  # the project's one severity -> quality rule
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
-
-
-def quality_from_severity(severity: str) -> int:
-    """Quality label (1 good, 2 medium, 3 bad: MR-ART's scale) of a scan corrupted at ``severity``.
-
-    The project's single rule lives in ``mmrqa.qa`` when it is installed; this fallback applies the same
-    documented mapping (none -> 1, mild -> 2, moderate and severe -> 3).
-    """
-    try:
-        from mmrqa.qa import quality_from_severity as rule  # the one shared rule, when present
-    except ImportError:
-        rule = None
-    if rule is not None:
-        return int(rule(severity))
-    table = {"none": 1, "mild": 2, "moderate": 3, "severe": 3}
-    if severity not in table:
-        raise InvalidArgumentError(f"unknown severity {severity!r}; expected one of {list(table)}")
-    return table[severity]
 
 
 @dataclass
