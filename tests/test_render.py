@@ -214,3 +214,15 @@ def test_blank_volume_is_refused_with_its_name():
         pick_slices(blank, 3)
     with pytest.raises(InvalidScanError, match="blank.nii"):
         render_slice(blank, 0)
+
+
+def test_tcia_pelvic_scans_render_informative_slices(tcia_dir):
+    """Real clinical pelvic T2w scans: every picked slice holds tissue, and the window is not saturated."""
+    scan = sorted(tcia_dir.glob("*_T2w.nii.gz"))[0]
+    volume = load_volume(scan)
+    indices, images = render_slices(volume, 3, "axial")
+    assert len(indices) == 3 and all(0 < i < volume.shape[2] - 1 for i in indices)
+    for image in images:
+        values = np.asarray(image)
+        assert image.mode == "L" and values.std() > 20  # contrast, not a blank or saturated slice
+        assert (values == 255).mean() < 0.01
