@@ -134,7 +134,7 @@ def inu_range(data: np.ndarray, tissue_mask: np.ndarray, spacing: tuple[float, f
     if tissue_mask.sum() < 100:
         return math.nan
     sigma = [20.0 / max(s, 1e-3) for s in spacing]
-    sigma = [min(s, n / 4) for s, n in zip(sigma, data.shape)]
+    sigma = [min(s, n / 4) for s, n in zip(sigma, data.shape, strict=True)]
     weights = ndimage.gaussian_filter(tissue_mask.astype(np.float32), sigma, mode="constant")
     field = ndimage.gaussian_filter(np.where(tissue_mask, data, 0).astype(np.float32), sigma, mode="constant")
     smooth = field[tissue_mask] / np.maximum(weights[tissue_mask], 1e-6)

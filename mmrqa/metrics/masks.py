@@ -161,14 +161,20 @@ def _row_spans(vertices: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarra
 
 
 def head_mask(data: np.ndarray) -> np.ndarray:
-    """3D head (object) mask: Otsu threshold of the volume, largest connected component, holes filled.
+    """3D head (object) mask: a noise-aware threshold, largest connected component, holes filled.
 
-    A registration-free stand-in for MRIQC's head mask: the object is brighter than air in any MR contrast,
-    Otsu separates the two intensity modes, and the largest component drops isolated background specks
+    A registration-free stand-in for MRIQC's head mask: the object is brighter than air in any MR contrast.
+    The threshold is Otsu's, lowered to 4x the mode of the sub-Otsu histogram (the Rayleigh air mode = sigma)
+    so that dark tissue is not lost, and the largest component drops isolated background specks
     (ghosts, noise). Slices are hole-filled so dark structures inside the body (CSF, bowel gas) stay inside.
     """
     finite = data[np.isfinite(data)]
-    t = otsu_float(finite[:: max(1, finite.size // 2_000_000)])
+    t = float(otsu_float(finite[:: max(1, finite.size // 2_000_000)]))
+    low = finite[(finite > 0) & (finite < t)]
+    if low.size > 100:  # air is Rayleigh with its mode at sigma: 4 sigma keeps dark tissue, drops 99.97% of air
+        counts, edges = np.histogram(low, bins=128)
+        mode = (edges[np.argmax(counts)] + edges[np.argmax(counts) + 1]) / 2
+        t = min(t, 4.0 * mode)
     mask = data > t
     labels, n = ndimage.label(mask)
     if n > 1:

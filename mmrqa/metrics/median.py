@@ -30,7 +30,7 @@ def _merge(a: list[int], b: list[int]) -> tuple[list[Comparator], list[int]]:
     comparators = ce_even + ce_odd
     out = [even[0]]
     rest = even[1:]
-    for o, e in zip(odd, rest):
+    for o, e in zip(odd, rest, strict=False):
         comparators.append((o, e))
         out += [o, e]
     out += odd[len(rest) :] + rest[len(odd) :]

@@ -223,5 +223,7 @@ def mrqy_profile(volume) -> tuple[dict[str, float], dict[str, np.ndarray], np.nd
     sx, sy, sz = volume.spacing
     header = {"NUM": float(data.shape[2]), "ROWS": float(data.shape[0]), "COLS": float(data.shape[1])}
     # MRQy prints format(spacing, ".2f"); rounding to 5 places first undoes affine round-off (0.87499995 -> 0.875)
-    header.update({name: float(f"{round(s, 5):.2f}") for name, s in zip(("VRX", "VRY", "VRZ"), (sx, sy, sz))})
+    header.update(
+        {name: float(f"{round(s, 5):.2f}") for name, s in zip(("VRX", "VRY", "VRZ"), (sx, sy, sz), strict=True)}
+    )
     return {**header, **values}, per_slice, indices
