@@ -1,0 +1,78 @@
+"""``mmrqa assess PATH... [--model ID_OR_PATH] [--question TEXT] [--format text|json|markdown] [-o OUT]``.
+
+Prints a quality report per scan. Without ``--model`` the metrics-only mode runs (signal-only classifier; torch is
+not imported). A scan that cannot be read is reported as ``error: ...`` and the others are still assessed; the exit
+status is 2 when any scan failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+FORMATS = ("text", "json", "markdown")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "assess",
+        help="assess the quality of scans (model, or metrics-only without --model)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="scan files or DICOM series folders")
+    parser.add_argument("--model", default=None, help="MMRQA adapter or merged model (Hub id or folder)")
+    parser.add_argument("--base-model", default=None, help="base model of the adapter (default: its adapter_config)")
+    parser.add_argument("--revision", default=None, help="Hub revision of --model")
+    parser.add_argument("--question", action="append", default=None, help="ask this instead (repeatable)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
+    parser.add_argument("-o", "--output", default=None, help="write the reports to this file instead of stdout")
+    parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
+    parser.add_argument("--no-signal", action="store_true", help="do not show the model the metric summary")
+    parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: GPU when available)")
+    parser.set_defaults(func=run)
+
+
+def _pipeline(args: argparse.Namespace):
+    from mmrqa.errors import InvalidArgumentError
+    from mmrqa.pipeline import MMRQAPipeline
+
+    if args.model is None:
+        if args.question:
+            raise InvalidArgumentError("--question needs --model (the metrics-only mode answers no free questions)")
+        return MMRQAPipeline.metrics_only()
+    return MMRQAPipeline.from_pretrained(
+        args.model, args.base_model, device=args.device, revision=args.revision, max_new_tokens=args.max_new_tokens
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmrqa.cli.common import map_inputs, progress, write_text_atomic
+
+    pipe = _pipeline(args)
+    kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
+    results, failed = [], 0
+    bar = progress(args.paths, total=len(args.paths), desc="assessing")
+    for _path, assessment in map_inputs(bar, lambda p: pipe(p, **kwargs)):
+        if assessment is None:
+            failed += 1
+            continue
+        results.append(assessment)
+        if args.output is None:  # stream to the terminal as each scan is done
+            print(_render([assessment], args.format), end="", flush=True)
+    if args.output is not None and results:
+        write_text_atomic(args.output, _render(results, args.format))
+    return 2 if failed else 0
+
+
+def _render(assessments, fmt: str) -> str:
+    if fmt == "json":
+        return "".join(json.dumps(a.to_dict()) + "\n" for a in assessments)  # JSON lines: one scan per line
+    if fmt == "markdown":
+        return "\n".join(a.to_markdown() for a in assessments)
+    return "\n".join(a.to_text() for a in assessments)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(2)

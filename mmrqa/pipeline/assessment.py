@@ -1,0 +1,174 @@
+"""``Assessment``: what the pipeline concludes about one scan, and its JSON / markdown / text forms.
+
+An assessment holds the evidence (the scan's metrics with their catalogue descriptions, the slices shown and every
+answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
+slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
+says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
+signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
+``error`` set and no conclusions (batch runs report it and go on).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MODES = ("model", "metrics-only")
+
+
+@dataclass
+class SliceAnswer:
+    """One answer of the model about one slice: the question, its type when known, the text and its parsed value."""
+
+    slice_index: int
+    question: str
+    question_type: str | None
+    answer: str
+    parsed: Any = None
+
+
+@dataclass
+class ArtifactFinding:
+    """A detected artifact: kind, severity (None when not stated), slices whose answers named it, and the
+    classifier's probability of the kind (metrics-only mode)."""
+
+    kind: str
+    severity: str | None
+    votes: int = 0
+    probability: float | None = None
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return json_safe(value.item())
+    return value
+
+
+@dataclass
+class Assessment:
+    """The quality assessment of one scan (see the module docstring)."""
+
+    source: str
+    mode: str = "metrics-only"
+    model: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    metric_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rating: str | None = None
+    slice_votes: dict[int, str | None] = field(default_factory=dict)
+    artifacts: list[ArtifactFinding] = field(default_factory=list)
+    usability: str | None = None
+    report: str = ""
+    answers: list[SliceAnswer] = field(default_factory=list)
+    slices: list[int] = field(default_factory=list)
+    plane: str = "axial"
+    signal_enhanced: bool = True
+    signal_estimate: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
+        """The entry of a scan that could not be assessed."""
+        return cls(source=source, mode=mode, model=model, error=error)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    # -- serialisations ----------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (non-finite numbers become null; slice indices become string keys in ``slice_votes``)."""
+        data = asdict(self)
+        data["slice_votes"] = {str(k): v for k, v in self.slice_votes.items()}
+        return json_safe(data)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def _verdict_lines(self) -> list[tuple[str, str]]:
+        votes = ", ".join(f"slice {k}: {v or 'unreadable'}" for k, v in self.slice_votes.items())
+        rating = self.rating or "undetermined"
+        if votes:
+            rating += f" (votes: {votes})"
+        elif self.signal_estimate:
+            rating += f" (probability {self.signal_estimate['quality_probability']:.2f})"
+        found = [
+            f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
+            + (f", p={a.probability:.2f}" if a.probability is not None else "")
+            + (f", named on {a.votes} slice(s)" if a.votes else "")
+            for a in self.artifacts
+        ]
+        mode = self.mode + (f" ({self.model})" if self.model else "")
+        return [
+            ("Mode", mode + ("" if self.signal_enhanced or self.mode != "model" else ", signal metrics not shown")),
+            ("Rating", rating),
+            ("Artifacts", "; ".join(found) if found else "none detected"),
+            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
+        ]
+
+    def _metric_rows(self) -> list[tuple[str, str, str, str]]:
+        rows = []
+        for name, info in self.metric_info.items():
+            value = self.metrics.get(name)
+            if value is None or not math.isfinite(value):
+                continue
+            low, high = info.get("reference_range") or (None, None)
+            bounds = "" if low is None and high is None else f"{_num(low)} to {_num(high)}"
+            verdict = {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
+            rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
+        return rows
+
+    def to_text(self) -> str:
+        """A plain-text report for a terminal."""
+        if not self.ok:
+            return f"{self.source}: ERROR {self.error}\n"
+        lines = [f"== {self.source}"]
+        lines += [f"{key + ':':<11}{value}" for key, value in self._verdict_lines()]
+        if self.report:
+            lines += ["Report:"] + [f"  {line}" for line in self.report.splitlines()]
+        rows = self._metric_rows()
+        if rows:
+            lines.append("Metrics (value, acceptable range, verdict):")
+            lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
+        extra = [a for a in self.answers if a.question_type not in _STANDARD]
+        if extra:
+            lines.append("Answers:")
+            lines += [f"  [slice {a.slice_index}] {a.question} -> {a.answer}" for a in extra]
+        return "\n".join(lines) + "\n"
+
+    def to_markdown(self) -> str:
+        """A markdown report (a heading, the verdict, the report, the metric table)."""
+        if not self.ok:
+            return f"### {self.source}\n\n**Error:** {self.error}\n"
+        lines = [f"### {self.source}", ""]
+        lines += [f"- **{key}:** {value}" for key, value in self._verdict_lines()]
+        if self.report:
+            lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
+        rows = self._metric_rows()
+        if rows:
+            lines += ["", "| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
+            lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
+        extra = [a for a in self.answers if a.question_type not in _STANDARD]
+        if extra:
+            lines += ["", "| Slice | Question | Answer |", "|---|---|---|"]
+            lines += [f"| {a.slice_index} | {a.question} | {a.answer.replace('|', '/')} |" for a in extra]
+        return "\n".join(lines) + "\n"
+
+
+_STANDARD = ("rating", "artifact_type", "usability", "report", "severity")
+
+
+def _num(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    from mmrqa.qa.answers import format_value
+
+    return format_value(value)

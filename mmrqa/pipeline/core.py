@@ -1,0 +1,286 @@
+"""``MMRQAPipeline``: scan -> metrics -> rendered slices -> questions to the model -> ``Assessment``.
+
+    from mmrqa import MMRQAPipeline
+    pipe = MMRQAPipeline.from_pretrained("user/mmrqa-llava-onevision-0.5b-lora")   # or a local folder
+    assessment = pipe("scan.nii.gz")
+    print(assessment.to_text())
+    MMRQAPipeline.metrics_only()("scan.nii.gz")                                   # no model: signal classifier
+
+Each standard question (``STANDARD_QUESTIONS``: rating, artifact type, usability, report) is asked about each
+rendered slice, the way the training examples show one slice per question; a second round asks the severity of
+every artifact a slice named. In signal-enhanced mode (default, the MMRQA fusion) the question is preceded by the
+same compact summary of the scan's metrics as in training (:func:`mmrqa.qa.signal_summary`). Generation is greedy,
+batched over slices and questions, and capped at ``max_new_tokens``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.pipeline import interpret
+from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.volume import Volume
+
+logger = logging.getLogger(__name__)
+
+STANDARD_QUESTIONS = ("rating", "artifact_type", "usability", "report")
+DEFAULT_SLICES = 3
+DEFAULT_MAX_NEW_TOKENS = 128
+
+
+def metric_info(values: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Catalogue description of each metric with a reference range or an artifact-indicator role, and whether the
+    scan's value is acceptable."""
+    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
+    from mmrqa.qa.answers import is_acceptable, reference_range
+
+    info = {}
+    indicators = set(ARTIFACT_INDICATORS.values())
+    for name, value in values.items():
+        entry = CATALOGUE.get(name)
+        bounds = reference_range(CATALOGUE, name)
+        if entry is None or (bounds is None and name not in indicators):
+            continue
+        info[name] = {
+            "meaning": entry.meaning,
+            "unit": entry.unit,
+            "higher_is_better": entry.higher_is_better,
+            "reference_range": list(bounds) if bounds else None,
+            "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
+            "reference": entry.reference,
+        }
+    return info
+
+
+class MMRQAPipeline:
+    """Assess MRI scans with an MMRQA model, or with the signal-only classifier when ``loaded`` is None.
+
+    Args:
+        loaded: a :class:`mmrqa.pipeline.model.LoadedModel` (see :meth:`from_pretrained`), or None for the
+            metrics-only mode (see :meth:`metrics_only`).
+        max_new_tokens: cap on generated tokens per answer.
+        batch_size: prompts per generation batch.
+        classifier: a fitted ``SignalClassifier`` for the metrics-only mode (default: the shipped one).
+    """
+
+    def __init__(
+        self, loaded=None, *, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 8, classifier=None
+    ):
+        if max_new_tokens < 1 or batch_size < 1:
+            raise InvalidArgumentError(f"max_new_tokens and batch_size must be >= 1 ({max_new_tokens}, {batch_size})")
+        self.loaded = loaded
+        self.max_new_tokens = int(max_new_tokens)
+        self.batch_size = int(batch_size)
+        self.classifier = classifier
+        self.last_generated_tokens = 0
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        adapter_or_model: str | os.PathLike,
+        base_model: str | os.PathLike | None = None,
+        device: str | None = None,
+        dtype: Any = None,
+        revision: str | None = None,
+        **kwargs: Any,
+    ) -> MMRQAPipeline:
+        """Load an MMRQA LoRA adapter (base read from its ``adapter_config.json`` unless ``base_model`` is given) or a
+        merged model, from a Hub id or a local folder; safetensors only, no remote code. ``device`` defaults to the
+        GPU when there is one; ``dtype`` to bfloat16/float16 on GPU and float32 on CPU. ``kwargs`` go to the
+        constructor (``max_new_tokens``, ``batch_size``)."""
+        from mmrqa.pipeline.model import load_model
+
+        loaded = load_model(adapter_or_model, base_model, device=device, dtype=dtype or "auto", revision=revision)
+        return cls(loaded, **kwargs)
+
+    @classmethod
+    def metrics_only(cls, classifier_path: str | os.PathLike | None = None) -> MMRQAPipeline:
+        """A pipeline without a model: rating and artifact estimates from the signal-only classifier."""
+        from mmrqa.pipeline.signal import load_classifier
+
+        return cls(None, classifier=load_classifier(str(classifier_path) if classifier_path else None))
+
+    @property
+    def mode(self) -> str:
+        return "metrics-only" if self.loaded is None else "model"
+
+    # -- one scan ----------------------------------------------------------------------------------------------------
+    def __call__(
+        self,
+        scan: str | os.PathLike | Volume,
+        questions: Sequence[str] | None = None,
+        slices: int = DEFAULT_SLICES,
+        signal_enhanced: bool = True,
+        plane: str = "axial",
+    ) -> Assessment:
+        """Assess one scan (a path in any :mod:`mmrqa.io` format, or a ``Volume``).
+
+        Args:
+            questions: questions to ask instead of the standard ones (model mode; free text is allowed, a phrasing
+                of the question bank is also parsed into the assessment's fields).
+            slices: number of informative slices rendered and asked about.
+            signal_enhanced: show the model the metric summary before each question (off for the ablation).
+            plane: ``axial``, ``coronal`` or ``sagittal``.
+
+        Raises:
+            MMRQAError: the scan cannot be read or assessed (see :meth:`assess_many` for per-scan error entries).
+        """
+        from mmrqa.metrics import compute_metrics
+        from mmrqa.render import render_slices
+
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        volume = scan if isinstance(scan, Volume) else _load(scan)
+        timings["loading"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        report = compute_metrics(volume)
+        timings["metrics"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        indices, images = render_slices(volume, slices, plane)
+        timings["rendering"] = time.perf_counter() - clock
+        values = {k: float(v) for k, v in report.values.items()}
+        result = Assessment(
+            source=str(volume.meta.get("source", scan if not isinstance(scan, Volume) else "volume")),
+            mode=self.mode,
+            model=None if self.loaded is None else self.loaded.name,
+            metrics=values,
+            metric_info=metric_info(values),
+            slices=indices,
+            plane=plane,
+            signal_enhanced=signal_enhanced,
+        )
+        clock = time.perf_counter()
+        if self.loaded is None:
+            self._fill_from_signal(result, volume)
+        else:
+            self._fill_from_model(result, report, images, questions, signal_enhanced)
+        timings["generation" if self.loaded is not None else "classification"] = time.perf_counter() - clock
+        result.timings = {k: round(v, 4) for k, v in timings.items()}
+        return result
+
+    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+        from mmrqa.pipeline.signal import classifier_metrics, estimate, load_classifier
+        from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
+        from mmrqa.qa.labels import Labels, is_usable, quality_word
+
+        est = estimate(classifier_metrics(volume, result.metrics), self.classifier or load_classifier())
+        result.signal_estimate = est.to_dict()
+        result.rating = quality_word(est.quality)
+        result.usability = "usable" if is_usable(est.quality) else "repeat"
+        if est.artifact != "none":
+            result.artifacts = [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
+        catalogue, indicators = default_catalogue()
+        labels = Labels(est.quality, est.artifact, est.severity)
+        values = {k: v for k, v in result.metrics.items() if v == v}
+        cited = evidence_metrics(values, labels, catalogue, indicators)
+        expected = {"quality": result.rating, "usable": is_usable(est.quality), "artifact": est.artifact}
+        expected.update(severity=est.severity, metrics={m: values[m] for m in cited})
+        result.report = (
+            report_text(expected, values, catalogue)
+            + "\n(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
+        )
+
+    def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
+        asked = (
+            [interpret.standard_question(t) for t in STANDARD_QUESTIONS]
+            if not questions
+            else [interpret.classify_question(q) for q in questions]
+        )
+        if questions:  # keep the user's exact wording
+            asked = [q.__class__(q.type, text, q.target) for q, text in zip(asked, questions, strict=True)]
+        answers = self._ask(result.slices, images, asked, report, signal_enhanced)
+        severity_questions = []
+        named = (
+            interpret.named_artifacts(
+                [a.parsed for a in answers if a.question_type == "artifact_type"] or [None],
+                [a.parsed for a in answers if a.question_type == "report"] or [None],
+            )
+            if any(a.question_type in ("artifact_type", "report") for a in answers)
+            else {}
+        )
+        for kind in named:
+            severity_questions.append(interpret.standard_question("severity", kind))
+        if severity_questions:
+            answers += self._ask(result.slices, images, severity_questions, report, signal_enhanced)
+        result.answers = answers
+        self._aggregate(result, answers, named)
+
+    def _ask(self, indices, images, asked, report, signal_enhanced) -> list[SliceAnswer]:
+        from mmrqa.pipeline.model import generate
+        from mmrqa.qa.answers import default_catalogue, signal_summary
+        from mmrqa.qa.conversations import conversation
+
+        summary = signal_summary(report, *default_catalogue()) if signal_enhanced else ""
+        jobs, prompts = [], []
+        for index, image in zip(indices, images, strict=True):
+            for question in asked:
+                user = conversation([image], question.text, "", [summary])["messages"][0]
+                jobs.append((index, question))
+                prompts.append(([image], user))
+        texts, n_tokens = generate(
+            self.loaded, prompts, max_new_tokens=self.max_new_tokens, batch_size=self.batch_size
+        )
+        self.last_generated_tokens += n_tokens
+        return [
+            SliceAnswer(index, q.text, q.type, text, interpret.parse(q, text))
+            for (index, q), text in zip(jobs, texts, strict=True)
+        ]
+
+    @staticmethod
+    def _aggregate(result: Assessment, answers: list[SliceAnswer], named) -> None:
+        by_type: dict[str, list[SliceAnswer]] = {}
+        for a in answers:
+            by_type.setdefault(a.question_type or "free", []).append(a)
+        ratings = {a.slice_index: a.parsed for a in by_type.get("rating", [])}
+        if not any(ratings.values()):  # fall back to the quality stated in the reports
+            ratings = {a.slice_index: (a.parsed or {}).get("quality") for a in by_type.get("report", [])}
+        result.slice_votes = ratings
+        result.rating = interpret.volume_rating(list(ratings.values()))
+        usability = [a.parsed for a in by_type.get("usability", [])]
+        result.usability = interpret.volume_usability(usability, result.rating)
+        for kind, votes in dict(named).items():
+            stated = [
+                a.parsed for a in by_type.get("severity", []) if interpret.classify_question(a.question).target == kind
+            ]
+            reported = [
+                (a.parsed or {}).get("severity")
+                for a in by_type.get("report", [])
+                if (a.parsed or {}).get("artifact") == kind
+            ]
+            result.artifacts.append(ArtifactFinding(kind, interpret.volume_severity(stated + reported), votes))
+        reports = by_type.get("report", [])
+        if reports:
+            middle = result.slices[len(result.slices) // 2]
+            readable = [a for a in reports if a.parsed] or reports
+            result.report = min(readable, key=lambda a: abs(a.slice_index - middle)).answer
+
+    # -- many scans --------------------------------------------------------------------------------------------------
+    def assess_many(
+        self, scans: Iterable[str | os.PathLike | Volume], *, progress: bool | None = None, **kwargs: Any
+    ) -> list[Assessment]:
+        """Assess each scan in turn (progress bar on a terminal); a scan that fails yields an entry with ``error``
+        set instead of stopping the batch. ``kwargs`` as for ``__call__``."""
+        from mmrqa.cli.common import progress as progress_bar
+
+        scans = list(scans)
+        results = []
+        for scan in progress_bar(scans, total=len(scans), desc="assessing", enabled=progress):
+            try:
+                results.append(self(scan, **kwargs))
+            except MMRQAError as exc:
+                logger.warning("cannot assess %s: %s", scan, exc)
+                name = str(scan.meta.get("source", "volume")) if isinstance(scan, Volume) else str(scan)
+                results.append(Assessment.failed(name, str(exc), self.mode, self.loaded and self.loaded.name))
+        return results
+
+
+def _load(path: str | os.PathLike) -> Volume:
+    from mmrqa.io import load_volume
+
+    return load_volume(Path(path))

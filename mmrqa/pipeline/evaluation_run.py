@@ -1,0 +1,306 @@
+"""Run an MMRQA model on a dataset split and score it side by side with baselines (``mmrqa evaluate``).
+
+Every row of the split is one question about one example (TRL conversational format: ``images`` + ``messages``);
+its type is the ``question_type`` column when present, else recognised from the question's phrasing
+(:func:`mmrqa.pipeline.interpret.classify_question`). The reference is the dataset's own answer parsed with the same
+parser as the model's (dataset answers are grounded by construction, :mod:`mmrqa.qa.grounding`). Scores come from
+:func:`mmrqa.evaluation.evaluate_predictions` (accuracy, macro-F1, SRCC/PLCC, metric-value error, grounding rate,
+bootstrap intervals).
+
+Systems, all on the same rows:
+- the model as given (signal-enhanced prompts as stored in the dataset), and the ablation with the signal summary
+  removed from the prompts;
+- the base model zero-shot (the adapter switched off; only when the model is a LoRA adapter);
+- the signal-only classifier (MRIQC-style, fitted on the dataset's train split metrics and labels; the shipped
+  default when there is no train split), which answers rating, presence, artifact type and severity;
+- the majority class of the train split's answers per question type.
+A system is only scored on the question types it answers; the others show as "n/a", never as a filled-in number.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.pipeline import interpret
+from mmrqa.qa.bank import Question
+from mmrqa.qa.labels import quality_from_word, quality_word
+
+logger = logging.getLogger(__name__)
+
+SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)
+#: question types each kind of system answers (model systems answer all that can be scored).
+SIGNAL_TYPES = ("rating", "presence", "artifact_type", "severity")
+
+
+@dataclass
+class Example:
+    """One evaluation row: images, the user message, the question, the reference answer and the row's metrics."""
+
+    images: list
+    user: dict
+    question: Question
+    reference: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+def load_split(dataset: str, split: str):
+    """A split of a Hub-layout dataset (local folder or Hub id) loaded with ``datasets``."""
+    from datasets import load_dataset
+
+    try:
+        splits = load_dataset(str(dataset))
+    except Exception as exc:  # noqa: BLE001 - any loading failure is the user's dataset argument
+        raise MMRQAError(f"cannot load dataset {dataset}: {exc}") from exc
+    if split not in splits:
+        raise InvalidArgumentError(f"dataset {dataset} has no split {split!r} (splits: {', '.join(splits)})")
+    missing = [c for c in ("images", "messages") if c not in splits[split].column_names]
+    if missing:
+        raise InvalidArgumentError(f"dataset {dataset} split {split} lacks column(s) {missing}")
+    return splits
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text") or "" for p in content if p.get("type") == "text")
+
+
+def _metrics(value: Any) -> dict[str, float]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    values = value.get("values", value) if isinstance(value, dict) else {}
+    return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+
+
+def examples(rows, limit: int | None = None) -> list[Example]:
+    """The scorable rows (question type known, one user and one assistant turn) of a split, in order."""
+    out = []
+    for row in rows:
+        messages = row["messages"]
+        users = [m for m in messages if m["role"] == "user"]
+        answers = [m for m in messages if m["role"] == "assistant"]
+        if not users or not answers:
+            continue
+        question = interpret.classify_question(_text(users[0]["content"]))
+        if row.get("question_type"):
+            question = Question(row["question_type"], question.text, row.get("question_target") or question.target)
+        if question.type is None:
+            continue
+        labels = {k: row.get(k) for k in ("quality", "artifact", "severity")}
+        out.append(
+            Example(
+                list(row["images"]),
+                users[0],
+                question,
+                _text(answers[0]["content"]),
+                _metrics(row.get("metrics")),
+                labels,
+            )
+        )
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def scored_values(question: Question, parsed: Any) -> dict[str, Any]:
+    """Evaluation entries (``mmrqa.evaluation`` question types) stated by a parsed answer; None where unreadable."""
+    kind = question.type
+    if kind == "rating":
+        return {
+            "rating": parsed,
+            "quality": quality_from_word(parsed) if parsed in ("good", "medium", "bad") else None,
+        }
+    if kind == "presence":
+        return {"presence": None if parsed is None else ("yes" if parsed else "no")}
+    if kind == "artifact_type":
+        return {"artifact": parsed}
+    if kind == "severity":
+        return {"severity": parsed}
+    if kind == "metric_value":
+        try:
+            return {"metric_value": float(parsed["value"])}
+        except (TypeError, KeyError, ValueError):
+            return {"metric_value": None}
+    if kind == "report":
+        word = (parsed or {}).get("quality")
+        return {"quality": quality_from_word(word) if word in ("good", "medium", "bad") else None}
+    return {}
+
+
+def _collect(items: list[Example], predicted: list[dict[str, Any]], references: list[dict[str, Any]], types=None):
+    preds: dict[str, list] = {}
+    refs: dict[str, list] = {}
+    for ex, pred, ref in zip(items, predicted, references, strict=True):
+        if (
+            types is not None
+            and ex.question.type not in types
+            and not (ex.question.type == "report" and "rating" in types)
+        ):
+            continue
+        for key, value in ref.items():
+            if value is None:
+                continue
+            refs.setdefault(key, []).append(value)
+            preds.setdefault(key, []).append(pred.get(key))
+    return preds, refs
+
+
+def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
+    """What the signal-only classifier answers to each row (from the row's metrics)."""
+    from mmrqa.pipeline.signal import estimate
+
+    out = []
+    for ex in items:
+        est = estimate(ex.metrics, classifier)
+        kind = ex.question.type
+        answer: dict[str, Any] = {}
+        if kind in ("rating", "report"):
+            answer = {"rating": quality_word(est.quality), "quality": est.quality}
+        elif kind == "presence":
+            answer = {"presence": "yes" if est.artifact != "none" else "no"}
+        elif kind == "artifact_type":
+            answer = {"artifact": est.artifact}
+        elif kind == "severity":
+            answer = {"severity": est.severity if est.artifact == ex.question.target else "none"}
+        out.append(answer)
+    return out
+
+
+def fit_signal_baseline(train_rows) -> Any:
+    """``SignalClassifier`` fitted on the distinct (metrics, labels) of the train split's rows."""
+    from mmrqa.evaluation.baselines import SignalClassifier
+    from mmrqa.pipeline.signal import scale_free_features
+
+    seen, metrics, labels = set(), [], {"quality": [], "artifact": [], "severity": []}
+    for row in train_rows.select_columns([c for c in ("metrics", "quality", "artifact", "severity")]):
+        key = (row["metrics"], row["quality"], row["artifact"], row["severity"])
+        if key in seen or row["quality"] is None or row["artifact"] is None or row["severity"] is None:
+            continue
+        seen.add(key)
+        metrics.append(_metrics(row["metrics"]))
+        for name in labels:
+            labels[name].append(row[name])
+    if len(set(labels["quality"])) < 2:
+        raise InvalidArgumentError("the train split has fewer than two quality levels: cannot fit the signal baseline")
+    features = [f for f in scale_free_features() if all(f in m for m in metrics)]
+    return SignalClassifier(class_weight="balanced", features=features).fit(metrics, labels)
+
+
+def evaluate_model(
+    pipe,
+    dataset: str,
+    *,
+    split: str = "test",
+    baselines: bool = True,
+    limit: int | None = None,
+    n_resamples: int = 1000,
+    progress: Callable | None = None,
+) -> dict[str, Any]:
+    """Score ``pipe``'s model (an :class:`MMRQAPipeline` with a model) and the baselines on ``split``."""
+    from mmrqa.evaluation import (
+        MajorityBaseline,
+        comparison_table,
+        evaluate_predictions,
+        grounding_counts,
+        model_index,
+    )
+    from mmrqa.pipeline.model import generate
+
+    if pipe.loaded is None:
+        raise InvalidArgumentError("evaluate needs a model (--model); the metrics-only mode is scored as a baseline")
+    splits = load_split(dataset, split)
+    items = examples(splits[split], limit)
+    if not items:
+        raise InvalidArgumentError(f"dataset {dataset} split {split} has no question of a known type to score")
+    references = [scored_values(ex.question, interpret.parse(ex.question, ex.reference)) for ex in items]
+    reports = [SimpleNamespace(values=ex.metrics) for ex in items]
+    systems: dict[str, dict] = {}
+    answers: dict[str, list[str]] = {}
+
+    def run_model(name: str, use_adapter: bool, strip_signal: bool) -> None:
+        prompts = []
+        for ex in items:
+            user = ex.user
+            if strip_signal:
+                content = [dict(p) for p in user["content"]]
+                for part in content:
+                    if part.get("type") == "text" and part.get("text"):
+                        part["text"] = SIGNAL_LINE.sub("", part["text"])
+                user = {"role": "user", "content": content}
+            prompts.append((ex.images, user))
+        texts, _ = generate(
+            pipe.loaded,
+            prompts,
+            max_new_tokens=pipe.max_new_tokens,
+            batch_size=pipe.batch_size,
+            use_adapter=use_adapter,
+        )
+        predicted = [
+            scored_values(ex.question, interpret.parse(ex.question, t)) for ex, t in zip(items, texts, strict=True)
+        ]
+        preds, refs = _collect(items, predicted, references)
+        grounding = grounding_counts(texts, reports)
+        systems[name] = evaluate_predictions(preds, refs, grounding=grounding, n_resamples=n_resamples, seed=0)
+        answers[name] = texts
+        if progress:
+            progress(name)
+
+    label = "MMRQA (this model)"
+    run_model(f"{label}, signal-enhanced", True, False)
+    if baselines:
+        run_model(f"{label}, signal summary removed (ablation)", True, True)
+        if pipe.loaded.is_adapter:
+            run_model("Base model zero-shot (adapter off)", False, False)
+        train = splits["train"] if "train" in splits and split != "train" else None
+        if train is not None:
+            clf, clf_source = fit_signal_baseline(train), "fitted on the train split"
+        else:
+            from mmrqa.pipeline.signal import load_classifier
+
+            clf, clf_source = load_classifier(), "shipped default (no train split)"
+        preds, refs = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
+        systems["Signal-only classifier"] = evaluate_predictions(preds, refs, n_resamples=n_resamples, seed=0)
+        train_items = examples(train) if train is not None else items
+        train_refs = [scored_values(ex.question, interpret.parse(ex.question, ex.reference)) for ex in train_items]
+        _, fit_refs = _collect(train_items, train_refs, train_refs)
+        majority = MajorityBaseline().fit(fit_refs)
+        _, test_refs = _collect(items, references, references)
+        counts = {k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k != "quality"}
+        systems["Majority class"] = evaluate_predictions(
+            majority.predict(counts), {k: test_refs[k] for k in counts}, n_resamples=n_resamples, seed=0
+        )
+    note = f"Model {pipe.loaded.name} on {dataset} [{split}], {len(items)} questions, greedy, max_new_tokens {pipe.max_new_tokens}."
+    result = {
+        "model": pipe.loaded.name,
+        "base_model": pipe.loaded.base,
+        "dataset": str(dataset),
+        "split": split,
+        "n_questions": len(items),
+        "question_types": dict(sorted(_count(ex.question.type for ex in items).items())),
+        "systems": systems,
+        "table": comparison_table(systems, note=note),
+        "model_index": model_index(systems, dataset_name=str(dataset), dataset_type=str(dataset), split=split),
+        "answers": {name: texts for name, texts in answers.items()},
+    }
+    if baselines:
+        result["signal_classifier"] = clf_source
+        result["majority_fitted_on"] = "train split" if train is not None else f"{split} split (no train split)"
+    return result
+
+
+def _count(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return counts

@@ -1,0 +1,107 @@
+"""From questions to prompts and from the model's answers to an assessment's fields.
+
+Questions are those of the training data (:data:`mmrqa.qa.bank.PHRASINGS`, first phrasing of each type), so that
+the model is asked exactly what it was taught to answer. Answers are read back with
+:func:`mmrqa.qa.parse.parse_answer`, which returns None for malformed or ambiguous text instead of raising; such an
+answer is kept verbatim and counts as no vote.
+
+Aggregation over slices (the volume-level verdict): the rating is the majority of the slices' votes, a tie going
+to the *worse* rating (a QC screen should rather send a scan for review than pass it); an artifact is detected when
+any slice names it (in the artifact-type or the report answer), its severity is the majority of the stated
+severities, ties to the more severe; usability is the majority, ties to "repeat", and follows the rating (bad ->
+repeat, else usable) when no slice answered it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from mmrqa.qa.bank import PHRASINGS, Question
+from mmrqa.qa.labels import ARTIFACT_KINDS, artifact_words
+from mmrqa.qa.parse import parse_answer
+
+RATING_ORDER = ("good", "medium", "bad")
+SEVERITY_ORDER = ("none", "mild", "moderate", "severe")
+
+
+def standard_question(question_type: str, target: str | None = None) -> Question:
+    """The first phrasing of a question type of the bank, its placeholder filled with ``target``."""
+    text = PHRASINGS[question_type][0].format(artifact=artifact_words(target or ""), metric=target or "")
+    return Question(question_type, text, target)
+
+
+@lru_cache(maxsize=1)
+def _phrasing_patterns() -> list[tuple[str, re.Pattern]]:
+    patterns = []
+    for qtype, phrasings in PHRASINGS.items():
+        for template in phrasings:
+            parts = re.split(r"\{(?:artifact|metric)\}", template)
+            body = r"(?P<target>.+?)".join(re.escape(p) for p in parts)
+            patterns.append((qtype, re.compile(rf"\s*{body}\s*$", re.I | re.S)))
+    return patterns
+
+
+def classify_question(text: str) -> Question:
+    """The :class:`Question` a text asks: its type (and target) when it is a phrasing of the bank, possibly after
+    a signal summary line; type None for a free question."""
+    last = (text or "").strip().splitlines()[-1] if (text or "").strip() else ""
+    for qtype, pattern in _phrasing_patterns():
+        match = pattern.match(last)
+        if match:
+            target = match.groupdict().get("target")
+            if target and qtype in ("severity", "comparison"):
+                target = target.strip().replace(" ", "_")
+            return Question(qtype, last, target.strip() if target else None)
+    return Question(None, last)  # type: ignore[arg-type]
+
+
+def parse(question: Question, answer: str) -> Any:
+    """``parse_answer`` for a typed question (JSON-friendly: tuples become lists); None for a free question."""
+    if question.type is None:
+        return None
+    value = parse_answer(question.type, answer)
+    if isinstance(value, dict) and isinstance(value.get("range"), tuple):
+        value = {**value, "range": list(value["range"])}
+    return value
+
+
+def _majority(votes: Sequence[str], order: Sequence[str], worse_wins: bool = True) -> str | None:
+    counts = Counter(v for v in votes if v in order)
+    if not counts:
+        return None
+    top = max(counts.values())
+    tied = [v for v in order if counts.get(v) == top]
+    return tied[-1] if worse_wins else tied[0]
+
+
+def volume_rating(votes: Sequence[str | None]) -> str | None:
+    """Majority of the slice ratings; a tie goes to the worse rating; None when no slice gave a readable rating."""
+    return _majority([v for v in votes if v], RATING_ORDER)
+
+
+def volume_usability(votes: Sequence[str | None], rating: str | None) -> str | None:
+    """Majority of the usability answers (tie -> "repeat"); without any, "repeat" for a bad rating."""
+    found = _majority([v for v in votes if v], ("usable", "repeat"))
+    if found is not None:
+        return found
+    return None if rating is None else ("repeat" if rating == "bad" else "usable")
+
+
+def named_artifacts(type_answers: Sequence[Any], reports: Sequence[Any]) -> Counter:
+    """Artifact kind -> number of slices whose artifact-type or report answer names it."""
+    counts: Counter = Counter()
+    for typed, report in zip(type_answers, reports, strict=True):
+        kinds = {typed} if typed in ARTIFACT_KINDS else set()
+        if isinstance(report, dict) and report.get("artifact") in ARTIFACT_KINDS:
+            kinds.add(report["artifact"])
+        counts.update(kinds)
+    return counts
+
+
+def volume_severity(stated: Sequence[str | None]) -> str | None:
+    """Majority of the stated severities other than "none", ties to the more severe; None when none is stated."""
+    return _majority([s for s in stated if s and s != "none"], SEVERITY_ORDER)
