@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 from mmrqa.cli.common import progress, report_error
+from mmrqa.engines import add_engine_arguments, engine_from_args
 from mmrqa.errors import MMRQAError, OutputError
 
 SEPARATORS = {"tsv": "\t", "csv": ","}
@@ -26,7 +28,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("-o", "--output", help="output file (rows are appended as scans finish; reruns resume)")
     parser.add_argument("--overwrite", action="store_true", help="start OUT afresh instead of resuming")
     parser.add_argument("--per-slice", action="store_true", help="one row per slice instead of per scan")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel workers (default: 1 locally, every CPU with --engine ray)"
+    )
+    add_engine_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -79,7 +84,7 @@ def _lines(report, fmt: str, per_slice: bool, header: bool) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from mmrqa.io import find_scans
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         from mmrqa.errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"--workers must be at least 1, got {args.workers}")
@@ -92,11 +97,13 @@ def run(args: argparse.Namespace) -> int:
     header = not done
     failed = 0
     handle = None
+    stack = ExitStack()  # the engine's workers or Ray runtime
     try:
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             handle = open(out, "w" if args.overwrite or not done else "a", encoding="utf-8")  # noqa: SIM115
-        results = _results(todo, args.profile, args.workers)
+        engine = stack.enter_context(engine_from_args(args, workers=args.workers))
+        results = engine.map(partial(_compute, profile=args.profile), todo)
         for path, report, error in progress(results, total=len(todo), desc="metrics"):
             if error is not None:
                 report_error(error if str(path) in error else f"{path}: {error}")
@@ -112,15 +119,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
     finally:
+        stack.close()
         if handle is not None:
             handle.close()
     return 2 if failed else 0
-
-
-def _results(paths: list[Path], profile: str, workers: int):
-    if workers == 1 or len(paths) < 2:
-        for path in paths:
-            yield _compute(path, profile)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_compute, paths, [profile] * len(paths))
