@@ -187,6 +187,28 @@ def check_values(path: Path, data: np.ndarray, meta: dict[str, Any]) -> np.ndarr
     return data
 
 
+def check_spacing(path: Path, spacing: tuple[float, ...]) -> tuple[float, float, float]:
+    """Refuse voxel sizes that are not finite and positive (a damaged header); every metric in mm needs them."""
+    values = tuple(float(s) for s in spacing)
+    if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
+        raise CorruptScanError(f"{path}: header gives an invalid voxel size {values} (must be finite and > 0 mm)")
+    return values  # type: ignore[return-value]
+
+
+def check_affine(path: Path, affine: np.ndarray) -> np.ndarray:
+    """Refuse a voxel-to-world matrix that is not finite or whose 3x3 part is singular (no orientation exists)."""
+    affine = np.asarray(affine, dtype=np.float64)
+    if affine.shape != (4, 4) or not np.isfinite(affine).all():
+        raise CorruptScanError(f"{path}: header gives a non-finite voxel-to-world matrix (damaged orientation)")
+    linear = affine[:3, :3]
+    norms = np.sqrt((linear**2).sum(axis=0))
+    if not np.all(norms > 0) or abs(np.linalg.det(linear / norms)) < 1e-6:
+        raise CorruptScanError(
+            f"{path}: header gives a degenerate voxel-to-world matrix (zero voxel size or collinear axes)"
+        )
+    return affine
+
+
 def finalize(path: Path, decoded: Decoded, *, canonical: bool, volume_index: int | None) -> Volume:
     """Common end of every reader: 3D selection, float32, value checks, optional RAS+ reorientation."""
     meta = dict(decoded.meta)
@@ -197,10 +219,10 @@ def finalize(path: Path, decoded: Decoded, *, canonical: bool, volume_index: int
     data = select_volume(path, data, volume_index)
     data = check_values(path, np.asarray(data, dtype=np.float32), meta)
     if decoded.affine is None:
-        spacing = decoded.spacing
+        spacing = check_spacing(path, decoded.spacing)
         affine = np.diag([*spacing, 1.0])
     else:
-        affine = np.asarray(decoded.affine, dtype=np.float64)
+        affine = check_affine(path, decoded.affine)
         if canonical:
             data, affine = to_canonical(data, affine, meta)
         spacing = spacing_from_affine(affine)

@@ -13,7 +13,9 @@ form a 4D series: pick one with ``volume_index``.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,13 +77,43 @@ def _dcmread(path: Path, *, header_only: bool) -> Any:
     from pydicom.errors import InvalidDicomError
 
     try:
-        return pydicom.dcmread(str(path), stop_before_pixels=header_only)
+        with _BoundedReader(path) as handle:
+            ds = pydicom.dcmread(handle, stop_before_pixels=header_only)
+            _decode_elements(ds)
+        return ds
     except InvalidDicomError as exc:
         if not is_dicom_file(path) and path.suffix.lower() not in EXTENSIONS:
             raise CorruptScanError(f"{path}: not a DICOM file ({exc})") from exc
         raise CorruptScanError(f"{path}: not a readable DICOM file ({exc})") from exc
     except Exception as exc:  # pydicom raises many types (struct.error, EOFError, ...) on damaged files
         raise CorruptScanError(f"{path}: damaged DICOM file ({type(exc).__name__}: {exc})") from exc
+
+
+class _BoundedReader(io.BufferedReader):
+    """A file whose ``read(n)`` never asks for more bytes than remain.
+
+    A damaged element length (e.g. 0xFFFFFFF0) makes pydicom call ``read(length)``; on a plain file that allocates
+    the whole length up front, gigabytes for a file of kilobytes. Clamping to the bytes left keeps memory bounded
+    by the file size, and pydicom then reports the short read as a damaged file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(io.FileIO(str(path), "rb"))
+        self._size = os.fstat(self.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            size = min(size, max(self._size - self.tell(), 0))
+        return super().read(size)
+
+
+def _decode_elements(ds: Any) -> None:
+    """Convert every element now (pydicom decodes values lazily), so that a damaged value (unknown VR, bad
+    length) fails here, inside the reader's error handling, instead of later on first access."""
+    ds.walk(lambda dataset, element: None)
+    file_meta = getattr(ds, "file_meta", None)
+    if file_meta:
+        file_meta.walk(lambda dataset, element: None)
 
 
 def _read_file(path: Path, *, max_bytes: int, volume_index: int | None) -> Decoded:

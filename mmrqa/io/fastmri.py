@@ -19,13 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from mmrqa.errors import CorruptScanError, InvalidScanError
-from mmrqa.io.common import Decoded, check_budget
+from mmrqa.errors import CorruptScanError, InvalidScanError, ScanTooLargeError
+from mmrqa.io.common import MAX_BYTES_ENV, Decoded, check_budget
 from mmrqa.io.image2d import picture_to_xy
 
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".h5", ".hdf5")
+#: Bytes per k-space sample while reconstructing (the inverse FFT works in complex128).
+KSPACE_WORK_ITEMSIZE = 16
 
 
 def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
@@ -45,7 +47,8 @@ def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
                 meta["reconstruction"] = "rss of kspace"
             else:
                 raise InvalidScanError(f"{path}: HDF5 file has neither 'reconstruction_rss' nor 'kspace'")
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError, OverflowError) as exc:
+        # h5py reports HDF5 library failures on damaged files as RuntimeError (e.g. "bad heap free list")
         raise CorruptScanError(f"{path}: not a readable fastMRI HDF5 file ({exc})") from exc
     data = np.stack([picture_to_xy(image) for image in images], axis=2)
     meta["phase_encoding_axis"] = 0  # k-space columns -> image columns -> array X
@@ -56,13 +59,27 @@ def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
 def _read_rss(path: Path, dataset: Any, max_bytes: int) -> np.ndarray:
     if dataset.ndim != 3:
         raise InvalidScanError(f"{path}: reconstruction_rss has shape {dataset.shape}, expected (slices, rows, cols)")
+    _check_not_empty(path, "reconstruction_rss", dataset.shape)
     check_budget(path, (dataset.shape[2], dataset.shape[1], dataset.shape[0]), max_bytes)
     return np.asarray(dataset[()], dtype=np.float32)
+
+
+def _check_not_empty(path: Path, name: str, shape: tuple[int, ...]) -> None:
+    if 0 in shape:
+        raise InvalidScanError(f"{path}: {name} has shape {tuple(shape)}: it holds no image")
 
 
 def _reconstruct(path: Path, kspace: Any, recon_size: tuple[int, int] | None, max_bytes: int) -> np.ndarray:
     if kspace.ndim not in (3, 4) or not np.issubdtype(kspace.dtype, np.complexfloating):
         raise InvalidScanError(f"{path}: kspace has shape {kspace.shape} and dtype {kspace.dtype}, expected complex")
+    _check_not_empty(path, "kspace", kspace.shape)
+    # One slice is read and transformed at a time: all its coils as complex128 (16 bytes a sample) must fit too.
+    slice_bytes = int(np.prod(kspace.shape[1:], dtype=np.float64)) * KSPACE_WORK_ITEMSIZE
+    if slice_bytes > max_bytes:
+        raise ScanTooLargeError(
+            f"{path}: a kspace slice of shape {tuple(kspace.shape[1:])} needs {slice_bytes / 2**20:.0f} MiB to "
+            f"reconstruct, over the memory budget of {max_bytes / 2**20:.0f} MiB (raise max_bytes or ${MAX_BYTES_ENV})"
+        )
     rows, cols = kspace.shape[-2:]
     if recon_size is not None:
         rows, cols = min(rows, recon_size[0]), min(cols, recon_size[1])

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrqa.errors import CorruptScanError
+from mmrqa.errors import CorruptScanError, MMRQAError
 from mmrqa.io.common import Decoded, check_budget
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -48,8 +48,10 @@ def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
                     slices.append(picture_to_xy(_gray(image)))
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise CorruptScanError(f"{path}: not a readable image ({exc})") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated or damaged streams
-        raise CorruptScanError(f"{path}: damaged image ({exc})") from exc
+    except MMRQAError:
+        raise
+    except Exception as exc:  # Pillow's plugins raise many types on damaged streams (OSError, KeyError, TypeError...)
+        raise CorruptScanError(f"{path}: damaged image ({type(exc).__name__}: {exc})") from exc
     meta = {"format": FORMAT_NAMES[path.suffix.lower()], "source": str(path), "pages": n_pages}
     return Decoded(data=np.stack(slices, axis=2), affine=None, spacing=(1.0, 1.0, 1.0), meta=meta)
 

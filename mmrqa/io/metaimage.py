@@ -94,8 +94,11 @@ def _payload(path: Path, header: dict[str, str], offset: int, expected: int) -> 
     elif source.upper().startswith("LIST") or "%" in source or " " in source.strip():
         raise UnsupportedFormatError(f"{path}: multi-file MetaImage data ({source!r}) is not supported")
     else:
-        data_path, start = path.parent / source, 0
-    header_size = int(header.get("HeaderSize", "0"))
+        data_path, start = _data_file(path, source), 0
+    try:
+        header_size = int(header.get("HeaderSize", "0"))
+    except ValueError as exc:
+        raise CorruptScanError(f"{path}: MetaImage HeaderSize {header.get('HeaderSize')!r} is not an integer") from exc
     try:
         with open(data_path, "rb") as handle:
             if header_size == -1 and not _is_true(header.get("CompressedData")):
@@ -114,6 +117,21 @@ def _payload(path: Path, header: dict[str, str], offset: int, expected: int) -> 
     if len(raw) < expected:
         raise CorruptScanError(f"{path}: MetaImage data is truncated ({len(raw)} of {expected} bytes)")
     return raw[:expected]
+
+
+def _data_file(path: Path, source: str) -> Path:
+    """The raw data file named by ElementDataFile, which must lie in the header's folder.
+
+    An absolute path or a ``..`` component would let a header read any file the process can read (e.g. a
+    ``.mhd`` uploaded to a public Space naming ``/etc/passwd``), so both are refused.
+    """
+    relative = Path(source)
+    if relative.is_absolute() or ".." in relative.parts or not relative.name:
+        raise CorruptScanError(
+            f"{path}: MetaImage ElementDataFile {source!r} points outside the header's folder; "
+            "only a data file next to the header is read"
+        )
+    return path.parent / relative
 
 
 def _affine(path: Path, header: dict[str, str], ndims: int) -> np.ndarray:

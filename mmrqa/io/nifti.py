@@ -8,6 +8,7 @@ means "unscaled", NIfTI-1 standard, section ``scl_slope``). The affine is the sf
 from __future__ import annotations
 
 import logging
+import struct
 import zlib
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,34 @@ logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".nii", ".nii.gz", ".mgh", ".mgz")
 
-# Errors nibabel and its decompressors raise on damaged files.
-_DECODE_ERRORS = (OSError, EOFError, ValueError, zlib.error, MemoryError, IndexError, TypeError, KeyError)
+# Errors nibabel and its decompressors raise on damaged files (nibabel's own HeaderDataError, MGHError and
+# OrientationError derive from Exception, not from ValueError; struct.error and OverflowError come from headers).
+_DECODE_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    MemoryError,
+    IndexError,
+    TypeError,
+    KeyError,
+    ArithmeticError,
+    struct.error,
+)
 
 
 def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: Any) -> Decoded:
     """Decode a NIfTI or MGH file, checking the memory budget from the header before reading voxels."""
     import nibabel as nib
     from nibabel.filebasedimages import ImageFileError
+    from nibabel.freesurfer.mghformat import MGHError
+    from nibabel.spatialimages import HeaderDataError
 
     try:
         img = nib.load(str(path))
-    except (ImageFileError, *_DECODE_ERRORS) as exc:
+        shape = tuple(int(n) for n in img.shape)
+    except (ImageFileError, HeaderDataError, MGHError, *_DECODE_ERRORS) as exc:
         raise CorruptScanError(f"{path}: not a readable NIfTI/MGH file ({_reason(exc)})") from exc
-    shape = tuple(int(n) for n in img.shape)
     out_shape = spatial_shape(path, shape, volume_index)
     check_budget(path, out_shape, max_bytes)
     meta = _meta(path, img)
@@ -45,7 +60,7 @@ def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: An
             meta["volume_index"] = int(volume_index)
         else:
             data = np.asarray(img.dataobj)
-    except _DECODE_ERRORS as exc:
+    except (HeaderDataError, *_DECODE_ERRORS) as exc:
         raise CorruptScanError(
             f"{path}: voxel data cannot be read, the file is truncated or damaged ({_reason(exc)})"
         ) from exc
