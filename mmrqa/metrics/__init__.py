@@ -22,6 +22,9 @@ from mmrqa.metrics.report import MetricReport
 from mmrqa.volume import Volume
 
 PROFILES = ("default", "mrqy")
+#: Largest |intensity| accepted. Real magnitudes are far below (raw scanner units reach ~1e7); float32 sums of
+#: squares over a volume overflow (~3.4e38) from ~1e15 on, and histogram ranges near the float32 limit overflow.
+MAX_INTENSITY = 1e15
 
 __all__ = ["compute_metrics", "MetricReport", "CATALOGUE", "MetricInfo", "ARTIFACT_INDICATORS", "PROFILES"]
 
@@ -37,6 +40,12 @@ def _validate(volume: Volume) -> None:
         raise InvalidScanError(f"{name}: the scan is empty (shape {data.shape})")
     if not np.isfinite(data).all():
         raise InvalidScanError(f"{name}: the scan holds NaN or infinite voxels; metrics need finite intensities")
+    peak = float(np.abs(data).max())
+    if peak > MAX_INTENSITY:
+        raise InvalidScanError(
+            f"{name}: intensities reach {peak:.3g}, beyond +/-{MAX_INTENSITY:.0e}: not MR magnitudes (a damaged "
+            "scaling such as a huge scl_slope/RescaleSlope?); rescale the scan"
+        )
     if float(data.min()) == float(data.max()):
         raise InvalidScanError(f"{name}: the scan is constant ({float(data.min())!r}): no foreground to assess")
     if min(data.shape[:2]) < 8:

@@ -49,7 +49,8 @@ def mad(x: np.ndarray) -> float:
 
 def kmeans3(values: np.ndarray, iterations: int = 50) -> np.ndarray:
     """Three 1D k-means centres (ascending) of ``values`` via Lloyd's algorithm on a 512-bin histogram."""
-    counts, edges = np.histogram(values, bins=512)
+    # float64 bins: in float32 a near-constant or a huge intensity range has no 512 distinct finite edges.
+    counts, edges = np.histogram(np.asarray(values, dtype=np.float64), bins=512)
     centers_bins = (edges[:-1] + edges[1:]) / 2
     cdf = np.cumsum(counts) / counts.sum()
     centres = np.array([centers_bins[np.searchsorted(cdf, q)] for q in (1 / 6, 1 / 2, 5 / 6)], dtype=np.float64)

@@ -37,7 +37,10 @@ def otsu_from_histogram(counts: np.ndarray, centers: np.ndarray) -> float:
 def float_histogram(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """numpy's 256-bin histogram over [min, max] and its bin centres (scikit-image's float-image histogram)."""
     lo, hi = float(values.min()), float(values.max())
-    counts, edges = np.histogram(values, bins=OTSU_BINS, range=(lo, hi), weights=weights)
+    try:
+        counts, edges = np.histogram(values, bins=OTSU_BINS, range=(lo, hi), weights=weights)
+    except ValueError:  # a range of a few float32 steps has no 256 distinct float32 edges: bin in float64
+        counts, edges = np.histogram(values.astype(np.float64), bins=OTSU_BINS, range=(lo, hi), weights=weights)
     return counts, (edges[:-1] + edges[1:]) / 2.0
 
 
