@@ -1,0 +1,178 @@
+"""How metric values are shown to people: traffic lights against reference ranges, table rows, per-slice series.
+
+A traffic light compares a value with its catalogue entry's ``reference_range`` (the range in which the value is
+called acceptable, :mod:`mmrqa.metrics.catalogue`):
+
+* ``green``: inside the range (bounds included), the rule the grounded answers of :mod:`mmrqa.qa` use;
+* ``amber``: outside it, but by at most ``AMBER_MARGIN`` of the range's scale: the width ``high - low`` when both
+  bounds are finite, else the size ``|bound|`` of the one finite bound (1 when that bound is 0). A value just
+  over a limit is worth a look, not an alarm;
+* ``red``: further out;
+* ``grey``: no range (raw intensities, counts) or no value (NaN: e.g. no background in the field of view).
+
+Nothing here imports a model, a UI toolkit or pandas: any front end (the Space, a notebook) can use it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from mmrqa.errors import InvalidArgumentError
+from mmrqa.qa.answers import describe_range, format_value, is_acceptable, reference_range
+
+LIGHTS = ("green", "amber", "red", "grey")
+#: Symbols of the lights for text tables (colour plus a distinct shape, readable without colour vision).
+LIGHT_SYMBOLS = {"green": "🟢", "amber": "🟠", "red": "🔴", "grey": "⚪"}
+#: Fraction of a range's scale within which a value outside the range is amber rather than red.
+AMBER_MARGIN = 0.25
+#: Per-slice series derived from the default profile's per-slice measures: name -> (numerator, denominator, meaning).
+DERIVED_SERIES = {
+    "slice_snr": (
+        "fg_mean",
+        "fg_std",
+        "Slice SNR: mean over the head mask / standard deviation over the head mask of that slice "
+        "(MRIQC's snr applied to the whole head; higher is better).",
+    ),
+}
+
+
+def _catalogue() -> dict[str, Any]:
+    from mmrqa.metrics import CATALOGUE
+
+    return CATALOGUE
+
+
+def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | None = None) -> str:
+    """The light of one metric value: ``green``, ``amber``, ``red`` or ``grey`` (see the module docstring).
+
+    Args:
+        name: a metric name of the catalogue (unknown names are grey).
+        value: the value; None or NaN gives grey.
+        catalogue: name -> entry with ``reference_range`` (default: :data:`mmrqa.metrics.CATALOGUE`).
+
+    Returns:
+        One of :data:`LIGHTS`.
+    """
+    catalogue = _catalogue() if catalogue is None else catalogue
+    bounds = reference_range(catalogue, name)
+    if bounds is None or value is None or not math.isfinite(float(value)):
+        return "grey"
+    value = float(value)
+    if is_acceptable(value, bounds):
+        return "green"
+    low, high = bounds
+    if low is not None and high is not None and high > low:
+        scale = high - low
+    else:
+        bound = low if low is not None else high
+        scale = abs(bound) or 1.0  # type: ignore[arg-type]
+    distance = (low - value) if (low is not None and value < low) else (value - high)  # type: ignore[operator]
+    return "amber" if distance <= AMBER_MARGIN * scale else "red"
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One row of a metrics table.
+
+    Attributes:
+        name: metric name.
+        value: the value (NaN when undefined).
+        text: the value as shown (3 significant digits, ``n/a`` for NaN).
+        unit: the catalogue's unit.
+        light: traffic light (:data:`LIGHTS`).
+        acceptable: the reference range in words, or "" when there is none.
+        better: "higher", "lower" or "".
+        meaning: the catalogue's one-line meaning.
+    """
+
+    name: str
+    value: float
+    text: str
+    unit: str
+    light: str
+    acceptable: str
+    better: str
+    meaning: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["value"] = None if not math.isfinite(self.value) else self.value
+        return out
+
+
+def metric_rows(
+    values: dict[str, float], catalogue: dict[str, Any] | None = None, *, with_range_only: bool = False
+) -> list[MetricRow]:
+    """Table rows for per-volume metric values, in the catalogue's order (unknown names last).
+
+    Args:
+        values: name -> value (a ``MetricReport.values``).
+        catalogue: default :data:`mmrqa.metrics.CATALOGUE`.
+        with_range_only: keep only metrics that have a reference range (the ones a light can judge).
+
+    Returns:
+        One :class:`MetricRow` per metric.
+    """
+    catalogue = _catalogue() if catalogue is None else catalogue
+    order = {name: k for k, name in enumerate(catalogue)}
+    rows = []
+    for name in sorted(values, key=lambda n: order.get(n, len(order))):
+        bounds = reference_range(catalogue, name)
+        if with_range_only and bounds is None:
+            continue
+        info = catalogue.get(name)
+        value = float("nan") if values[name] is None else float(values[name])
+        hib = getattr(info, "higher_is_better", None)
+        rows.append(
+            MetricRow(
+                name=name,
+                value=value,
+                text=format_value(value) if math.isfinite(value) else "n/a",
+                unit=getattr(info, "unit", "") or "",
+                light=traffic_light(name, value, catalogue),
+                acceptable=describe_range(bounds).removeprefix("it is ").removeprefix("the ") if bounds else "",
+                better={True: "higher", False: "lower"}.get(hib, ""),
+                meaning=getattr(info, "meaning", "") or "",
+            )
+        )
+    return rows
+
+
+def light_counts(rows: list[MetricRow]) -> dict[str, int]:
+    """How many rows have each light (every light present, zeros included)."""
+    return {light: sum(row.light == light for row in rows) for light in LIGHTS}
+
+
+def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
+    """Per-slice series to plot: the report's own measures plus :data:`DERIVED_SERIES` when their inputs exist.
+
+    Args:
+        per_slice: ``MetricReport.per_slice`` (name -> values over ``slice_indices``).
+        slice_indices: ``MetricReport.slice_indices``.
+
+    Returns:
+        name -> (values as float64 over ``slice_indices``, meaning); derived series first.
+
+    Raises:
+        InvalidArgumentError: a series' length differs from ``slice_indices``.
+    """
+    n = len(slice_indices)
+    for name, values in per_slice.items():
+        if len(values) != n:
+            raise InvalidArgumentError(f"per-slice series {name!r} has {len(values)} values for {n} slices")
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    for name, (num, den, meaning) in DERIVED_SERIES.items():
+        if num in per_slice and den in per_slice:
+            top, bottom = np.asarray(per_slice[num], float), np.asarray(per_slice[den], float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[name] = (np.where(bottom > 0, top / bottom, np.nan), meaning)
+    catalogue = _catalogue()
+    for name, values in per_slice.items():
+        info = catalogue.get(name)
+        meaning = getattr(info, "meaning", "") or f"{name} of each slice"
+        out[name] = (np.asarray(values, dtype=float), meaning)
+    return out
