@@ -18,8 +18,8 @@ import logging
 import shlex
 import sys
 
-from dataset_builder.engine import ENGINES
 from dataset_builder.sources import SOURCES
+from mmrqa.engines import add_engine_arguments
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 
 
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rewriter", metavar="MODEL_ID", help="LLM rewording answers (grounded rewrites only)")
     parser.add_argument("--cache-dir", help="scan cache folder (default $MMRQA_CACHE/dataset_builder)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the scan cache")
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="process", help="how scans are mapped")
+    add_engine_arguments(parser)
     parser.add_argument("--push-to-hub", action="store_true", help="push data and card to the Hub")
     parser.add_argument("--repo-id", help="Hub dataset repo for --push-to-hub (e.g. me/mmrqa-qa)")
     parser.add_argument("--private", action="store_true", help="create the Hub repo private")
@@ -64,7 +64,7 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from dataset_builder.build import build_dataset
     from dataset_builder.config import load_config
-    from dataset_builder.engine import get_engine
+    from dataset_builder.engine import open_engine
 
     if args.push_to_hub and not args.repo_id:
         raise InvalidArgumentError("--push-to-hub needs --repo-id (e.g. --repo-id me/mmrqa-qa)")
@@ -79,17 +79,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         signal_enhanced=args.signal_enhanced,
         rewriter=args.rewriter,
     )
-    summary = build_dataset(
-        args.source,
-        args.input,
-        args.output,
-        config,
-        cache_dir=False if args.no_cache else (args.cache_dir or True),
-        engine=get_engine(args.engine),
-        command=shlex.join(["python", "-m", "dataset_builder", *argv]),
-        repo_id=args.repo_id,
-        show_progress=args.progress,
-    )
+    with open_engine(args.engine, workers=args.num_proc, address=args.address) as engine:
+        summary = build_dataset(
+            args.source,
+            args.input,
+            args.output,
+            config,
+            cache_dir=False if args.no_cache else (args.cache_dir or True),
+            engine=engine,
+            command=shlex.join(["python", "-m", "dataset_builder", *argv]),
+            repo_id=args.repo_id,
+            show_progress=args.progress,
+        )
     print(summary.describe())
     if args.push_to_hub:
         from dataset_builder.push import push_dataset

@@ -69,6 +69,18 @@ class BuildSummary:
         )
 
 
+def _canonical(table):
+    """The table as read back from Parquet: computed and cached scans then have identical Arrow buffers (and byte
+    counts in the card), so a resumed build equals an uninterrupted one."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return pq.read_table(io.BytesIO(buffer.getvalue()))
+
+
 def _run_jobs(jobs: list[ScanJob], pending: list[int], engine: Engine, config, cache, show_progress):
     """Map the pending jobs; yields ``(job index, table or None, error or None)`` as they finish."""
     results = engine(run_job, [jobs[i] for i in pending], config.num_proc)
@@ -77,7 +89,7 @@ def _run_jobs(jobs: list[ScanJob], pending: list[int], engine: Engine, config, c
         if outcome.error is not None:
             yield index, None, outcome.error
             continue
-        table = rows_to_table(outcome.rows)
+        table = _canonical(rows_to_table(outcome.rows))
         cache.put(jobs[index].key, table)
         logger.info("scan %s: %d rows in %.2f s", jobs[index].task.scan, table.num_rows, outcome.seconds)
         yield index, table, None

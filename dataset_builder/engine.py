@@ -4,13 +4,15 @@ An engine is ``engine(func, jobs, num_proc) -> iterator of (index, result)`` whe
 top-level function of one job (:func:`dataset_builder.scan.run_job`), ``index`` the job's position in ``jobs``,
 and results may come back in any order (the builder reassembles them in job order, so the dataset does not depend
 on the engine or on ``num_proc``).
+
+The work itself runs on the engines shared with ``mmrqa metrics`` and ``mmrqa assess`` (:mod:`mmrqa.engines`): the
+local process pool, or Ray (``--engine ray [--address ADDR]``) through :func:`open_engine`.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 Engine = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[tuple[int, Any]]]
@@ -28,14 +30,42 @@ def map_with_processes(func: Callable[[Any], Any], jobs: Sequence[Any], num_proc
     if num_proc <= 1 or len(jobs) <= 1:
         yield from map_in_process(func, jobs)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(num_proc, len(jobs)), mp_context=context) as pool:
-        futures = {pool.submit(func, job): index for index, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    from mmrqa.engines.local import LocalEngine
+
+    with LocalEngine(workers=min(num_proc, len(jobs)), start_method="spawn") as engine:
+        yield from enumerate(engine.map(func, jobs))
 
 
-ENGINES: dict[str, Engine] = {"process": map_with_processes}
+def adapt(engine) -> Engine:
+    """This module's engine signature over an :mod:`mmrqa.engines` engine (results in job order)."""
+
+    def mapper(func: Callable[[Any], Any], jobs: Sequence[Any], num_proc: int = 1) -> Iterator[tuple[int, Any]]:
+        return enumerate(engine.map(func, jobs))
+
+    return mapper
+
+
+@contextmanager
+def open_engine(name: str, *, workers: int | None = None, address: str | None = None) -> Iterator[Engine]:
+    """The engine ``--engine NAME`` asks for, with its resources held for the ``with`` block.
+
+    ``local`` (or ``process``) is :func:`map_with_processes` (``num_proc`` processes); ``ray`` runs the jobs as Ray
+    Data tasks on a local Ray runtime or the cluster at ``address``, ``workers`` at once (default: every CPU).
+    """
+    if name in ENGINES:
+        if address is not None:
+            from mmrqa.errors import InvalidArgumentError
+
+            raise InvalidArgumentError("--address needs --engine ray (the local engine runs on this machine)")
+        yield ENGINES[name]
+        return
+    from mmrqa.engines import get_engine as get_cohort_engine
+
+    with get_cohort_engine(name, workers=workers, address=address) as engine:
+        yield adapt(engine)
+
+
+ENGINES: dict[str, Engine] = {"local": map_with_processes, "process": map_with_processes}
 
 
 def get_engine(name: str) -> Engine:
