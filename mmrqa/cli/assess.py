@@ -11,6 +11,8 @@ import argparse
 import json
 import sys
 
+from mmrqa.engines import add_engine_arguments
+
 FORMATS = ("text", "json", "markdown")
 
 
@@ -31,6 +33,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-signal", action="store_true", help="do not show the model the metric summary")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: GPU when available)")
+    add_engine_arguments(parser, gpus=True)
     parser.set_defaults(func=run)
 
 
@@ -50,6 +53,10 @@ def _pipeline(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from mmrqa.cli.common import map_inputs, progress, write_text_atomic
 
+    if args.engine != "local" or args.address or args.num_gpus:  # metrics on CPU tasks, the model on actors
+        from mmrqa.engines.assess import run_on_engine
+
+        return run_on_engine(args, _pipeline, _render)
     pipe = _pipeline(args)
     kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
     results, failed = [], 0

@@ -131,6 +131,12 @@ class MMRQAPipeline:
         Raises:
             MMRQAError: the scan cannot be read or assessed (see :meth:`assess_many` for per-scan error entries).
         """
+        return self.complete(self.prepare(scan, slices, plane), questions, signal_enhanced)
+
+    def prepare(self, scan: str | os.PathLike | Volume, slices: int = DEFAULT_SLICES, plane: str = "axial"):
+        """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
+        images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
+        :meth:`complete` on the model actors."""
         from mmrqa.metrics import compute_metrics
         from mmrqa.render import render_slices
 
@@ -153,8 +159,17 @@ class MMRQAPipeline:
             metric_info=metric_info(values),
             slices=indices,
             plane=plane,
-            signal_enhanced=signal_enhanced,
         )
+        result.timings = timings
+        return result, volume, report, images
+
+    def complete(self, prepared, questions: Sequence[str] | None = None, signal_enhanced: bool = True) -> Assessment:
+        """The model (or signal classifier) half of :meth:`__call__`, on the output of :meth:`prepare` (``volume`` may
+        be None in model mode)."""
+        result, volume, report, images = prepared
+        result.signal_enhanced = signal_enhanced
+        result.mode, result.model = self.mode, None if self.loaded is None else self.loaded.name
+        timings = dict(result.timings)
         clock = time.perf_counter()
         if self.loaded is None:
             self._fill_from_signal(result, volume)
