@@ -1,0 +1,91 @@
+"""Metrics-only mode (signal-only classifier) and ``mmrqa assess`` without a model: real scans, bad files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mmrqa.artifacts import simulate
+from mmrqa.cli import main
+from mmrqa.data import load_sample, sample_path
+from mmrqa.pipeline import MMRQAPipeline
+from mmrqa.pipeline.signal import DEFAULT_CLASSIFIER_PATH, scale_free_features
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return MMRQAPipeline.metrics_only()
+
+
+def test_shipped_classifier_is_plain_json_on_scale_free_metrics():
+    data = json.loads(DEFAULT_CLASSIFIER_PATH.read_text())
+    assert data["format"] == "mmrqa-signal-classifier" and set(data["heads"]) == {"quality", "artifact", "severity"}
+    assert set(data["features"]) <= set(scale_free_features()) and "fg_mean" not in data["features"]
+    assert data["provenance"]["script"] == "benchmarks/fit_signal_classifier.py"
+
+
+def test_metrics_only_gives_a_rating_and_says_which_mode(pipe):
+    result = pipe(sample_path("t1"))
+    assert result.mode == "metrics-only" and result.model is None
+    assert result.rating in ("good", "medium", "bad") and result.usability in ("usable", "repeat")
+    assert 0 < result.signal_estimate["quality_probability"] <= 1
+    assert "Metrics-only mode" in result.report and "Metrics-only mode" in result.to_text()
+    assert result.metrics["efc"] == pytest.approx(0.956, abs=1e-3)
+    assert result.metric_info["efc"]["acceptable"] is False and "meaning" in result.metric_info["efc"]
+    assert set(result.timings) == {"loading", "metrics", "rendering", "classification"}
+
+
+def test_severe_noise_is_not_rated_good_on_a_real_epi(pipe):
+    clean = load_sample("epi")
+    noisy, _ = simulate(clean, "noise", "severe", 0)
+    assert pipe(noisy).rating != "good"
+    assert pipe(noisy).signal_estimate["quality"] > 1
+
+
+def test_assess_many_turns_a_bad_scan_into_an_error_entry(pipe, tmp_path):
+    bad = tmp_path / "broken.nii.gz"
+    bad.write_bytes(b"not a nifti at all")
+    results = pipe.assess_many([sample_path("t1"), bad, tmp_path / "missing.nii"], progress=False)
+    assert [r.ok for r in results] == [True, False, False]
+    assert str(bad) in results[1].source and results[1].error and results[1].rating is None
+
+
+def test_cli_assess_reports_good_scans_and_fails_bad_ones(tmp_path, capsys):
+    bad = tmp_path / "broken.dcm"
+    bad.write_bytes(b"DICM" * 10)
+    code = main(["assess", str(sample_path("t1")), str(bad), str(sample_path("epi"))])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out.count("Mode:      metrics-only") == 2 and "S0_10slices" in out and "anatomical.nii" in out
+    assert err.startswith("error: ") and "broken.dcm" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_cli_assess_formats_and_output_file(tmp_path, capsys, fmt):
+    out_file = tmp_path / f"report.{fmt}"
+    assert main(["assess", str(sample_path("t1")), "--format", fmt, "-o", str(out_file)]) == 0
+    assert capsys.readouterr().out == ""
+    text = out_file.read_text()
+    if fmt == "json":
+        record = json.loads(text.splitlines()[0])
+        assert record["mode"] == "metrics-only" and record["rating"] in ("good", "medium", "bad")
+    else:
+        assert text.startswith("### ") and "| Metric | Value |" in text
+
+
+def test_cli_question_without_model_is_an_error(capsys):
+    assert main(["assess", str(sample_path("t1")), "--question", "Is it sharp?"]) == 2
+    assert "--question needs --model" in capsys.readouterr().err
+
+
+def test_assess_without_model_does_not_import_torch():
+    code = (
+        "import sys; from mmrqa.cli import main; from mmrqa.data import sample_path;"
+        "rc = main(['assess', str(sample_path('t1'))]);"
+        "assert rc == 0 and 'torch' not in sys.modules and 'transformers' not in sys.modules, sorted(sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
