@@ -258,10 +258,17 @@ def find_archive_scan(folder: Path, name: str) -> Path:
     except MMRQAError as exc:
         raise UnsupportedFormatError(f"{name}: the archive holds no scan in a supported format") from exc
     if len(scans) > 1:
-        listed = ", ".join(str(p.relative_to(folder)) or "." for p in scans[:5])
+        listed = ", ".join(_describe_scan(p, folder) for p in scans[:5])
         more = f" and {len(scans) - 5} more" if len(scans) > 5 else ""
         raise UnsupportedFormatError(f"{name}: the archive holds {len(scans)} scans ({listed}{more}); upload one")
     return scans[0]
+
+
+def _describe_scan(scan: Path, folder: Path) -> str:
+    relative = scan.relative_to(folder).as_posix()
+    if scan.is_dir():
+        return "a DICOM series at the top level" if relative == "." else f"a DICOM series in {relative}/"
+    return relative
 
 
 @contextmanager
