@@ -162,7 +162,13 @@ def _read_folder(path: Path, *, max_bytes: int, volume_index: int | None, series
         out = []
         for frame in chosen:
             file = members[frame.index][0]
-            out.append(_pixels(file, _dcmread(file, header_only=False)))
+            pixels = _pixels(file, _dcmread(file, header_only=False))
+            if pixels.shape != next(iter(shapes)):  # the full read disagrees with the header read earlier
+                raise CorruptScanError(
+                    f"{file}: pixel data of shape {pixels.shape} does not match the series' "
+                    f"{'x'.join(map(str, next(iter(shapes))))} images"
+                )
+            out.append(pixels)
         return np.stack(out)
 
     meta = _meta(members[0][1], path, "dicom_series")

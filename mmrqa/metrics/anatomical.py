@@ -50,7 +50,10 @@ def mad(x: np.ndarray) -> float:
 def kmeans3(values: np.ndarray, iterations: int = 50) -> np.ndarray:
     """Three 1D k-means centres (ascending) of ``values`` via Lloyd's algorithm on a 512-bin histogram."""
     # float64 bins: in float32 a near-constant or a huge intensity range has no 512 distinct finite edges.
-    counts, edges = np.histogram(np.asarray(values, dtype=np.float64), bins=512)
+    values = np.asarray(values, dtype=np.float64)
+    if values.size and np.ptp(values) <= 1e-9 * max(float(np.abs(values).max()), 1.0):
+        return np.full(3, float(values.min()))  # (near-)constant: one class, and no 512 distinct bins exist
+    counts, edges = np.histogram(values, bins=512)
     centers_bins = (edges[:-1] + edges[1:]) / 2
     cdf = np.cumsum(counts) / counts.sum()
     centres = np.array([centers_bins[np.searchsorted(cdf, q)] for q in (1 / 6, 1 / 2, 5 / 6)], dtype=np.float64)

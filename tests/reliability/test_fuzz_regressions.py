@@ -272,3 +272,28 @@ def test_metrics_of_a_nearly_constant_scan():
     except InvalidScanError:
         return
     assert all(isinstance(v, float) for v in report.values.values())
+
+
+def test_metrics_with_one_huge_bright_region():
+    """A bit flip in an MGZ made a constant 2.6e13 head region: 512 float64 bins of a 1.0-wide range collapsed."""
+    from mmrqa.metrics import compute_metrics
+
+    data = np.random.default_rng(0).normal(10.0, 1.0, size=(32, 32, 8)).astype(np.float32)
+    data[8:24, 8:24, 2:6] = 2.5551297e13
+    report = compute_metrics(Volume(data), profile="default")
+    assert all(isinstance(v, float) for v in report.values.values())
+
+
+def test_dicom_series_file_whose_pixels_disagree_with_its_header(tmp_path):
+    """A series file whose pixel data decodes to another shape than its Rows/Columns crashed np.stack."""
+    folder = tmp_path / "series"
+    folder.mkdir()
+    for k in range(3):
+        ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+        ds.ImagePositionPatient = [0.0, 0.0, 5.0 * k]
+        if k == 1:  # twice the pixel bytes: pydicom decodes two 64x64 frames from a single-frame header
+            ds.PixelData = bytes(ds.PixelData) * 2
+        ds.save_as(folder / f"im{k}.dcm")
+    with pytest.raises(CorruptScanError, match="does not match the series' 64x64 images") as info:
+        load_volume(folder)
+    assert "im1.dcm" in str(info.value)
