@@ -71,7 +71,17 @@ def main() -> int:
         (work / "in" / (scan.name.split("_")[0] + ".nii.gz")).symlink_to(scan)
     mrqy_wall, mrqy_mem = timed([args.mrqy_python, "-m", "mrqy.QC", "bench", str(work / "in")], work)
     out = work / "mmrqa.tsv"
-    mmrqa = [sys.executable, "-m", "mmrqa.cli", "metrics", *map(str, scans), "--profile", "mrqy", "-o", str(out)]
+    mmrqa = [
+        sys.executable,
+        "-c",
+        "import sys; from mmrqa.cli import main; sys.exit(main())",
+        "metrics",
+        *map(str, scans),
+        "--profile",
+        "mrqy",
+        "-o",
+        str(out),
+    ]
     ours_wall, ours_mem = timed(mmrqa, work)
     theirs = read_mrqy(work / "UserInterface/Data/bench/results.tsv")
     worst = 0.0
