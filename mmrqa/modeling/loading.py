@@ -118,8 +118,11 @@ def load_base_model(
     return model
 
 
-def load_adapter_model(base: str | Path, adapter: str | Path, *, merge: bool = False, **kwargs: Any):
-    """Load the base model and apply a LoRA adapter (folder or Hub id); ``merge=True`` folds it into the weights.
+def load_adapter_model(
+    base: str | Path, adapter: str | Path, *, merge: bool = False, adapter_revision: str | None = None, **kwargs: Any
+):
+    """Load the base model and apply a LoRA adapter (folder or Hub id, pinned to ``adapter_revision`` when given);
+    ``merge=True`` folds it into the weights. ``kwargs`` (``revision`` included) go to :func:`load_base_model`.
 
     ``AutoPeftModelForCausalLM`` does not accept ``LlavaOnevisionConfig``, hence ``PeftModel.from_pretrained``.
     """
@@ -127,7 +130,7 @@ def load_adapter_model(base: str | Path, adapter: str | Path, *, merge: bool = F
 
     model = load_base_model(base, **kwargs)
     try:
-        model = PeftModel.from_pretrained(model, str(adapter))
+        model = PeftModel.from_pretrained(model, str(adapter), revision=adapter_revision)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load a LoRA adapter from {adapter!s}: {exc}") from exc
     return model.merge_and_unload() if merge else model

@@ -51,12 +51,12 @@ class Example:
     labels: dict[str, Any] = field(default_factory=dict)
 
 
-def load_split(dataset: str, split: str):
-    """A split of a Hub-layout dataset (local folder or Hub id) loaded with ``datasets``."""
+def load_split(dataset: str, split: str, revision: str | None = None):
+    """A split of a Hub-layout dataset (local folder or Hub id, pinned to ``revision`` when given) via ``datasets``."""
     from datasets import load_dataset
 
     try:
-        splits = load_dataset(str(dataset))
+        splits = load_dataset(str(dataset), revision=revision)
     except Exception as exc:  # noqa: BLE001 - any loading failure is the user's dataset argument
         raise MMRQAError(f"cannot load dataset {dataset}: {exc}") from exc
     if split not in splits:
