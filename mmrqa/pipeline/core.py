@@ -138,7 +138,7 @@ class MMRQAPipeline:
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
         :meth:`complete` on the model actors."""
         from mmrqa.metrics import compute_metrics
-        from mmrqa.render import render_slices
+        from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
 
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -148,7 +148,9 @@ class MMRQAPipeline:
         report = compute_metrics(volume)
         timings["metrics"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        indices, images = render_slices(volume, slices, plane)
+        # a single 2D image is shown whatever its foreground share (a saturated 8-bit picture can defeat Otsu)
+        min_fg = 0.0 if volume.shape[PLANES[plane]] == 1 else MIN_FOREGROUND
+        indices, images = render_slices(volume, slices, plane, min_foreground=min_fg)
         timings["rendering"] = time.perf_counter() - clock
         values = {k: float(v) for k, v in report.values.items()}
         result = Assessment(
