@@ -143,6 +143,11 @@ def _plot_frame(session: dict, series: str, plane: str, index: int) -> pd.DataFr
     return frame
 
 
+def _slider(n: int, index: int) -> gr.Slider:
+    """The slice slider of a plane with ``n`` slices (a single slice gets a fixed 0..1 slider: Gradio needs a range)."""
+    return gr.Slider(minimum=0, maximum=max(n - 1, 1), value=index, step=1, interactive=n > 1)
+
+
 def _metrics_json(report: Any, name: str) -> dict[str, Any]:
     """The report as JSON, the scan named ``scan`` (a top-level ``path`` key would read as a file to API clients)."""
     data = report.to_dict(per_slice=True)
@@ -183,7 +188,7 @@ def _open_scan(path: str, name: str, plane: str) -> tuple:
     return (
         session,
         info,
-        gr.Slider(minimum=0, maximum=n - 1, value=index, step=1, interactive=n > 1),
+        _slider(n, index),
         render_slice(volume, index, plane, window=session["window"]),
         _metrics_table(report.values),
         gr.Dropdown(choices=list(session["series"]), value=first),
@@ -264,7 +269,7 @@ def change_plane(session: dict | None, plane: str, series: str | None) -> tuple:
     session = _need_scan(session)
     n, index = _scan_view(session, plane)
     image, frame = show_slice(session, plane, index, series)
-    return gr.Slider(minimum=0, maximum=n - 1, value=index, step=1, interactive=n > 1), image, frame
+    return _slider(n, index), image, frame
 
 
 def _rating_markdown(result: Any, notice: str) -> str:

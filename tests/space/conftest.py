@@ -77,9 +77,8 @@ def scans(tmp_path_factory) -> dict[str, Path]:
     out["dicom_zip"] = zip_folder(dicom_series(root / "series"), root / "series.zip", prefix="study/series1/")
     metaimage_pair(root / "mhd", load_volume(t1).data)
     out["mhd_zip"] = zip_folder(root / "mhd", root / "t1_mhd.zip")
-    epi = load_volume(out["epi"])
-    png = root / "epi_slice.png"
-    render_slice(epi, 5).save(png)
+    png = root / "t1_slice.png"
+    render_slice(load_volume(t1), 12).save(png)  # a real brain slice as users export it from a viewer
     out["png"] = png
     return out
 
