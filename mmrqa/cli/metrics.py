@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
-from mmrqa.cli.common import progress, report_error
+from mmrqa.cli.common import progress, report_error, write_bytes_atomic
 from mmrqa.engines import add_engine_arguments, engine_from_args
 from mmrqa.errors import MMRQAError, OutputError
 
@@ -56,7 +56,7 @@ def _done_paths(out: Path, fmt: str) -> set[str]:
     raw = out.read_bytes()
     if raw and not raw.endswith(b"\n"):
         raw = raw[: raw.rfind(b"\n") + 1]
-        out.write_bytes(raw)
+        write_bytes_atomic(out, raw)  # a kill during the repair must not lose the finished rows
     lines = raw.decode("utf-8").splitlines()
     done = set()
     for line in lines:
