@@ -37,7 +37,7 @@ if (REPO / "mmrqa" / "__init__.py").is_file() and str(REPO) not in sys.path:
 from mmrqa.data import SAMPLES, sample_path  # noqa: E402
 from mmrqa.errors import MMRQAError  # noqa: E402
 from mmrqa.io import format_summary, summarize  # noqa: E402
-from mmrqa.presentation import LIGHT_SYMBOLS, light_counts, metric_rows, slice_series  # noqa: E402
+from mmrqa.presentation import light_counts, metric_rows, slice_series  # noqa: E402
 from mmrqa.qa.bank import PHRASINGS  # noqa: E402
 from mmrqa.render import PLANES, pick_slices, render_slice, window_levels  # noqa: E402
 from mmrqa.uploads import load_upload, max_upload_bytes  # noqa: E402
@@ -53,8 +53,12 @@ EXAMPLE_SAMPLES = ("t1", "epi", "dicom_t2", "dicom_enhanced")
 CHAT_EXAMPLES = ("rating", "artifact_type", "severity", "metric_value", "usability", "report")
 #: Seconds an idle session keeps its scan in memory.
 SESSION_TTL = 3600
-TABLE_COLUMNS = ["", "metric", "value", "unit", "acceptable", "better", "meaning"]
+TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "better", "meaning"]
 RATING_LIGHT = {"good": "green", "medium": "amber", "bad": "red"}
+LIGHT_WORDS = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
+LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
+#: The slice fills its box whatever the matrix size, without smoothing (pixels stay pixels).
+CSS = "#slice-image img {width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated;}"
 #: Per-session folders of downloadable reports; the whole folder goes when the app exits.
 REPORTS_DIR = Path(tempfile.mkdtemp(prefix="mmrqa-space-reports-"))
 atexit.register(shutil.rmtree, REPORTS_DIR, ignore_errors=True)
@@ -122,12 +126,15 @@ def _need_scan(session: dict | None) -> dict:
     return session
 
 
-def _metrics_table(values: dict[str, float]) -> pd.DataFrame:
+def _metrics_table(values: dict[str, float]) -> Any:
+    """The metrics with a reference range; the light column is a word on a coloured cell (a pandas Styler)."""
     rows = [
-        [LIGHT_SYMBOLS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
+        [LIGHT_WORDS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
         for r in metric_rows(values, with_range_only=True)
     ]
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    colour = {LIGHT_WORDS[k]: f"background-color: {v}" for k, v in LIGHT_COLOURS.items()}
+    return frame.style.map(lambda word: colour.get(word, ""), subset=["light"])
 
 
 def _plot_frame(session: dict, series: str, plane: str, index: int) -> pd.DataFrame:
@@ -182,7 +189,7 @@ def _open_scan(path: str, name: str, plane: str) -> tuple:
     }
     n, index = _scan_view(session, plane)
     counts = light_counts(metric_rows(report.values, with_range_only=True))
-    lights = ", ".join(f"{LIGHT_SYMBOLS[k]} {v}" for k, v in counts.items() if v)
+    lights = ", ".join(f"{v} {LIGHT_WORDS[k]}" for k, v in counts.items() if v)
     info = f"**{name}** loaded.\n\n```\n{format_summary(summarize(volume))}\n```\n\nMetrics: {lights}"
     first = next(iter(session["series"]))
     return (
@@ -273,11 +280,11 @@ def change_plane(session: dict | None, plane: str, series: str | None) -> tuple:
 
 
 def _rating_markdown(result: Any, notice: str) -> str:
-    light = LIGHT_SYMBOLS[RATING_LIGHT.get(result.rating, "grey")]
+    light = LIGHT_COLOURS[RATING_LIGHT.get(result.rating, "grey")]
     usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(result.usability, "usability ?")
     found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in result.artifacts]
     return (
-        f"## {light} Rating: {result.rating or 'undetermined'}\n\n**Usability:** {usability}  \n"
+        f"## <span style='background:{light};padding:0 .4em'>Rating: {result.rating or 'undetermined'}</span>\n\n**Usability:** {usability}  \n"
         f"**Artifacts:** {', '.join(found) if found else 'none detected'}  \n"
         f"**Mode:** {result.mode}{f' ({result.model})' if result.model else ''}\n\n{notice}"
     )
@@ -427,10 +434,14 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=1):
                 plane = gr.Radio(list(PLANES), value="axial", label="Plane")
                 slider = gr.Slider(0, 1, value=0, step=1, label="Slice", elem_id="slice-slider")
-                image = gr.Image(label="Slice", type="pil", format="png", image_mode="L", elem_id="slice-image")
+                image = gr.Image(
+                    label="Slice", type="pil", format="png", image_mode="L", elem_id="slice-image", height=420
+                )
         with gr.Row():
             with gr.Column(scale=3):
-                table = gr.Dataframe(headers=TABLE_COLUMNS, label="Metrics (🟢 acceptable, 🟠 borderline, 🔴 out)")
+                table = gr.Dataframe(
+                    headers=TABLE_COLUMNS, label="Metrics against their reference ranges (ok / borderline / out)"
+                )
             with gr.Column(scale=2):
                 series = gr.Dropdown([], label="Per-slice measure")
                 plot = gr.LinePlot(x="slice", y="value", color="series", label="Per axial slice", height=280)
@@ -484,7 +495,7 @@ def build_demo() -> gr.Blocks:
 
 def launch_options() -> dict[str, Any]:
     """Arguments of ``demo.launch``: Gradio refuses uploads over the size limit while they stream in."""
-    return {"max_file_size": max_upload_bytes(), "ssr_mode": False}
+    return {"max_file_size": max_upload_bytes(), "ssr_mode": False, "css": CSS}
 
 
 demo = build_demo()

@@ -45,8 +45,12 @@ def test_upload_gives_metrics_viewer_and_assessment(client, scans, kind):
         got = out["metrics"]["values"][name]
         assert (got is None and not np.isfinite(value)) or got == pytest.approx(value, rel=1e-12)
     table = out["table"]
-    assert table["headers"][:3] == ["", "metric", "value"] and table["data"]
-    assert {row[0] for row in table["data"]} <= {"🟢", "🟠", "🔴", "⚪"}
+    assert table["headers"][:3] == ["light", "metric", "value"] and table["data"]
+    from mmrqa.presentation import traffic_light
+
+    words = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
+    for row in table["data"]:  # each light is this scan's value judged against the catalogue's range
+        assert row[0] == words[traffic_light(row[1], expected.values[row[1]])]
     image = Image.open(out["image"])
     assert image.format == "PNG" and image.mode in ("L", "RGB", "RGBA")  # lossless PNG, not webp
     assert np.asarray(image).std() > 5  # a real slice, not a blank
