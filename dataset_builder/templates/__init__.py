@@ -1,0 +1,1 @@
+"""Packaged Jinja templates of the dataset builder (the dataset card)."""
