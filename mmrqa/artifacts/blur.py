@@ -8,10 +8,14 @@ volume). A Gaussian PSF of full width at half maximum ``FWHM = 2 sqrt(2 ln 2) si
 low-pass filter, the usual model of smoothness estimated by AFNI's 3dFWHMx and MRIQC's ``fwhm`` IQM (Friedman et al.,
 NeuroImage 2006;32:1279; Esteban et al., PLoS One 2017;12:e0184661).
 
-Sampling (``presets.PRESETS["blur"]``): ``FWHM = fwhm_voxels x`` the in-plane voxel size (mm), i.e. the resolution
-is degraded by a factor relative to the acquired one; the same PSF in mm is applied along every axis, so anisotropic
-voxels get proportionally less smoothing along their long axis (``sigma_axis = FWHM / 2.3548 / spacing_axis``), and a
-2D slice is smoothed in-plane only. Separable Gaussian filtering with ``mode="nearest"`` borders.
+Sampling (``presets.PRESETS["blur"]``): a target normalised RMS difference ``nrmse`` to the clean scan is drawn from
+the severity's band and the FWHM (in multiples of the in-plane voxel size, bounded to ``[0.1, 80]``) is widened per
+scan until the blurred image reaches it (:func:`mmrqa.artifacts.calibration.solve_strength`): the same PSF removes
+far more from a sharp, high-contrast scan than from a smooth one, so a fixed width would not mean the same damage.
+``fwhm_voxels`` and ``fwhm_mm = fwhm_voxels x`` the in-plane voxel size are recorded. The same PSF in mm is applied
+along every axis, so anisotropic voxels get proportionally less smoothing along their long axis
+(``sigma_axis = FWHM / 2.3548 / spacing_axis``), and a 2D slice is smoothed in-plane only. Separable Gaussian
+filtering with ``mode="nearest"`` borders.
 
 Compared with TorchIO's ``Blur``: TorchIO's ``std`` is in mm but drawn per axis from a range starting at 0, so
 ``severity`` has no fixed meaning across voxel sizes, and it converts the image to a SimpleITK image and back.
@@ -24,16 +28,29 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from mmrqa.artifacts.calibration import evaluation_slab, solve_strength
+from mmrqa.artifacts.kspace import resolve_pe_axis
 from mmrqa.artifacts.presets import draw, preset
 
 #: FWHM of a Gaussian in units of its standard deviation: 2 sqrt(2 ln 2).
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
 
+#: Bounds of the calibrated FWHM, in in-plane voxels.
+FWHM_BOUNDS = (0.1, 80.0)
+
+
 def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, Any]:
-    """Draw the PSF width relative to the in-plane voxel size and convert it to mm."""
-    relative = draw(rng, preset("blur", severity)["fwhm_voxels"])
-    return {"fwhm_voxels": relative, "fwhm_mm": relative * float(np.mean(volume.spacing[:2]))}
+    """Draw the target NRMSE and calibrate the PSF width (relative to the in-plane voxel size) on the scan."""
+    target = draw(rng, preset("blur", severity)["nrmse"])
+    inplane_mm = float(np.mean(volume.spacing[:2]))
+    slab = evaluation_slab(volume.data, resolve_pe_axis(volume))
+
+    def render(fwhm_voxels: float) -> np.ndarray:
+        return apply(slab, {"fwhm_mm": fwhm_voxels * inplane_mm}, volume.spacing, 0)
+
+    relative = solve_strength(render, slab, target, FWHM_BOUNDS, initial=30.0 * target)
+    return {"target_nrmse": target, "fwhm_voxels": relative, "fwhm_mm": relative * inplane_mm}
 
 
 def apply(data: np.ndarray, params: dict[str, Any], spacing, pe_axis: int) -> np.ndarray:

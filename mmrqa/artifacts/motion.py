@@ -16,9 +16,13 @@ trilinear interpolation (bilinear in-plane for a 2D slice); only a 1D FFT along 
 segment masks depend on the PE frequency alone.
 
 Sampling (``presets.PRESETS["motion"]``): ``events`` motion events at ``|t - 0.5|`` in ``offset`` (before or after the
-centre); each moved pose has a translation of ``displacement_vox`` in-plane voxels in a random direction and a
-rotation whose displacement at the edge of the in-plane field of view is also ``displacement_vox`` voxels (tilts out of
-plane at half that, 3D only). Displacements are in voxels so that a severity looks the same at 0.8 mm and at 2 mm.
+centre); each moved pose gets a random in-plane (2D) or 3D translation direction, a rotation sign and out-of-plane
+tilt fractions (3D only). Its translation is ``d`` voxels and its in-plane rotation displaces the edge of the field
+of view by ``d`` voxels too (tilts by at most half that). The same ``d`` damages a small brain in a large field of
+view far more than a body filling it, so ``d`` is calibrated per scan: a target normalised RMS difference ``nrmse``
+to the clean scan is drawn from the severity's band and ``d`` (bounded to ``[0.02, 40]`` voxels) is scaled by
+:func:`mmrqa.artifacts.calibration.solve_strength` on the real simulator (a slab of central slices for large
+volumes) until the image reaches it. The final poses (degrees, mm) and ``displacement_vox`` are recorded.
 
 Compared with TorchIO's ``RandomMotion`` (Perez-Garcia et al., CMPB 2021;208:106236): TorchIO always segments k-space
 along the *last* array axis (the slice axis of most volumes, not the PE axis; a single 2D slice only gets a global
@@ -33,32 +37,59 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from mmrqa.artifacts.kspace import fft_along, ifft_along, signed_frequencies, to_image
+from mmrqa.artifacts.calibration import evaluation_slab, solve_strength
+from mmrqa.artifacts.kspace import fft_along, ifft_along, resolve_pe_axis, signed_frequencies, to_image
 from mmrqa.artifacts.presets import draw, draw_int, preset
+
+#: Bounds of the calibrated displacement, in in-plane voxels.
+DISPLACEMENT_BOUNDS = (0.02, 40.0)
+#: Voxels of the slab the displacement is calibrated on (each evaluation resamples every moved pose).
+MOTION_SLAB_VOXELS = 200_000
 
 
 def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, Any]:
-    """Draw motion event times and one rigid pose per k-space segment (identity for the centre segment)."""
+    """Draw motion times and pose shapes; calibrate the displacement on the scan; record the final poses."""
     ranges = preset("motion", severity)
     n_events = draw_int(rng, ranges["events"])
     times = sorted(0.5 + float(rng.choice([-1.0, 1.0])) * draw(rng, ranges["offset"]) for _ in range(n_events))
+    target = draw(rng, ranges["nrmse"])
     bounds = [0.0, *times, 1.0]
     is_2d = volume.shape[2] == 1
-    inplane_mm = float(np.mean(volume.spacing[:2]))
-    half_fov_vox = 0.5 * max(volume.shape[:2])
-    poses = []
+    shapes = []
     for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
         if start <= 0.5 < stop:
-            poses.append({"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [0.0, 0.0, 0.0]})
+            shapes.append(None)  # the segment holding the k-space centre is the reference pose
             continue
-        displacement = draw(rng, ranges["displacement_vox"])
         direction = rng.standard_normal(2 if is_2d else 3)
         direction /= np.linalg.norm(direction)
-        translation = [float(v) for v in direction * displacement * inplane_mm] + ([0.0] if is_2d else [])
-        angle = float(np.degrees(displacement / half_fov_vox)) * float(rng.choice([-1.0, 1.0]))
-        tilts = [0.0, 0.0] if is_2d else [float(v) for v in rng.uniform(-0.5, 0.5, size=2) * abs(angle)]
-        poses.append({"rotation_deg": [*tilts, angle], "translation_mm": translation})
-    return {"times": times, "poses": poses}
+        sign = float(rng.choice([-1.0, 1.0]))
+        tilts = np.zeros(2) if is_2d else rng.uniform(-0.5, 0.5, size=2)
+        shapes.append((direction, sign, tilts))
+    inplane_mm = float(np.mean(volume.spacing[:2]))
+    half_fov_vox = 0.5 * max(volume.shape[:2])
+
+    def poses(displacement: float) -> list[dict[str, list[float]]]:
+        result = []
+        for shape in shapes:
+            if shape is None:
+                result.append({"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [0.0, 0.0, 0.0]})
+                continue
+            direction, sign, tilts = shape
+            angle = float(np.degrees(displacement / half_fov_vox)) * sign
+            translation = [float(v) for v in direction * displacement * inplane_mm] + ([0.0] if is_2d else [])
+            result.append(
+                {"rotation_deg": [*(float(t) * abs(angle) for t in tilts), angle], "translation_mm": translation}
+            )
+        return result
+
+    pe_axis = resolve_pe_axis(volume)
+    slab = evaluation_slab(volume.data, pe_axis, MOTION_SLAB_VOXELS)
+
+    def render(displacement: float) -> np.ndarray:
+        return apply(slab, {"times": times, "poses": poses(displacement)}, volume.spacing, pe_axis)
+
+    displacement = solve_strength(render, slab, target, DISPLACEMENT_BOUNDS, initial=25.0 * target)
+    return {"times": times, "target_nrmse": target, "displacement_vox": displacement, "poses": poses(displacement)}
 
 
 def rotation_matrix(rotation_deg: list[float]) -> np.ndarray:

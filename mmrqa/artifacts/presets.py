@@ -1,14 +1,20 @@
 """Severity presets: the parameter ranges that ``mild``, ``moderate`` and ``severe`` sample from, per artifact kind.
 
 Every range is *relative* so that a severity means the same on every scan (a 2 mm brain, a 0.8 mm pelvis, a 64x64
-DICOM): amplitudes are fractions of the image's own signal (foreground mean or root-mean-square), displacements are in
-voxels, blur widths in multiples of the in-plane voxel size, k-space fractions are fractions of the matrix. A value is
-drawn uniformly from ``(low, high)`` with the seeded generator; integer ranges are inclusive.
+DICOM): amplitudes are fractions of the image's own signal (foreground mean or root-mean-square), blur and motion
+are in voxels, k-space fractions are fractions of the matrix. A value is drawn uniformly from ``(low, high)`` with the
+seeded generator; integer ranges are inclusive.
 
-The ranges were calibrated (``tests/artifacts/test_calibration.py``) so that, on nibabel's T1, pydicom's MR_small,
-dipy's S0_10slices and the TCIA pelvis scans, the normalised RMS difference to the clean scan
-(``||x - x0|| / ||x0||``) grows strictly from ``none`` to ``severe`` and the ranges of the levels do not overlap across
-scans; and, looking at ``benchmarks/artifact_montage.png``, so that ``mild`` is just visible and ``severe`` is clearly
+Four kinds whose physical parameter does not transfer between scans (motion, ghosting, blur, undersampling: the same
+displacement, gain error, PSF or acceleration damages a small brain in a large field of view 2-3x more than a pelvis)
+are instead given a target ``nrmse`` band, the normalised RMS difference to the clean scan ``||x - x0|| / ||x0||``;
+the strength parameter is scaled per scan by a closed loop on the real simulator until the target is reached
+(``calibration.py``) and the final physical parameters are recorded, so replays stay exact. The bands are at least
+2.5x apart, far above the loop's 3% tolerance.
+
+Checked by ``tests/artifacts/test_calibration.py`` on nibabel's T1, pydicom's MR_small, dipy's S0_10slices and the
+TCIA pelvis scans: NRMSE grows strictly from ``none`` to ``severe`` and the ranges of the levels do not overlap across
+scans; and, looking at ``benchmarks/artifact_montage.png``, ``mild`` is just visible and ``severe`` clearly
 non-diagnostic. The meaning of each parameter is documented in the module of its kind.
 """
 
@@ -19,17 +25,18 @@ from typing import Any
 import numpy as np
 
 PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
-    # displacement (voxels) of each moved pose; |time - 0.5| of each motion event as a fraction of the acquisition
+    # nrmse = target ||x - x0|| / ||x0|| reached by scaling the displacement (closed loop, calibration.py);
+    # events = number of motion events; offset = |time - 0.5| of each event as a fraction of the acquisition
     "motion": {
-        "mild": {"displacement_vox": (0.5, 0.7), "events": (1, 1), "offset": (0.06, 0.12)},
-        "moderate": {"displacement_vox": (2.5, 3.2), "events": (2, 2), "offset": (0.04, 0.10)},
-        "severe": {"displacement_vox": (9.0, 12.0), "events": (3, 3), "offset": (0.02, 0.08)},
+        "mild": {"nrmse": (0.040, 0.050), "events": (1, 1), "offset": (0.06, 0.12)},
+        "moderate": {"nrmse": (0.14, 0.18), "events": (2, 2), "offset": (0.04, 0.10)},
+        "severe": {"nrmse": (0.22, 0.27), "events": (3, 3), "offset": (0.02, 0.08)},
     },
-    # ghost_strength = |1 - g| / sqrt(period): the relative energy of the ghosts (NRMSE to first order)
+    # nrmse = target difference reached by scaling the complex gain error of every period-th PE line
     "ghosting": {
-        "mild": {"ghost_strength": (0.03, 0.04), "period": (2, 4)},
-        "moderate": {"ghost_strength": (0.12, 0.15), "period": (2, 4)},
-        "severe": {"ghost_strength": (0.45, 0.55), "period": (2, 4)},
+        "mild": {"nrmse": (0.020, 0.028), "period": (2, 4)},
+        "moderate": {"nrmse": (0.07, 0.09), "period": (2, 4)},
+        "severe": {"nrmse": (0.22, 0.28), "period": (2, 4)},
     },
     # energy = sqrt(spike energy / image energy); radius = spike distance from the k-space centre / Nyquist
     "spike": {
@@ -49,11 +56,11 @@ PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
         "moderate": {"log_std": (0.15, 0.19), "order": (3, 3)},
         "severe": {"log_std": (0.45, 0.55), "order": (3, 3)},
     },
-    # fwhm_voxels = FWHM of the Gaussian PSF in multiples of the in-plane voxel size
+    # nrmse = target difference reached by widening the Gaussian PSF (its FWHM in voxels is recorded)
     "blur": {
-        "mild": {"fwhm_voxels": (1.0, 1.2)},
-        "moderate": {"fwhm_voxels": (3.5, 4.0)},
-        "severe": {"fwhm_voxels": (12.0, 14.0)},
+        "mild": {"nrmse": (0.030, 0.040)},
+        "moderate": {"nrmse": (0.12, 0.15)},
+        "severe": {"nrmse": (0.25, 0.30)},
     },
     # kept_fraction = fraction of the k-space matrix kept along each in-plane axis
     "ringing": {
@@ -61,11 +68,12 @@ PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
         "moderate": {"kept_fraction": (0.50, 0.55)},
         "severe": {"kept_fraction": (0.12, 0.15)},
     },
-    # fastMRI RandomMaskFunc: acceleration R and fully sampled centre fraction
+    # fastMRI-style random mask: fully sampled centre fraction; outer lines are dropped in a random (seeded) order
+    # until the zero-filled reconstruction reaches the target nrmse (the resulting acceleration is recorded)
     "undersampling": {
-        "mild": {"acceleration": (1.25, 1.25), "center_fraction": (0.30, 0.30)},
-        "moderate": {"acceleration": (3.5, 3.5), "center_fraction": (0.10, 0.10)},
-        "severe": {"acceleration": (12.0, 12.0), "center_fraction": (0.03, 0.03)},
+        "mild": {"nrmse": (0.040, 0.055), "center_fraction": (0.30, 0.30)},
+        "moderate": {"nrmse": (0.13, 0.16), "center_fraction": (0.10, 0.10)},
+        "severe": {"nrmse": (0.25, 0.30), "center_fraction": (0.03, 0.03)},
     },
 }
 
