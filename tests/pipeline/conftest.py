@@ -1,4 +1,4 @@
-"""Fixtures of the pipeline tests: the tiny model, a LoRA adapter trained on it with ``train_sft.py``, and a small
+"""Fixtures of the pipeline tests: the tiny model, a LoRA adapter on it (made with peft), and a small
 Hub-layout MMRQA dataset built from real scans with simulated artifacts.
 
 The dataset is made the way the dataset builder publishes one (``data/<split>-00000-of-00001.parquet`` + README.md
@@ -9,9 +9,7 @@ splits, train = nibabel's T1 brain, test = dipy's EPI b0, each clean and with fo
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -107,25 +105,29 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llava-onevision"), seed=0)
 
 
-def _train_sft():
-    if "train_sft" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("train_sft", REPO_ROOT / "train_sft.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["train_sft"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["train_sft"]
-
-
 @pytest.fixture(scope="session")
-def tiny_adapter_dir(tiny_model_dir, eval_dataset_dir, tmp_path_factory) -> Path:
-    """A LoRA adapter trained for 20 steps with ``train_sft.py --config recipes/tiny-cpu.yaml`` on the train split."""
-    pytest.importorskip("trl")
+def tiny_adapter_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """A LoRA adapter on the tiny model's language model, made with peft and saved as safetensors.
+
+    Its ``lora_B`` weights are seeded random (PEFT initialises them to zero, which would make the adapter a no-op),
+    so switching it off changes the answers. ``train_sft.py`` itself is tested in tests/training.
+    """
+    peft = pytest.importorskip("peft")
+    import torch
+
+    from mmrqa.modeling import load_base_model, load_processor, lora_target_regex
+
     out = tmp_path_factory.mktemp("adapter") / "tiny-mmrqa-lora"
-    script = _train_sft()
-    argv = ["--config", str(REPO_ROOT / "recipes" / "tiny-cpu.yaml"), "--model_name_or_path", str(tiny_model_dir)]
-    argv += ["--dataset_name", str(eval_dataset_dir), "--output_dir", str(out), "--max_steps", "20"]
-    argv += ["--eval_strategy", "no", "--save_strategy", "no"]
-    script.main(*script.parse_args(argv))
-    config = json.loads((out / "adapter_config.json").read_text())
-    assert Path(config["base_model_name_or_path"]) == tiny_model_dir
+    config = peft.LoraConfig(r=8, lora_alpha=16, target_modules=lora_target_regex(), lora_dropout=0.0)
+    model = peft.get_peft_model(load_base_model(tiny_model_dir), config)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
+    model.save_pretrained(out)
+    load_processor(tiny_model_dir).save_pretrained(out)
+    adapter_config = json.loads((out / "adapter_config.json").read_text())
+    assert Path(adapter_config["base_model_name_or_path"]) == tiny_model_dir
+    assert (out / "adapter_model.safetensors").is_file()
     return out

@@ -19,7 +19,15 @@ from mmrqa.pipeline.interpret import (
 )
 from mmrqa.qa.bank import PHRASINGS
 
-MALFORMED = ["", "   ", "\x00\x01garbage", "m blural\ufffdhas\u0744ise\ufffd :s~", "good bad medium", "Quality:", "}{" * 50]
+MALFORMED = [
+    "",
+    "   ",
+    "\x00\x01garbage",
+    "m blural\ufffdhas\u0744ise\ufffd :s~",
+    "good bad medium",
+    "Quality:",
+    "}{" * 50,
+]
 
 
 @pytest.mark.parametrize("qtype", list(PHRASINGS))
@@ -40,7 +48,9 @@ def test_free_question_has_no_type_and_is_not_parsed():
 @pytest.mark.parametrize("text", MALFORMED)
 @pytest.mark.parametrize("qtype", ["rating", "artifact_type", "usability", "report", "severity", "metric_value"])
 def test_malformed_model_output_never_crashes_and_gives_no_vote(qtype, text):
-    question = standard_question(qtype, "noise" if qtype == "severity" else ("efc" if qtype == "metric_value" else None))
+    question = standard_question(
+        qtype, "noise" if qtype == "severity" else ("efc" if qtype == "metric_value" else None)
+    )
     value = parse(question, text)
     assert value is None or qtype in ("severity", "artifact_type", "metric_value")  # e.g. "none" read from "no..."
 
@@ -88,7 +98,13 @@ def test_aggregate_builds_the_verdict_from_slice_answers():
         SliceAnswer(5, rating_q.text, "rating", "bad.", "bad"),
         SliceAnswer(7, rating_q.text, "rating", "xx", None),
         SliceAnswer(5, sev_q.text, "severity", "The noise is severe.", "severe"),
-        SliceAnswer(5, "r", "report", "Overall quality: bad.\nArtifact: noise, mild.", {"artifact": "noise", "severity": "mild"}),
+        SliceAnswer(
+            5,
+            "r",
+            "report",
+            "Overall quality: bad.\nArtifact: noise, mild.",
+            {"artifact": "noise", "severity": "mild"},
+        ),
     ]
     MMRQAPipeline._aggregate(result, answers, {"noise": 2})
     assert result.slice_votes == {3: "good", 5: "bad", 7: None}

@@ -76,9 +76,9 @@ SCANS = {
 
 @pytest.mark.parametrize("fmt", list(SCANS))
 def test_pipeline_end_to_end_on_every_format(pipe, tmp_path, fmt):
-    result = pipe(SCANS[fmt](tmp_path), slices=2)
+    result = pipe(SCANS[fmt](tmp_path), slices=1)
     assert result.ok and result.mode == "model" and result.model.endswith("tiny-mmrqa-lora")
-    assert 1 <= len(result.slices) <= 2 and set(result.slice_votes) == set(result.slices)
+    assert len(result.slices) == 1 and set(result.slice_votes) == set(result.slices)
     standard = [a for a in result.answers if a.question_type in ("rating", "artifact_type", "usability", "report")]
     assert len(standard) == 4 * len(result.slices)
     assert all(isinstance(a.answer, str) for a in result.answers)
@@ -90,7 +90,10 @@ def test_pipeline_end_to_end_on_every_format(pipe, tmp_path, fmt):
 
 
 def test_custom_questions_are_asked_verbatim_and_bank_phrasings_are_parsed(pipe):
-    questions = ["Is the fat suppression homogeneous?", "Rate the overall image quality of this MRI scan as good, medium or bad."]
+    questions = [
+        "Is the fat suppression homogeneous?",
+        "Rate the overall image quality of this MRI scan as good, medium or bad.",
+    ]
     result = pipe(sample_path("t1"), questions=questions, slices=1)
     assert [a.question for a in result.answers] == questions
     assert [a.question_type for a in result.answers] == [None, "rating"]
@@ -113,15 +116,18 @@ def test_signal_summary_is_in_the_prompt_only_when_enhanced(pipe, monkeypatch):
 
 
 def test_adapter_changes_the_answers_and_generation_is_greedy(pipe):
-    from mmrqa.pipeline.core import MMRQAPipeline
     from mmrqa.pipeline.model import generate
+    from mmrqa.render import render_slices
 
-    result = pipe(sample_path("t1"), slices=1)
-    again = pipe(sample_path("t1"), slices=1)
-    assert [a.answer for a in result.answers] == [a.answer for a in again.answers]
-    assert isinstance(pipe, MMRQAPipeline)
-    prompts = [([im], {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Rate it."}]}) for im in []]
-    assert generate(pipe.loaded, prompts) == ([], 0)
+    _, images = render_slices(load_sample("t1"), 2)
+    user = {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Rate the quality."}]}
+    prompts = [([im], user) for im in images]
+    first, n_tokens = generate(pipe.loaded, prompts, max_new_tokens=TOKENS)
+    again, _ = generate(pipe.loaded, prompts, max_new_tokens=TOKENS)
+    base, _ = generate(pipe.loaded, prompts, max_new_tokens=TOKENS, use_adapter=False)
+    assert first == again and 0 < n_tokens <= 2 * TOKENS
+    assert base != first
+    assert generate(pipe.loaded, [], max_new_tokens=TOKENS) == ([], 0)
 
 
 def test_loading_errors_are_model_load_errors(tmp_path, tiny_adapter_dir):
@@ -146,15 +152,18 @@ def test_cli_assess_with_model_reports_and_handles_bad_files(tiny_adapter_dir, t
     argv = ["assess", str(sample_path("t1")), str(bad), "--model", str(tiny_adapter_dir), "--slices", "1"]
     code = main([*argv, "--max-new-tokens", str(TOKENS), "--format", "json"])
     out, err = capsys.readouterr()
-    assert code == 2 and "bad.nii.gz" in err and err.startswith("error: ")
+    assert code == 2 and any(line.startswith("error: ") and "bad.nii.gz" in line for line in err.splitlines())
     record = json.loads(out.splitlines()[0])
     assert record["mode"] == "model" and record["answers"] and record["source"].endswith("anatomical.nii")
 
 
+@pytest.mark.slow
 def test_cli_evaluate_scores_the_model_and_every_baseline(tiny_adapter_dir, eval_dataset_dir, tmp_path, capsys):
     out = tmp_path / "results.json"
     argv = ["evaluate", "--model", str(tiny_adapter_dir), "--dataset", str(eval_dataset_dir), "-o", str(out)]
-    assert main([*argv, "--max-new-tokens", str(TOKENS), "--limit", "28", "--bootstrap", "50", "--batch-size", "16"]) == 0
+    assert (
+        main([*argv, "--max-new-tokens", str(TOKENS), "--limit", "14", "--bootstrap", "50", "--batch-size", "16"]) == 0
+    )
     results = json.loads(out.read_text())
     systems = results["systems"]
     assert set(systems) == {
@@ -164,7 +173,7 @@ def test_cli_evaluate_scores_the_model_and_every_baseline(tiny_adapter_dir, eval
         "Signal-only classifier",
         "Majority class",
     }
-    assert results["n_questions"] == 28 and results["signal_classifier"] == "fitted on the train split"
+    assert results["n_questions"] == 14 and results["signal_classifier"] == "fitted on the train split"
     assert set(results["question_types"]) >= {"rating", "presence", "artifact_type", "severity", "report"}
     model = systems["MMRQA (this model), signal-enhanced"]
     assert {"rating", "grounding"} <= set(model) and 0 <= model["rating"]["accuracy"] <= 1
