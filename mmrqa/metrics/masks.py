@@ -13,8 +13,6 @@ Only numpy and scipy are used (scikit-image is a test-time oracle, not a depende
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import ConvexHull
 
 OTSU_BINS = 256  # scikit-image's default bin count for float images (integer images get one bin per value)
 
@@ -55,30 +53,40 @@ def mrqy_slice_mask_int(img: np.ndarray) -> np.ndarray:
     """MRQy 0.0.3's foreground of one integer slice, bit-identical to its ``foreground()``.
 
     H = equalize_hist(I) * 255; w1 = mean(I > otsu(I)); w2 = mean(H > otsu(H)); N = w1 I + w2 H;
-    mask = convex hull of (N > otsu(N)). For an integer image scikit-image histograms one bin per integer,
-    so every quantity is a function of the grey value: it is evaluated once per distinct value.
+    mask = convex hull of (N > otsu(N)). See :func:`mrqy_foreground_lut`.
     """
+    img = np.asarray(img)
     lo = int(img.min())
     offset = (img - lo).astype(np.intp, copy=False)
-    counts = np.bincount(offset.ravel())
-    centers = np.arange(lo, lo + counts.size, dtype=np.int64)
-    npix = img.size
+    lut = mrqy_foreground_lut(np.bincount(offset.ravel()), lo)
+    return convex_hull_mask(lut[offset])
+
+
+def mrqy_foreground_lut(counts: np.ndarray, lo: int) -> np.ndarray:
+    """Which grey values lie in MRQy's thresholded blend N > otsu(N), before the hull; ``counts[i]`` pixels of value lo + i.
+
+    For an integer image scikit-image histograms one bin per integer, so every quantity of MRQy's recipe
+    (equalisation, the three Otsu thresholds, the blend) is a function of the grey value: it is evaluated once
+    per distinct value from the slice's histogram, and the pixel mask is ``lut[I - lo]``.
+    """
+    lut = np.zeros(counts.size, dtype=bool)
     if counts.size == 1:  # constant slice: Otsu returns the value itself, nothing lies above it
-        return np.zeros(img.shape, dtype=bool)
+        return lut
+    centers = np.arange(lo, lo + counts.size, dtype=np.int64)
+    npix = int(counts.sum())
     present = np.flatnonzero(counts)
     values = centers[present]
     weights = counts[present]
     t_img = otsu_from_histogram(counts, centers)
     w1 = weights[values > t_img].sum() / npix
-    cdf = np.cumsum(counts) / float(counts.sum())
+    cdf = np.cumsum(counts) / float(npix)
     h_values = cdf[present] * 255
     t_h = otsu_float(h_values, weights)
     w2 = weights[h_values > t_h].sum() / npix
     new_values = (w1 * values) + (w2 * h_values)
     t_new = otsu_float(new_values, weights)
-    lut = np.zeros(counts.size, dtype=bool)
     lut[present] = new_values > t_new
-    return convex_hull_mask(lut[offset])
+    return lut
 
 
 def mrqy_slice_mask_float(img: np.ndarray) -> np.ndarray:
@@ -106,61 +114,90 @@ def _float_type(dtype: np.dtype) -> type:
 def convex_hull_mask(mask: np.ndarray) -> np.ndarray:
     """Pixels inside or on the convex hull of a 2D mask's pixels, each pixel a diamond of radius 1/2.
 
-    Equals ``skimage.morphology.convex_hull_image(mask)`` (offset coordinates, borders included) but fills the
-    polygon with one exact span per row (integer arithmetic on doubled coordinates) instead of a point-in-polygon
-    test per pixel. An empty mask gives an empty hull.
+    Equals ``skimage.morphology.convex_hull_image(mask)`` (offset coordinates, borders included); see
+    :func:`convex_hull_masks`. An empty mask gives an empty hull.
     """
-    out = np.zeros(mask.shape, dtype=bool)
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    return convex_hull_masks(mask[None])[0]
+
+
+def convex_hull_masks(masks: np.ndarray) -> np.ndarray:
+    """:func:`convex_hull_mask` of every 2D slice ``masks[k]`` of a (K, H, W) stack, all slices at once.
+
+    Only the row extremes matter: in doubled integer coordinates (R, C) = (2 row, 2 col) the pixel diamonds of a
+    row's first and last pixels give the hull's candidate vertices. The hull's left boundary is the lower convex
+    envelope C = L(R) of the left candidates and its right boundary the upper concave envelope of the right ones.
+    Each envelope is found by pruning, over all slices at once, every point on or above the chord of its two
+    neighbours (never a vertex, so removing any number of them at once keeps the envelope) until none is left;
+    row r then spans columns ceil(L(2r)/2) .. floor(U(2r)/2), in exact integer arithmetic (no floating point,
+    no Qhull).
+    """
+    masks = np.asarray(masks, dtype=bool)
+    k, h, w = masks.shape
+    out = np.zeros(masks.shape, dtype=bool)
+    occupied = masks.any(axis=2)
+    zs, rows = np.nonzero(occupied)  # (slice, row) pairs, slice-major then row order
+    if zs.size == 0:
         return out
-    sub = mask[rows]
-    first = np.argmax(sub, axis=1)
-    last = mask.shape[1] - 1 - np.argmax(sub[:, ::-1], axis=1)
-    r2 = np.repeat(2 * rows, 2)
-    c2 = np.column_stack([2 * first, 2 * last]).ravel()
-    # doubled coordinates of the diamond vertices (r +- 1/2, c) and (r, c +- 1/2) of the row extremes
-    points = np.concatenate(
-        [
-            np.column_stack([r2 - 1, c2]),
-            np.column_stack([r2 + 1, c2]),
-            np.column_stack([r2, c2 - 1]),
-            np.column_stack([r2, c2 + 1]),
-        ]
-    )
-    key = np.unique(points[:, 0] * (4 * mask.shape[1] + 8) + (points[:, 1] + 2))  # dedupe (cheap 1D keys)
-    points = np.column_stack([key // (4 * mask.shape[1] + 8), key % (4 * mask.shape[1] + 8) - 2])
-    vertices = points[ConvexHull(points.astype(np.float64)).vertices].astype(np.int64)
-    lo, hi = _row_spans(vertices, mask.shape[0])
-    cols = np.arange(mask.shape[1])
-    out[:] = (cols[None, :] >= lo[:, None]) & (cols[None, :] <= hi[:, None])
+    first = np.argmax(masks[zs, rows], axis=1)
+    last = w - 1 - np.argmax(masks[zs, rows, ::-1], axis=1)
+    left = _lower_envelope(zs, rows, 2 * first, -1, np.minimum)
+    right = _lower_envelope(zs, rows, -2 * last, -1, np.minimum)  # upper envelope of 2 last + 1, negated
+    top = np.full(k, h, dtype=np.int64)
+    bottom = np.full(k, -1, dtype=np.int64)
+    np.minimum.at(top, zs, rows)
+    np.maximum.at(bottom, zs, rows)
+    slices = np.flatnonzero(occupied.any(axis=1))
+    n = bottom[slices] - top[slices] + 1
+    q_z = np.repeat(slices, n)
+    q_r = np.arange(q_z.size) - np.repeat(np.cumsum(n) - n - top[slices], n)  # top .. bottom of each slice
+    lo = np.full((k, h), w, dtype=np.int64)
+    hi = np.full((k, h), -1, dtype=np.int64)
+    lo[q_z, q_r] = _ceil_half_at(left, q_z, 2 * q_r, h)
+    hi[q_z, q_r] = -_ceil_half_at(right, q_z, 2 * q_r, h)
+    cols = np.arange(w)
+    np.greater_equal(cols, lo[:, :, None], out=out)
+    out &= cols <= hi[:, :, None]
     return out
 
 
-def _row_spans(vertices: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """First and last integer column inside a convex polygon (doubled integer vertices) on each integer row."""
-    big = np.iinfo(np.int64).max // 4
-    start = vertices
-    end = np.roll(vertices, -1, axis=0)
-    rr = 2 * np.arange(n_rows, dtype=np.int64)[None, :]
-    r1, c1 = start[:, :1], start[:, 1:]
-    r2, c2 = end[:, :1], end[:, 1:]
-    flat = r1 == r2
-    dr = np.where(flat, 1, r2 - r1)
-    sign = np.sign(dr)
-    den = dr * sign  # > 0
-    num = (c1 * (r2 - r1) + (rr - r1) * (c2 - c1)) * sign  # column (doubled) = num / den
-    crosses = ~flat & (rr >= np.minimum(r1, r2)) & (rr <= np.maximum(r1, r2))
-    ceil_half = -((-num) // (2 * den))
-    floor_half = num // (2 * den)
-    lo = np.min(np.where(crosses, ceil_half, big), axis=0)
-    hi = np.max(np.where(crosses, floor_half, -big), axis=0)
-    on_flat = flat & (rr == r1)
-    flat_lo = -((-np.minimum(c1, c2)) // 2)
-    flat_hi = np.maximum(c1, c2) // 2
-    lo = np.minimum(lo, np.min(np.where(on_flat, flat_lo, big), axis=0))
-    hi = np.maximum(hi, np.max(np.where(on_flat, flat_hi, -big), axis=0))
-    return lo, hi
+def _lower_envelope(zs, rows, c_extreme, diamond, reduce):
+    """Vertices (slice, R, C) of the lower convex envelope of each slice's row-extreme diamond points.
+
+    A row r with extreme doubled column c contributes (2r - 1, c), (2r, c + diamond), (2r + 1, c); two adjacent
+    rows meet at one R, where only the lower point can lie on the envelope.
+    """
+    z3 = np.repeat(zs, 3)
+    r3 = (2 * rows[:, None] + np.array([-1, 0, 1])).ravel()
+    c3 = (c_extreme[:, None] + np.array([0, diamond, 0])).ravel()
+    same = (z3[1:] == z3[:-1]) & (r3[1:] == r3[:-1])
+    c3[:-1][same] = reduce(c3[:-1], c3[1:])[same]
+    keep = np.ones(z3.size, dtype=bool)
+    keep[1:][same] = False
+    z, r, c = z3[keep], r3[keep].astype(np.int64), c3[keep].astype(np.int64)
+    while z.size > 2:
+        inner = np.ones(z.size, dtype=bool)
+        inner[[0, -1]] = False
+        inner[1:-1] &= (z[1:-1] == z[:-2]) & (z[1:-1] == z[2:])  # each slice's end points stay
+        # point i is on or above the chord (i-1, i+1): (C_i - C_{i-1}) dR_{i+1,i-1} >= (C_{i+1} - C_{i-1}) dR_{i,i-1}
+        above = np.zeros(z.size, dtype=bool)
+        above[1:-1] = (c[1:-1] - c[:-2]) * (r[2:] - r[:-2]) >= (c[2:] - c[:-2]) * (r[1:-1] - r[:-2])
+        drop = inner & above
+        if not drop.any():
+            break
+        z, r, c = z[~drop], r[~drop], c[~drop]
+    return z, r, c
+
+
+def _ceil_half_at(envelope, q_z, q_r2, h: int) -> np.ndarray:
+    """ceil(L(R) / 2) of each slice's envelope L at doubled rows R (inside the slice's row range), exactly."""
+    z, r, c = envelope
+    stride = 2 * h + 4
+    key = z * stride + (r + 1)
+    j = np.searchsorted(key, q_z * stride + (q_r2 + 1), side="right") - 1
+    j = np.minimum(j, key.size - 2)
+    den = r[j + 1] - r[j]
+    num = c[j] * den + (q_r2 - r[j]) * (c[j + 1] - c[j])
+    return -((-num) // (2 * den))
 
 
 def head_mask(data: np.ndarray) -> np.ndarray:
@@ -171,6 +208,8 @@ def head_mask(data: np.ndarray) -> np.ndarray:
     so that dark tissue is not lost, and the largest component drops isolated background specks
     (ghosts, noise). Slices are hole-filled so dark structures inside the body (CSF, bowel gas) stay inside.
     """
+    from scipy import ndimage
+
     finite = data[np.isfinite(data)]
     t = float(otsu_float(finite[:: max(1, finite.size // 2_000_000)]))
     low = finite[(finite > 0) & (finite < t)]
@@ -192,5 +231,7 @@ def head_mask(data: np.ndarray) -> np.ndarray:
 
 def air_mask(head: np.ndarray, margin: int = 3) -> np.ndarray:
     """Air: voxels at least ``margin`` voxels away from the head mask (so partial volume at the skin is excluded)."""
+    from scipy import ndimage
+
     grown = ndimage.binary_dilation(head, iterations=margin) if margin > 0 else head
     return ~grown
