@@ -276,7 +276,9 @@ def evaluate_model(
         _, fit_refs = _collect(train_items, train_refs, train_refs)
         majority = MajorityBaseline().fit(fit_refs)
         _, test_refs = _collect(items, references, references)
-        counts = {k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k != "quality"}
+        counts = {
+            k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k not in ("quality", "metric_value")
+        }
         systems["Majority class"] = evaluate_predictions(
             majority.predict(counts), {k: test_refs[k] for k in counts}, n_resamples=n_resamples, seed=0
         )
