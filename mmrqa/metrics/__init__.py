@@ -13,10 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage
 
 from mmrqa.errors import InvalidArgumentError, InvalidScanError
-from mmrqa.metrics import anatomical, indicators
 from mmrqa.metrics.catalogue import ARTIFACT_INDICATORS, CATALOGUE, MetricInfo
 from mmrqa.metrics.report import MetricReport
 from mmrqa.volume import Volume
@@ -79,6 +77,8 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
 
 
 def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    from mmrqa.metrics import anatomical, indicators  # scipy-based: kept off the ``mrqy`` profile's start-up
+
     data = volume.data
     regions = anatomical.prepare(data)
     if regions.head.sum() < 64:
@@ -114,13 +114,17 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
 
 def psnr(data: np.ndarray, head: np.ndarray) -> float:
     """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB."""
+    from scipy import ndimage
+
     smooth = ndimage.median_filter(data, size=(3, 3, 1), mode="nearest")
     rmse = math.sqrt(float(np.mean((data[head] - smooth[head]).astype(np.float64) ** 2)))
     peak = float(np.percentile(data, 99.95))
     return 20 * math.log10(peak / rmse) if rmse > 0 and peak > 0 else math.nan
 
 
-def _ghosting(volume: Volume, regions: anatomical.Regions) -> float:
+def _ghosting(volume: Volume, regions) -> float:
+    from mmrqa.metrics import indicators
+
     axis = volume.meta.get("phase_encoding_axis")
     if axis in (0, 1):
         return indicators.gsr(volume.data, regions.head, regions.air, int(axis))
@@ -129,7 +133,7 @@ def _ghosting(volume: Volume, regions: anatomical.Regions) -> float:
     return max(finite) if finite else math.nan
 
 
-def _default_slices(data: np.ndarray, regions: anatomical.Regions) -> dict[str, np.ndarray]:
+def _default_slices(data: np.ndarray, regions) -> dict[str, np.ndarray]:
     """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region)."""
     per: dict[str, list[float]] = {"fg_mean": [], "fg_std": [], "air_mean": []}
     for z in range(data.shape[2]):
