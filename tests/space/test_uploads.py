@@ -34,6 +34,7 @@ def _zip(path: Path, entries: dict[str, bytes], *, symlinks: tuple[str, ...] = (
 
 
 def test_size_limit_is_checked_from_stat_before_reading(tmp_path, monkeypatch):
+    monkeypatch.delenv("MMRQA_MAX_UPLOAD_BYTES", raising=False)  # the default limit
     big = tmp_path / "big.nii"
     with open(big, "wb") as handle:  # sparse: 3 GiB on paper, nothing on disk; reading it would take minutes
         handle.truncate(3 * 1024**3)
