@@ -107,19 +107,56 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     bright_mask = regions.head & (
         data >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )
-    values["inu_range"] = indicators.inu_range(data, bright_mask, volume.spacing)
+    values["inu_range"] = _inu(data, bright_mask, volume.spacing)
     values["motion_index"] = indicators.motion_index(air_values, head_median)
     return values, _default_slices(data, regions)
 
 
 def psnr(data: np.ndarray, head: np.ndarray) -> float:
-    """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB."""
-    from scipy import ndimage
+    """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB.
 
-    smooth = ndimage.median_filter(data, size=(3, 3, 1), mode="nearest")
-    rmse = math.sqrt(float(np.mean((data[head] - smooth[head]).astype(np.float64) ** 2)))
+    The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box with
+    a one-voxel in-plane margin, which holds every window centred on a head voxel.
+    """
+    from mmrqa.metrics.median import median3x3
+
+    box = []
+    for axis, margin in ((0, 1), (1, 1), (2, 0)):
+        present = np.flatnonzero(head.any(axis=tuple(a for a in range(3) if a != axis)))
+        box.append(slice(max(int(present[0]) - margin, 0), int(present[-1]) + 1 + margin))
+    sub, inside = data[tuple(box)], head[tuple(box)]
+    smooth = median3x3(sub)
+    rmse = math.sqrt(float(np.mean((sub[inside] - smooth[inside]).astype(np.float64) ** 2)))
     peak = float(np.percentile(data, 99.95))
     return 20 * math.log10(peak / rmse) if rmse > 0 and peak > 0 else math.nan
+
+
+INU_GRID_MM = 4.0  # the bias field is estimated on a ~4 mm grid: a fifth of the 20 mm smoothing sigma
+
+
+def _inu(data: np.ndarray, mask: np.ndarray, spacing) -> float:
+    """:func:`indicators.inu_range` on block averages of the masked intensities over a ~4 mm grid.
+
+    The field smoothed with a 20 mm Gaussian has no detail below ~4 mm, so it is estimated on blocks of
+    f = round(4 mm / voxel size) voxels per axis (at least 32 blocks per axis kept): the block value is the mean
+    of its masked voxels, a block belongs to the mask when at least half its voxels do. This cuts the cost of the
+    two 3D Gaussian filters by ~f^3 (64x on a 1 mm brain).
+    """
+    from mmrqa.metrics import indicators
+
+    factors = [
+        max(1, min(round(INU_GRID_MM / max(s, 1e-3)), n // 32)) for s, n in zip(spacing, data.shape, strict=True)
+    ]
+    if factors == [1, 1, 1]:
+        return indicators.inu_range(data, mask, spacing)
+    shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
+    crop = tuple(slice(0, n * f) for n, f in zip(shape, factors, strict=True))
+    blocks = (shape[0], factors[0], shape[1], factors[1], shape[2], factors[2])
+    weight = mask[crop].reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
+    total = np.where(mask, data, 0)[crop].reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
+    coarse = (total / np.maximum(weight, 1)).astype(np.float32)
+    spacing_ds = tuple(float(s) * f for s, f in zip(spacing, factors, strict=True))
+    return indicators.inu_range(coarse, weight >= 0.5 * np.prod(factors), spacing_ds)
 
 
 def _ghosting(volume: Volume, regions) -> float:
