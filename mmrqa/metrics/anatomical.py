@@ -191,8 +191,10 @@ def anatomical_measures(regions: Regions, noise: float) -> dict[str, float]:
     for name in CLASSES:
         out[f"snr_{name}"] = snr(regions.tissues[name])
     out["snr_total"] = float(np.mean([out[f"snr_{n}"] for n in CLASSES]))
+    air_mad = mad(air_values)  # once, not once per class
     for name in CLASSES:
-        out[f"snrd_{name}"] = snrd(regions.tissues[name], air_values)
+        tissue = regions.tissues[name]
+        out[f"snrd_{name}"] = DIETRICH * float(np.median(tissue)) / air_mad if tissue.size and air_mad else math.nan
     out["cnr"] = cnr(mid, bright, air_values)
     out["cjv"] = cjv(mid, bright)
     out["efc"] = efc(data)

@@ -224,9 +224,25 @@ def head_mask(data: np.ndarray) -> np.ndarray:
         sizes[0] = 0
         mask = labels == int(np.argmax(sizes))
     mask = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
-    for z in range(mask.shape[2]):
-        mask[:, :, z] = ndimage.binary_fill_holes(mask[:, :, z])
-    return mask
+    return fill_holes_per_slice(mask)
+
+
+def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
+    """``ndimage.binary_fill_holes`` of every (X, Y) slice, in one labelling of the whole volume.
+
+    A hole is a 4-connected in-plane background component that does not touch its slice's border; the
+    in-plane-only structure labels every slice's background at once instead of one call per slice.
+    """
+    from scipy import ndimage
+
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[:, :, 1] = ndimage.generate_binary_structure(2, 1)
+    labels, _ = ndimage.label(~mask, structure=structure)
+    border = np.zeros(labels.max() + 1, dtype=bool)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        border[edge] = True
+    border[0] = True  # label 0 is the object itself
+    return mask | ~border[labels]
 
 
 def air_mask(head: np.ndarray, margin: int = 3) -> np.ndarray:
