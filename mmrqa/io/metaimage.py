@@ -125,6 +125,8 @@ def _data_file(path: Path, source: str) -> Path:
     An absolute path or a ``..`` component would let a header read any file the process can read (e.g. a
     ``.mhd`` uploaded to a public Space naming ``/etc/passwd``), so both are refused.
     """
+    if "\x00" in source:
+        raise CorruptScanError(f"{path}: MetaImage ElementDataFile {source!r} holds a NUL byte (damaged header)")
     relative = Path(source)
     if relative.is_absolute() or ".." in relative.parts or not relative.name:
         raise CorruptScanError(

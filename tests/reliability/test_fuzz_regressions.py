@@ -158,6 +158,12 @@ def test_metaimage_data_file_outside_the_folder_is_refused(tmp_path, source):
     _raises(CorruptScanError, path, "outside the header's folder")
 
 
+def test_metaimage_data_file_with_a_nul_byte(tmp_path):
+    """Found by the 10,000-case run: open() raised ValueError('embedded null byte') outside the reader's checks."""
+    path, _ = _mha(tmp_path, ElementDataFile="scan\x00.raw")
+    _raises(CorruptScanError, path, "NUL byte")
+
+
 def test_metaimage_data_file_next_to_the_header_still_loads(tmp_path):
     path, payload = _mha(tmp_path, ElementDataFile="scan.raw")
     (tmp_path / "scan.raw").write_bytes(payload)
