@@ -175,3 +175,49 @@ def render_model_card(
     )
     logger.info("rendered model card for %s", model_id)
     return card
+
+
+EVALUATION_BEGIN = "<!-- mmrqa-evaluation:begin -->"
+EVALUATION_END = "<!-- mmrqa-evaluation:end -->"
+
+
+def add_evaluation_to_card(card_path: str | Path, results: dict[str, Any]) -> None:
+    """Write ``mmrqa evaluate`` results into a local model card (``README.md`` of an adapter folder).
+
+    The first system of ``results["model_index"]`` (the model itself) replaces the card's ``model-index`` metadata,
+    and the comparison table with every system (baselines, ablation) replaces the card's evaluation section, which
+    is delimited by HTML comments so that a second evaluation replaces the first. The file is written atomically.
+
+    Raises:
+        InvalidArgumentError: the card does not exist or the results hold no model-index entry.
+    """
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from mmrqa.cli.common import write_text_atomic
+
+    card_path = Path(card_path)
+    if not card_path.is_file():
+        raise InvalidArgumentError(f"no model card at {card_path}: train the adapter with train_sft.py first")
+    entries = results.get("model_index") or []
+    if not entries:
+        raise InvalidArgumentError("the evaluation results hold no model-index entry")
+    card = ModelCard(card_path.read_text(encoding="utf-8"))
+    metadata = card.data.to_dict()
+    metadata["model-index"] = [{"name": card.data.model_name or entries[0]["name"], "results": entries[0]["results"]}]
+    metadata.pop("eval_results", None)
+    card.data = ModelCardData(**metadata)
+    section = (
+        f"{EVALUATION_BEGIN}\n## Evaluation against baselines\n\n"
+        f"`mmrqa evaluate` on the `{results.get('split', 'test')}` split of `{Path(str(results.get('dataset'))).name}` "
+        f"({results.get('n_questions', '?')} questions; 95% bootstrap intervals in brackets):\n\n"
+        f"{results.get('table', '').strip()}\n{EVALUATION_END}"
+    )
+    text = card.text
+    if EVALUATION_BEGIN in text and EVALUATION_END in text:
+        head, rest = text.split(EVALUATION_BEGIN, 1)
+        text = head + section + rest.split(EVALUATION_END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    card.text = text
+    write_text_atomic(card_path, str(card))
+    logger.info("evaluation written into %s", card_path)

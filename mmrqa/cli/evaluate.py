@@ -36,6 +36,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
     parser.add_argument("--device", default=None, help="cpu, cuda ... (default: GPU when available)")
+    parser.add_argument(
+        "--update-card",
+        action="store_true",
+        help="write the results into the model card (README.md) of a local --model folder: model-index + table",
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_text_atomic(args.output, json.dumps(json_safe(results), indent=1, default=_jsonable) + "\n")
         print(f"results written to {args.output}")
+    if args.update_card:
+        from pathlib import Path
+
+        from mmrqa.cards import add_evaluation_to_card
+
+        card = Path(args.model) / "README.md"
+        add_evaluation_to_card(card, json_safe(results))
+        print(f"model card updated: {card}")
     return 0
 
 
