@@ -20,9 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from mmrqa.metrics.masks import air_mask, head_mask
+from mmrqa.metrics.masks import air_mask, head_mask, open_box3
 
 DIETRICH = 0.6551364  # 1 / sqrt(2 / (4 - pi)): std of a Rayleigh (air) distribution over its sigma... see snrd
 MAD_NORMAL = 1.4826  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
@@ -170,7 +169,7 @@ def qi_1(data: np.ndarray, air: np.ndarray, noise_sigma: float) -> float:
     if not air.any() or not noise_sigma > 0:
         return math.nan
     hot = air & (data > 3.5 * noise_sigma)
-    hot = ndimage.binary_opening(hot, structure=np.ones((3, 3, 3), dtype=bool))
+    hot = open_box3(hot)  # = ndimage.binary_opening(hot, structure=np.ones((3, 3, 3)))
     return float(hot.sum()) / float(air.sum())
 
 

@@ -223,7 +223,7 @@ def head_mask(data: np.ndarray) -> np.ndarray:
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0
         mask = labels == int(np.argmax(sizes))
-    mask = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
+    mask = erode(dilate(mask, 2), 2) | mask  # = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
     return fill_holes_per_slice(mask)
 
 
@@ -247,7 +247,51 @@ def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
 
 def air_mask(head: np.ndarray, margin: int = 3) -> np.ndarray:
     """Air: voxels at least ``margin`` voxels away from the head mask (so partial volume at the skin is excluded)."""
-    from scipy import ndimage
+    return ~dilate(head, margin)
 
-    grown = ndimage.binary_dilation(head, iterations=margin) if margin > 0 else head
-    return ~grown
+
+def _along(axis: int, index, ndim: int) -> tuple:
+    key = [slice(None)] * ndim
+    key[axis] = index
+    return tuple(key)
+
+
+def dilate(mask: np.ndarray, iterations: int = 1, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """``ndimage.binary_dilation(mask, iterations=n)`` with the face-neighbour (cross) structure, by shifted ORs.
+
+    With ``axes``, one step ORs the two neighbours along those axes only (a line structure), so successive calls
+    over single axes build a box. Boolean slicing keeps it a few passes over the mask per step.
+    """
+    out = np.asarray(mask, dtype=bool)
+    for _ in range(iterations):
+        src, out = out, out.copy()
+        for axis in range(out.ndim) if axes is None else axes:
+            out[_along(axis, slice(1, None), out.ndim)] |= src[_along(axis, slice(None, -1), out.ndim)]
+            out[_along(axis, slice(None, -1), out.ndim)] |= src[_along(axis, slice(1, None), out.ndim)]
+    return out
+
+
+def erode(mask: np.ndarray, iterations: int = 1, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """``ndimage.binary_erosion(mask, iterations=n, border_value=0)`` with the cross structure (see :func:`dilate`).
+
+    Outside the array counts as background, so voxels on the array's faces are always eroded.
+    """
+    out = np.asarray(mask, dtype=bool)
+    for _ in range(iterations):
+        src, out = out, out.copy()
+        for axis in range(out.ndim) if axes is None else axes:
+            out[_along(axis, slice(1, None), out.ndim)] &= src[_along(axis, slice(None, -1), out.ndim)]
+            out[_along(axis, slice(None, -1), out.ndim)] &= src[_along(axis, slice(1, None), out.ndim)]
+            out[_along(axis, 0, out.ndim)] = False
+            out[_along(axis, -1, out.ndim)] = False
+    return out
+
+
+def open_box3(mask: np.ndarray) -> np.ndarray:
+    """``ndimage.binary_opening(mask, structure=np.ones((3,) * ndim))``: the 3-box is separable into one line per axis."""
+    out = np.asarray(mask, dtype=bool)
+    for axis in range(out.ndim):
+        out = erode(out, 1, axes=(axis,))
+    for axis in range(out.ndim):
+        out = dilate(out, 1, axes=(axis,))
+    return out
