@@ -83,8 +83,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     regions = anatomical.prepare(data)
     if regions.head.sum() < 64:
         raise InvalidScanError(f"{_describe(volume)}: no foreground found (head mask of {regions.head.sum()} voxels)")
-    head_values = data[regions.head]
-    air_values = data[regions.air]
+    head_values, air_values = regions.head_values, regions.air_values
     head_median = float(np.median(head_values))
     sigma = indicators.noise_sigma(air_values)
     if math.isnan(sigma):
@@ -96,7 +95,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["fg_cv"] = 100.0 * float(head_values.std()) / values["fg_mean"] if values["fg_mean"] else math.nan
     air_std = float(air_values.std()) if air_values.size else math.nan
     values["snr_fg_bg"] = float(head_values.std()) / air_std if air_std else math.nan
-    values["psnr"] = psnr(data, regions.head)
+    values["psnr"] = psnr(data, regions.head, regions.top)
     values.update(anatomical.anatomical_measures(regions, sigma))
     values["noise_sigma"] = sigma
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
@@ -112,7 +111,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     return values, _default_slices(data, regions)
 
 
-def psnr(data: np.ndarray, head: np.ndarray) -> float:
+def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None) -> float:
     """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB.
 
     The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box with
@@ -127,7 +126,7 @@ def psnr(data: np.ndarray, head: np.ndarray) -> float:
     sub, inside = data[tuple(box)], head[tuple(box)]
     smooth = median3x3(sub)
     rmse = math.sqrt(float(np.mean((sub[inside] - smooth[inside]).astype(np.float64) ** 2)))
-    peak = float(np.percentile(data, 99.95))
+    peak = float(np.percentile(data, 99.95)) if peak is None else peak
     return 20 * math.log10(peak / rmse) if rmse > 0 and peak > 0 else math.nan
 
 
@@ -171,11 +170,18 @@ def _ghosting(volume: Volume, regions) -> float:
 
 
 def _default_slices(data: np.ndarray, regions) -> dict[str, np.ndarray]:
-    """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region)."""
-    per: dict[str, list[float]] = {"fg_mean": [], "fg_std": [], "air_mean": []}
-    for z in range(data.shape[2]):
-        img, head, air = data[:, :, z], regions.head[:, :, z], regions.air[:, :, z]
-        per["fg_mean"].append(float(img[head].mean()) if head.any() else math.nan)
-        per["fg_std"].append(float(img[head].std()) if head.any() else math.nan)
-        per["air_mean"].append(float(img[air].mean()) if air.any() else math.nan)
-    return {k: np.asarray(v) for k, v in per.items()}
+    """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region).
+
+    All slices at once, accumulated in float64: std = sqrt(sum over the head of (I - mean)^2 / n).
+    """
+    per: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, region in (("fg", regions.head), ("air", regions.air)):
+            count = region.sum(axis=(0, 1), dtype=np.float64)
+            inside = np.where(region, data, 0).astype(np.float64)
+            mean = inside.sum(axis=(0, 1)) / count
+            per[f"{name}_mean"] = np.where(count > 0, mean, np.nan)
+            if name == "fg":
+                dev = np.where(region, inside - mean, 0)
+                per["fg_std"] = np.where(count > 0, np.sqrt(np.einsum("ijk,ijk->k", dev, dev) / count), np.nan)
+    return {"fg_mean": per["fg_mean"], "fg_std": per["fg_std"], "air_mean": per["air_mean"]}

@@ -31,12 +31,15 @@ CLASSES = ("dark", "mid", "bright")
 
 @dataclass
 class Regions:
-    """Voxel sets shared by all measures of one volume."""
+    """Voxel sets shared by all measures of one volume, each extracted once."""
 
     data: np.ndarray
     head: np.ndarray
     air: np.ndarray
     tissues: dict[str, np.ndarray]  # class name -> intensities of that class
+    head_values: np.ndarray  # data[head]
+    air_values: np.ndarray  # data[air]
+    top: float  # P99.95 of the whole image (PSNR's peak, wm2max's reference)
 
 
 def mad(x: np.ndarray) -> float:
@@ -78,7 +81,8 @@ def prepare(data: np.ndarray) -> Regions:
     cuts = (centres[:-1] + centres[1:]) / 2
     label = np.searchsorted(cuts, inside)
     tissues = {name: inside[label == k] for k, name in enumerate(CLASSES)}
-    return Regions(data=data, head=head, air=air, tissues=tissues)
+    top = float(np.percentile(data, 99.95))
+    return Regions(data, head, air, tissues, head_values=inside, air_values=data[air], top=top)
 
 
 def snr(tissue: np.ndarray) -> float:
@@ -131,8 +135,9 @@ def efc(data: np.ndarray) -> float:
     if n < 2:
         return math.nan
     emax = math.sqrt(n) * math.log(1 / math.sqrt(n))
-    xmax = math.sqrt(float((x**2).sum()))
-    entropy = float(((x / xmax) * np.log((x + EFC_EPS) / xmax)).sum())
+    xmax = math.sqrt(float(x @ x))
+    # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass, two dot products
+    entropy = (float(x @ np.log(x + EFC_EPS)) - math.log(xmax) * float(x.sum())) / xmax
     return entropy / emax
 
 
@@ -149,13 +154,13 @@ def fber(head: np.ndarray, air: np.ndarray) -> float:
     return float(np.median(np.abs(head.astype(np.float64)) ** 2)) / bg
 
 
-def wm2max(bright: np.ndarray, data: np.ndarray) -> float:
+def wm2max(bright: np.ndarray, data: np.ndarray, top: float | None = None) -> float:
     """median(bright class) / P99.95(image): how close the brightest tissue sits to the top of the range.
 
     MRIQC's white-matter-to-maximum; ideal about 0.6-0.8 (values near 1 indicate a clipped range, low values
     a few very bright outliers such as vessels or spikes).
     """
-    top = float(np.percentile(data, 99.95))
+    top = float(np.percentile(data, 99.95)) if top is None else top
     return float(np.median(bright)) / top if bright.size and top > 0 else math.nan
 
 
@@ -183,8 +188,7 @@ def summary(x: np.ndarray) -> dict[str, float]:
 
 def anatomical_measures(regions: Regions, noise: float) -> dict[str, float]:
     """All MRIQC-style measures of one volume from its prepared regions."""
-    data, air_values = regions.data, regions.data[regions.air]
-    head_values = data[regions.head]
+    data, air_values, head_values = regions.data, regions.air_values, regions.head_values
     mid, bright = regions.tissues["mid"], regions.tissues["bright"]
     out: dict[str, float] = {}
     for name in CLASSES:
@@ -198,7 +202,7 @@ def anatomical_measures(regions: Regions, noise: float) -> dict[str, float]:
     out["cjv"] = cjv(mid, bright)
     out["efc"] = efc(data)
     out["fber"] = fber(head_values, air_values)
-    out["wm2max"] = wm2max(bright, data)
+    out["wm2max"] = wm2max(bright, data, regions.top)
     out["qi_1"] = qi_1(data, regions.air, noise)
     for region, values in (("head", head_values), ("air", air_values), *regions.tissues.items()):
         for stat, value in summary(values).items():
