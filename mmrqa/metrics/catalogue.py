@@ -266,7 +266,7 @@ _ENTRIES = [
     _e(
         "inu_range",
         "Intensity non-uniformity: spread of the 20 mm-smoothed bright class.",
-        "(P95 - P5) / P50 of smooth(bright)",
+        "(P95 - P5) / P50 of smooth(bright), smoothed on ~4 mm blocks of the bright-class mean",
         "fraction",
         False,
         "Sled et al., IEEE TMI 1998 (N4/N3); " + MRIQC,
