@@ -21,6 +21,7 @@ from dataset_builder.config import BuildConfig
 from dataset_builder.schema import COLUMNS, features
 from dataset_builder.splits import SPLITS
 from dataset_builder.splits import __doc__ as SPLIT_DOC
+from mmrqa.docs import catalogue_rows, preset_rows, question_rows
 
 TEMPLATE = "dataset_card.md"
 TASK_CATEGORIES = ["image-text-to-text", "visual-question-answering"]
@@ -76,48 +77,6 @@ def split_stats(split_tables: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return stats
-
-
-def _presets(kinds: tuple[str, ...]) -> list[dict[str, str]]:
-    from mmrqa.artifacts.presets import PRESETS
-
-    def cell(ranges: dict[str, tuple]) -> str:
-        return "; ".join(f"{p} {lo:g}" if lo == hi else f"{p} {lo:g}-{hi:g}" for p, (lo, hi) in ranges.items())
-
-    return [{"kind": k, **{s: cell(PRESETS[k][s]) for s in ("mild", "moderate", "severe")}} for k in kinds]
-
-
-def _catalogue(profile: str) -> list[dict[str, str]]:
-    from mmrqa.metrics import CATALOGUE
-
-    rows = []
-    for info in CATALOGUE.values():
-        if getattr(info, "profile", "default") != profile:
-            continue
-        rng = info.reference_range
-        better = {True: "higher", False: "lower", None: "-"}[info.higher_is_better]
-        rows.append(
-            {
-                "name": info.name,
-                "meaning": _cell(info.meaning),
-                "unit": _cell(info.unit),
-                "better": better,
-                "range": "-" if rng is None else f"{rng[0]:g} to {rng[1]:g}",
-                "reference": _cell(info.reference),
-            }
-        )
-    return rows
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).replace("|", "\\|").split())
-
-
-def _questions(types: tuple[str, ...]) -> list[dict[str, str]]:
-    from mmrqa.qa import PHRASINGS
-
-    fill = {"artifact": "motion", "metric": "snr_total"}
-    return [{"type": t, "example": _cell(PHRASINGS[t][0].format(**fill))} for t in types]
 
 
 def card_data(config: BuildConfig, stats: list[dict[str, Any]], pretty_name: str):
@@ -183,10 +142,10 @@ def render_card(
         failed=failed or [],
         config=config,
         severity_to_quality=SEVERITY_TO_QUALITY,
-        presets=_presets(config.kinds),
-        questions=_questions(config.question_types),
+        presets=preset_rows(config.kinds),
+        questions=question_rows(config.question_types),
         columns=COLUMNS,
-        catalogue=_catalogue(config.profile),
+        catalogue=catalogue_rows(config.profile),
         split_rule=" ".join(SPLIT_DOC.split("Rule.")[1].split()) if SPLIT_DOC else "",
         split_stats=stats,
         command=command,

@@ -1,0 +1,124 @@
+"""Reference tables generated from the code: the metric catalogue, the artifact presets and the question types.
+
+The same rows feed the dataset card (``dataset_builder/card.py``) and the README, so the documentation cannot drift
+from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
+``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+SEVERITY_COLUMNS = ("mild", "moderate", "severe")
+
+
+def cell(text: object) -> str:
+    """One markdown table cell: pipes escaped, whitespace collapsed."""
+    return " ".join(str(text).replace("|", "\\|").split())
+
+
+def catalogue_rows(profile: str = "default") -> list[dict[str, str]]:
+    """The catalogue entries of one metric profile: name, meaning, unit, better, acceptable range, reference."""
+    from mmrqa.metrics import CATALOGUE
+
+    rows = []
+    for info in CATALOGUE.values():
+        if getattr(info, "profile", "default") != profile:
+            continue
+        rng = info.reference_range
+        rows.append(
+            {
+                "name": info.name,
+                "meaning": cell(info.meaning),
+                "unit": cell(info.unit),
+                "better": {True: "higher", False: "lower", None: "-"}[info.higher_is_better],
+                "range": "-" if rng is None else f"{rng[0]:g} to {rng[1]:g}",
+                "reference": cell(info.reference),
+            }
+        )
+    return rows
+
+
+def preset_rows(kinds: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """The sampling ranges of each artifact kind's parameters at each severity."""
+    from mmrqa.artifacts import KINDS
+    from mmrqa.artifacts.presets import PRESETS
+
+    def ranges(params: dict[str, tuple]) -> str:
+        return "; ".join(f"{p} {lo:g}" if lo == hi else f"{p} {lo:g}-{hi:g}" for p, (lo, hi) in params.items())
+
+    return [{"kind": k, **{s: ranges(PRESETS[k][s]) for s in SEVERITY_COLUMNS}} for k in (kinds or KINDS)]
+
+
+def question_rows(types: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """One example phrasing of each question type."""
+    from mmrqa.qa import PHRASINGS, QUESTION_TYPES
+
+    fill = {"artifact": "motion", "metric": "snr_total"}
+    return [{"type": t, "example": cell(PHRASINGS[t][0].format(**fill))} for t in (types or QUESTION_TYPES)]
+
+
+def markdown_table(rows: list[dict[str, str]], columns: dict[str, str], code: Sequence[str] = ()) -> str:
+    """A markdown table of ``rows`` with ``columns`` (key -> header); keys in ``code`` are shown as code."""
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        values = [f"`{row[k]}`" if k in code else row[k] for k in columns]
+        lines.append("| " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def _catalogue_section() -> str:
+    columns = {"name": "metric", "meaning": "meaning", "unit": "unit", "better": "better", "range": "acceptable range"}
+    columns["reference"] = "reference"
+    return (
+        "Profile `default` (`mmrqa metrics`, used by the dataset and the pipeline):\n\n"
+        + markdown_table(catalogue_rows("default"), columns, code=("name",))
+        + "\n\nProfile `mrqy` (MRQy 0.0.3 columns, same values as MRQy):\n\n"
+        + markdown_table(catalogue_rows("mrqy"), columns, code=("name",))
+    )
+
+
+def _presets_section() -> str:
+    columns = {"kind": "kind", **{s: s for s in SEVERITY_COLUMNS}}
+    return markdown_table(preset_rows(), columns, code=("kind",))
+
+
+def _questions_section() -> str:
+    return markdown_table(question_rows(), {"type": "question type", "example": "example phrasing"}, code=("type",))
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "catalogue": _catalogue_section,
+    "presets": _presets_section,
+    "questions": _questions_section,
+}
+
+
+def render_generated(text: str) -> str:
+    """``text`` with every generated section replaced by its current content."""
+    for name, make in SECTIONS.items():
+        begin, end = f"<!-- generated:{name} -->", f"<!-- /generated:{name} -->"
+        if begin not in text or end not in text:
+            continue
+        head, rest = text.split(begin, 1)
+        text = f"{head}{begin}\n{make()}\n{end}{rest.split(end, 1)[1]}"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mmrqa.cli.common import write_text_atomic
+
+    paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
+    for path in paths:
+        text = Path(path).read_text(encoding="utf-8")
+        updated = render_generated(text)
+        if updated != text:
+            write_text_atomic(path, updated)
+            print(f"updated {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
