@@ -209,10 +209,21 @@ def quality_scores(
     """SRCC and PLCC between predicted and true quality (1 good .. 3 bad), with bootstrap intervals.
 
     An unparseable prediction is replaced by the level farthest from its reference (3 for a true 1 or 2, 1 for a
-    true 3), the worst answer it could have been, so that refusing to answer never raises the correlation.
+    true 3), the worst answer it could have been, so that refusing to answer never raises the correlation. When no
+    prediction at all can be parsed there is nothing to correlate: both scores are NaN (shown as n/a) rather than
+    the -1 the imputation alone would produce.
     """
     _check_lengths(predictions, references)
     pred, ref, n_invalid = _quality_arrays(predictions, references)
+    if n_invalid == len(ref):
+        nan = float("nan")
+        return {
+            "srcc": nan,
+            "plcc": nan,
+            "n": len(ref),
+            "n_invalid": n_invalid,
+            "ci": {"srcc": (nan, nan), "plcc": (nan, nan)},
+        }
     ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed)
     return {
         "srcc": srcc(pred, ref),
