@@ -13,17 +13,22 @@ pushed with ``--push_to_hub``. ``--resume_from_checkpoint last`` continues from 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from datasets import load_dataset
-from transformers.trainer_utils import get_last_checkpoint
 from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser, get_peft_config
 
 from mmrqa.cards import render_model_card
-from mmrqa.errors import InvalidArgumentError
+from mmrqa.cli.common import write_text_atomic
+from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.hub import push_with_retries
 from mmrqa.modeling import DEFAULT_BASE_MODEL, load_base_model, load_processor, lora_target_regex
 
 logger = logging.getLogger("train_sft")
@@ -71,12 +76,37 @@ def load_splits(script_args: MMRQAScriptArguments, training_args: SFTConfig):
 
 
 def resolve_checkpoint(value: str | None, output_dir: str) -> str | None:
-    """``last``/``true`` -> the newest ``checkpoint-N`` in ``output_dir`` (None if there is none); a path as is."""
+    """``last``/``true`` -> the newest complete ``checkpoint-N`` in ``output_dir`` (None if there is none); a path
+    as is."""
     if value is None or str(value).lower() in {"false", "none", ""}:
         return None
     if str(value).lower() in {"last", "true"}:
-        return get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
+        return last_complete_checkpoint(output_dir)
     return value
+
+
+def last_complete_checkpoint(output_dir: str) -> str | None:
+    """The newest ``checkpoint-N`` whose ``trainer_state.json`` (the Trainer writes it last) is whole JSON.
+
+    A run killed while writing a checkpoint leaves a partial folder that ``get_last_checkpoint`` would pick and the
+    resume would then fail on; it is skipped (and rewritten when training reaches that step again).
+    """
+    if not Path(output_dir).is_dir():
+        return None
+    candidates = sorted(Path(output_dir).glob("checkpoint-*"), key=_step, reverse=True)
+    for folder in candidates:
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))["global_step"]
+        except (OSError, ValueError, KeyError, TypeError):
+            logger.warning("skipping incomplete checkpoint %s (killed while it was written)", folder)
+            continue
+        return str(folder)
+    return None
+
+
+def _step(folder: Path) -> int:
+    suffix = folder.name.removeprefix("checkpoint-")
+    return int(suffix) if suffix.isdigit() else -1
 
 
 def write_model_card(trainer, script_args, training_args, model_args, eval_metrics):
@@ -106,24 +136,50 @@ def write_model_card(trainer, script_args, training_args, model_args, eval_metri
         n_params=trainer.model.get_base_model().num_parameters() if model_args.use_peft else None,
         template_path=script_args.model_card_template,
     )
-    card.save(Path(training_args.output_dir) / "README.md")
+    write_text_atomic(Path(training_args.output_dir) / "README.md", str(card))
     return card
 
 
-def push_adapter(training_args: SFTConfig) -> str:
-    """Upload the adapter, processor and card (not the checkpoints) to ``hub_model_id``; return the repo id."""
+def save_final(trainer: SFTTrainer, processor, output_dir: str) -> None:
+    """Save the adapter (safetensors + config) and the processor crash-safely: into a hidden staging folder inside
+    ``output_dir``, then each file renamed into place (``os.replace`` is atomic), so a kill leaves every file either
+    old or new, never torn. Checkpoints are not touched."""
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=output, prefix=".final-"))
+    try:
+        trainer.save_model(str(staging))
+        processor.save_pretrained(str(staging))
+        for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+            target = output / file.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def push_adapter(training_args: SFTConfig, **retry) -> str:
+    """Upload the adapter, processor and card (not the checkpoints) to ``hub_model_id``; return the repo id.
+
+    Retried on transient Hub failures (``retry``: see :func:`mmrqa.hub.push_with_retries`); the output folder is only
+    read. Raises :class:`mmrqa.errors.HubError`; pushing again uploads only what the Hub lacks.
+    """
     from huggingface_hub import HfApi
 
     api = HfApi(token=training_args.hub_token)
     repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
-    repo_id = api.create_repo(repo_id, private=training_args.hub_private_repo, exist_ok=True).repo_id
-    api.upload_folder(
-        repo_id=repo_id,
-        folder_path=training_args.output_dir,
-        ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "*.pt", "training_args.bin"],
-        commit_message="Upload MMRQA LoRA adapter and model card",
-    )
-    return repo_id
+
+    def push() -> str:
+        created = api.create_repo(repo_id, private=training_args.hub_private_repo, exist_ok=True).repo_id
+        api.upload_folder(
+            repo_id=created,
+            folder_path=training_args.output_dir,
+            ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "*.pt", "training_args.bin", ".*"],
+            commit_message="Upload MMRQA LoRA adapter and model card",
+        )
+        return created
+
+    return push_with_retries(push, repo_id=repo_id, local=str(training_args.output_dir), **retry)
 
 
 def main(script_args: MMRQAScriptArguments, training_args: SFTConfig, model_args: ModelConfig) -> SFTTrainer:
@@ -149,8 +205,7 @@ def main(script_args: MMRQAScriptArguments, training_args: SFTConfig, model_args
         resume_from_checkpoint=resolve_checkpoint(training_args.resume_from_checkpoint, training_args.output_dir)
     )
     eval_metrics = trainer.evaluate() if eval_dataset is not None else {}
-    trainer.save_model(training_args.output_dir)
-    processor.save_pretrained(training_args.output_dir)
+    save_final(trainer, processor, training_args.output_dir)
     write_model_card(trainer, script_args, training_args, model_args, eval_metrics)
     if push:
         logger.info("pushed to %s", push_adapter(training_args))
@@ -169,4 +224,8 @@ def parse_args(argv: list[str] | None = None):
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    main(*parse_args())
+    try:
+        main(*parse_args())
+    except MMRQAError as exc:  # a bad argument, an unwritable output or a failed push: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

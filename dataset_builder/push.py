@@ -11,28 +11,37 @@ import logging
 import os
 from pathlib import Path
 
-from mmrqa.errors import HubError
+from mmrqa.errors import InvalidArgumentError
+from mmrqa.hub import push_with_retries
 
 logger = logging.getLogger(__name__)
 
 
 def push_dataset(
-    output_dir: str | os.PathLike, repo_id: str, *, private: bool = False, token: str | None = None
+    output_dir: str | os.PathLike, repo_id: str, *, private: bool = False, token: str | None = None, **retry
 ) -> str:
-    """Push the dataset built in ``output_dir`` and its card to the dataset repo ``repo_id``; returns its URL."""
+    """Push the dataset built in ``output_dir`` and its card to the dataset repo ``repo_id``; returns its URL.
+
+    The whole push is retried on transient Hub failures (``retry``: ``attempts``, ``wait`` of
+    :func:`mmrqa.hub.push_with_retries`); the local folder is only read. Raises :class:`mmrqa.errors.HubError`.
+    """
     from datasets import load_dataset
     from huggingface_hub import DatasetCard
 
     output = Path(output_dir)
     try:
         dataset = load_dataset(str(output))
-        dataset.push_to_hub(repo_id, private=private, token=token, commit_message="Upload MMRQA dataset (data)")
         card = DatasetCard.load(output / "README.md", repo_type="dataset")
-        card.push_to_hub(repo_id, repo_type="dataset", token=token, commit_message="Upload MMRQA dataset card")
-    except Exception as exc:  # noqa: BLE001 - network, auth and server errors all become one actionable message
-        raise HubError(
-            f"cannot push {output} to the Hub dataset repo {repo_id!r}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with the folder, the message says which one
+        raise InvalidArgumentError(
+            f"{output} holds no readable built dataset (data/*.parquet + README.md): {exc}"
         ) from exc
+
+    def push() -> None:
+        dataset.push_to_hub(repo_id, private=private, token=token, commit_message="Upload MMRQA dataset (data)")
+        card.push_to_hub(repo_id, repo_type="dataset", token=token, commit_message="Upload MMRQA dataset card")
+
+    push_with_retries(push, repo_id=repo_id, local=str(output), repo_type="dataset", **retry)
     from huggingface_hub import constants
 
     return f"{constants.ENDPOINT}/datasets/{repo_id}"
