@@ -26,6 +26,7 @@ from pathlib import Path
 
 from mmrqa.data import SAMPLES, sample_path
 from mmrqa.errors import MMRQAError
+from mmrqa.io import load_volume
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The sample scans that go into the demo dataset (each its own subject), and the one assessed at the end.
@@ -89,7 +90,11 @@ def link_samples(folder: Path) -> Path:
                 continue
             link.unlink()
         link.symlink_to(source)
-        print(f"  {link.name:<24} {SAMPLES[name]}")
+    for name in DEMO_SAMPLES:
+        volume = load_volume(next(folder.glob(f"{name}.*")))
+        shape = "x".join(map(str, volume.shape))
+        spacing = "x".join(f"{s:g}" for s in volume.spacing)
+        print(f"  {name:<15} {volume.meta['format']:<8} {shape:>12} @ {spacing} mm  {SAMPLES[name]}")
     return folder
 
 

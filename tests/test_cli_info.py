@@ -68,14 +68,3 @@ def test_help_and_light_imports():
         timeout=120,
     )
     assert help_text.returncode == 0 and "--format" in help_text.stdout
-
-
-def test_demo_prints_every_sample(capsys):
-    from mmrqa import demo
-    from mmrqa.data import SAMPLES
-
-    assert demo.main() == 0
-    out = capsys.readouterr().out
-    for name in SAMPLES:
-        assert f"== sample {name}" in out
-    assert out.count("format:") == len(SAMPLES)

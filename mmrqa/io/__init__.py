@@ -112,8 +112,8 @@ def find_scans(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> list[P
     """Expand files and folders into the scans they hold, sorted.
 
     Folders are walked recursively, skipping hidden entries and sidecars (.json, .tsv, .bval, .bvec, .txt...), so
-    a BIDS dataset yields its images. A folder whose files are DICOM images is one scan and is returned as the
-    folder. A file given explicitly is returned as is (``load_volume`` judges it).
+    a BIDS dataset yields its images. A folder whose files are DICOM images of one series is one scan and is
+    returned as the folder; a folder of unrelated single-file series yields each file. A file given explicitly is returned as is (``load_volume`` judges it).
 
     Raises:
         ScanNotFoundError: a path does not exist, or a folder given holds no scan.
@@ -142,7 +142,9 @@ def _walk(folder: Path) -> list[Path]:
     files = [e for e in entries if not e.name.startswith(".") and e.is_file()]
     dicom = [f for f in files if _reader_name_or_none(f) == "dicom"]
     if dicom:
-        scans.append(folder)
+        from mmrqa.io.dicom import scans_in_folder
+
+        scans.extend(scans_in_folder(folder))
     scans.extend(f for f in files if is_scan_file(f) and f not in dicom)
     for sub in entries:
         if not sub.name.startswith(".") and sub.is_dir() and not sub.is_symlink():

@@ -28,6 +28,7 @@ from mmrqa.errors import (
     CorruptScanError,
     InvalidArgumentError,
     InvalidScanError,
+    MMRQAError,
     ScanNotFoundError,
 )
 from mmrqa.io.common import Decoded, check_budget, spatial_shape
@@ -133,11 +134,29 @@ def _read_file(path: Path, *, max_bytes: int, volume_index: int | None) -> Decod
     return _assemble(path, frames, lambda chosen: pixels[[f.index for f in chosen]], ds, meta, volume_index, max_bytes)
 
 
-def _read_folder(path: Path, *, max_bytes: int, volume_index: int | None, series_uid: str | None) -> Decoded:
-    headers = _series_headers(path)
+def _group_series(folder: Path) -> dict[str, list[tuple[Path, Any]]]:
+    """The DICOM images directly in ``folder`` grouped by SeriesInstanceUID (header reads only)."""
     series: dict[str, list[tuple[Path, Any]]] = {}
-    for file, ds in headers:
+    for file, ds in _series_headers(folder):
         series.setdefault(str(ds.get("SeriesInstanceUID", "unknown")), []).append((file, ds))
+    return series
+
+
+def scans_in_folder(folder: Path) -> list[Path]:
+    """How a folder of DICOM files splits into scans: the folder when it holds one series (or a series of several
+    files among others, which ``load_volume`` then asks to choose), else each single-file series (e.g. enhanced
+    multi-frame files, or unrelated single slices collected in one folder) on its own."""
+    try:
+        series = _group_series(folder)
+    except MMRQAError:
+        return [folder]
+    if len(series) == 1 or any(len(members) > 1 for members in series.values()):
+        return [folder]
+    return sorted(members[0][0] for members in series.values())
+
+
+def _read_folder(path: Path, *, max_bytes: int, volume_index: int | None, series_uid: str | None) -> Decoded:
+    series = _group_series(path)
     if series_uid is not None:
         if series_uid not in series:
             raise InvalidArgumentError(f"{path}: no series {series_uid!r}; it holds {_list_series(series)}")
