@@ -35,11 +35,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from mmrqa.artifacts.calibration import evaluation_slab, solve_strength
 from mmrqa.artifacts.kspace import fft_along, ifft_along, resolve_pe_axis, signed_frequencies, to_image
 from mmrqa.artifacts.presets import draw, draw_int, preset
+from mmrqa.artifacts.shear import Step, phase_ramp, pose_steps, shift_lines, split_trailing
 
 #: Bounds of the calibrated displacement, in in-plane voxels.
 DISPLACEMENT_BOUNDS = (0.02, 40.0)
@@ -101,38 +101,48 @@ def rotation_matrix(rotation_deg: list[float]) -> np.ndarray:
     return rz @ ry @ rx
 
 
-def rigid_transform(data: np.ndarray, pose: dict[str, list[float]], spacing) -> np.ndarray:
-    """The object moved by ``pose`` (rotation about the array centre, translation in mm), linear interpolation.
+def rigid_transform(data: np.ndarray, pose: dict[str, list[float]], spacing, pe_axis: int = 1) -> np.ndarray:
+    """The object moved by ``pose`` (``x -> R x + t`` about the array centre, ``t`` in mm), in the image domain.
 
-    Output voxel ``v`` samples the input at ``S^-1 R^-1 (S (v - c) - t) + c`` with ``S = diag(spacing)``.
+    Every shear/shift step of :func:`mmrqa.artifacts.shear.pose_steps` by linear interpolation (the simulator itself
+    applies the trailing phase-encoding steps exactly in k-space instead).
     """
-    scale = np.asarray(spacing, dtype=np.float64)
-    inverse = rotation_matrix(pose["rotation_deg"]).T
-    matrix = (inverse * scale[np.newaxis, :]) / scale[:, np.newaxis]
-    centre = (np.asarray(data.shape, dtype=np.float64) - 1) / 2
-    offset = centre - matrix @ centre - (inverse @ np.asarray(pose["translation_mm"])) / scale
-    if data.shape[2] == 1:  # in-plane motion of a 2D slice: a 2D resampling is exact and faster
-        moved = ndimage.affine_transform(
-            data[:, :, 0], matrix[:2, :2], offset[:2], order=1, mode="nearest", output=np.float32
-        )
-        return moved[:, :, np.newaxis]
-    return ndimage.affine_transform(data, matrix, offset, order=1, mode="nearest", output=np.float32)
+    moved = np.asarray(data, dtype=np.float32)
+    for step in pose_steps(pose["rotation_deg"], pose["translation_mm"], spacing, data.shape, pe_axis):
+        moved = shift_lines(moved, step)
+    return moved
+
+
+def _to_work_axes(step: Step, position: list[int]) -> Step:
+    return Step(position[step.axis], {position[by]: c for by, c in step.coefficients.items()}, step.constant)
 
 
 def apply(data: np.ndarray, params: dict[str, Any], spacing, pe_axis: int) -> np.ndarray:
-    """Replace each k-space segment (along ``pe_axis``) by the k-space of the object in that segment's pose."""
+    """Replace each k-space segment (along ``pe_axis``) by the k-space of the object in that segment's pose.
+
+    The array is laid out with the PE axis last (contiguous 1D FFTs); per moved pose the leading shear steps are
+    interpolated in the image domain, one FFT along PE is taken, and the trailing PE-axis steps (the last shear of the
+    rotation and the PE translation) are applied as an exact phase ramp to that segment's lines only.
+    """
     n = data.shape[pe_axis]
-    line_time = (signed_frequencies(n) + n // 2 + 0.5) / n  # sequential ordering: acquisition time of each line
+    order = [axis for axis in range(3) if axis != pe_axis] + [pe_axis]
+    position = [order.index(axis) for axis in range(3)]
+    work = np.ascontiguousarray(np.moveaxis(np.asarray(data, dtype=np.float32), pe_axis, -1))
+    frequencies = signed_frequencies(n)
+    line_time = (frequencies + n // 2 + 0.5) / n  # sequential ordering: acquisition time of each line
     bounds = [0.0, *params["times"], 1.0]
-    kspace = fft_along(data, pe_axis)
+    kspace = fft_along(work, 2)
     for j, pose in enumerate(params["poses"]):
-        if not any(pose["rotation_deg"]) and not any(pose["translation_mm"]):
-            continue
         lines = np.nonzero((line_time >= bounds[j]) & (line_time < bounds[j + 1]))[0]
-        if lines.size == 0:
+        if lines.size == 0 or (not any(pose["rotation_deg"]) and not any(pose["translation_mm"])):
             continue
-        moved = fft_along(rigid_transform(data, pose, spacing), pe_axis)
-        index = [slice(None)] * 3
-        index[pe_axis] = lines
-        kspace[tuple(index)] = moved[tuple(index)]
-    return to_image(ifft_along(kspace, pe_axis), data)
+        steps = pose_steps(pose["rotation_deg"], pose["translation_mm"], spacing, data.shape, pe_axis)
+        leading, trailing = split_trailing([_to_work_axes(s, position) for s in steps], 2)
+        moved = work
+        for step in leading:
+            moved = shift_lines(moved, step)
+        segment = fft_along(moved, 2)[:, :, lines]
+        phase_ramp(segment, trailing, frequencies[lines], n)
+        kspace[:, :, lines] = segment
+    image = to_image(ifft_along(kspace, 2), work)
+    return np.moveaxis(image, -1, pe_axis)
