@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def _check_whole(out: Path) -> set[str]:
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_resume(scan_folder, tmp_path):
+    scan_folder = Path(shutil.copytree(scan_folder, tmp_path / "scans"))  # this test damages its scans
     out = tmp_path / "iqms.tsv"
     rng = random.Random(11)
     seen: set[str] = set()
