@@ -228,6 +228,28 @@ class MMRQAPipeline:
         result.answers = answers
         self._aggregate(result, answers, named)
 
+    def ask(self, question: str, image, report, *, slice_index: int = 0, signal_enhanced: bool = True) -> SliceAnswer:
+        """Ask the model one question about one rendered slice, with the scan's metrics in the prompt.
+
+        Args:
+            question: the user's question, asked verbatim (its type is recognised so the answer can be parsed).
+            image: the slice as a PIL image (``mmrqa.render.render_slice``).
+            report: the scan's ``MetricReport`` (its summary goes into the prompt when ``signal_enhanced``).
+            slice_index: index of the slice, recorded in the answer.
+            signal_enhanced: put the metric summary into the prompt.
+
+        Returns:
+            The ``SliceAnswer`` (raw text and parsed value).
+
+        Raises:
+            InvalidArgumentError: the pipeline has no model (metrics-only mode).
+        """
+        if self.loaded is None:
+            raise InvalidArgumentError("the metrics-only pipeline has no model to ask; load one with from_pretrained")
+        asked = interpret.classify_question(question)
+        asked = asked.__class__(asked.type, question, asked.target)
+        return self._ask([slice_index], [image], [asked], report, signal_enhanced)[0]
+
     def _ask(self, indices, images, asked, report, signal_enhanced) -> list[SliceAnswer]:
         from mmrqa.pipeline.model import generate
         from mmrqa.qa.answers import default_catalogue, signal_summary

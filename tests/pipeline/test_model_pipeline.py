@@ -182,3 +182,21 @@ def test_cli_evaluate_scores_the_model_and_every_baseline(tiny_adapter_dir, eval
     assert [entry["name"] for entry in results["model_index"]] == list(systems)
     printed = capsys.readouterr().out
     assert "| Signal-only classifier |" in printed and "results written to" in printed
+
+
+def test_ask_one_question_about_one_slice(pipe):
+    from mmrqa.data import load_sample
+    from mmrqa.errors import InvalidArgumentError
+    from mmrqa.metrics import compute_metrics
+    from mmrqa.pipeline import MMRQAPipeline
+    from mmrqa.render import render_slice
+
+    volume = load_sample("t1")
+    report, image = compute_metrics(volume), render_slice(volume, 12, "axial")
+    answer = pipe.ask(
+        "Rate the overall image quality of this MRI scan as good, medium or bad.", image, report, slice_index=12
+    )
+    assert answer.slice_index == 12 and answer.question_type == "rating" and isinstance(answer.answer, str)
+    assert answer == pipe.ask(answer.question, image, report, slice_index=12)  # greedy: the same answer again
+    with pytest.raises(InvalidArgumentError, match="no model"):
+        MMRQAPipeline.metrics_only().ask("Is it usable?", image, report)
