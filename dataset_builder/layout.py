@@ -1,6 +1,7 @@
 """Writing the Hub layout: ``data/<split>-XXXXX-of-YYYYY.parquet`` + ``README.md``, every file atomically.
 
-Each shard is written to a temp file in ``data/`` and renamed; the card is written last (through
+Each shard is written to a temp file in ``data/``; once all are written they are renamed (so a full disk or a
+read-only folder leaves the earlier build whole); the card is written last (through
 :func:`mmrqa.cli.common.write_text_atomic`), then shards of an earlier build that the new one does not have are
 removed, so a kill at any point leaves complete files only. ``datasets.load_dataset(DIR)`` reads the result offline.
 """
@@ -25,17 +26,14 @@ def shard_names(split: str, n: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
 
 
-def _write_parquet_atomic(table, path: Path) -> None:
+def _write_parquet_staged(table, path: Path, staged: list[tuple[str, Path]]) -> None:
+    """Write ``table`` to a temp file next to ``path``; ``staged`` gets ``(temp, path)`` to be renamed later."""
     import pyarrow.parquet as pq
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    staged.append((tmp, path))
+    pq.write_table(table, tmp)
 
 
 def write_hub_layout(
@@ -45,18 +43,23 @@ def write_hub_layout(
     output = Path(output_dir)
     data_dir = output / DATA_DIR
     written: list[Path] = []
+    staged: list[tuple[str, Path]] = []
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        for split, table in split_tables.items():
-            n = max(1, math.ceil(table.nbytes / max_shard_bytes))
+        for split, table in split_tables.items():  # every shard written before any is renamed: a full disk or a
+            n = max(1, math.ceil(table.nbytes / max_shard_bytes))  # read-only folder leaves the old build whole
             per_shard = math.ceil(table.num_rows / n)
             for i, name in enumerate(shard_names(split, n)):
-                path = data_dir / name
-                _write_parquet_atomic(table.slice(i * per_shard, per_shard), path)
-                written.append(path)
+                _write_parquet_staged(table.slice(i * per_shard, per_shard), data_dir / name, staged)
+                written.append(data_dir / name)
+        for tmp, path in staged:
+            os.replace(tmp, path)
         write_text_atomic(output / "README.md", card_text)
         for stale in set(data_dir.glob("*.parquet")) - set(written):
             stale.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write the dataset to {output}: {exc.strerror or exc}") from exc
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
     return [*written, output / "README.md"]

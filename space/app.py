@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 if (REPO / "mmrqa" / "__init__.py").is_file() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # a checkout without `pip install -e .` (e.g. the Space repo itself)
 
+from mmrqa.cli.common import write_text_atomic  # noqa: E402
 from mmrqa.data import SAMPLES, sample_path  # noqa: E402
 from mmrqa.errors import MMRQAError  # noqa: E402
 from mmrqa.io import format_summary, summarize  # noqa: E402
@@ -318,8 +319,8 @@ def _write_reports(session: dict, result: Any) -> list[str]:
     folder.mkdir(parents=True)
     stem = Path(session["name"]).name.split(".")[0] or "scan"
     json_path, md_path = folder / f"{stem}_assessment.json", folder / f"{stem}_assessment.md"
-    json_path.write_text(result.to_json(indent=2), encoding="utf-8")
-    md_path.write_text(result.to_markdown(), encoding="utf-8")
+    write_text_atomic(json_path, result.to_json(indent=2))  # a download is never a torn file
+    write_text_atomic(md_path, result.to_markdown())
     return [str(json_path), str(md_path)]
 
 

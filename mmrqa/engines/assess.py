@@ -10,6 +10,8 @@ written (stdout or ``-o``) as each one finishes, so memory stays bounded whateve
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -98,11 +100,12 @@ def run_on_engine(args: argparse.Namespace, load_pipeline, render) -> int:
 
     paths = [str(p) for p in args.paths]
     failed = 0
-    handle = None
+    handle = tmp = None
     try:
-        if args.output is not None:
+        if args.output is not None:  # streamed into a temp file renamed at the end: a kill leaves the old output
             Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-            handle = open(args.output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            fd, tmp = tempfile.mkstemp(dir=Path(args.output).parent, prefix=f".{Path(args.output).name}.")
+            handle = os.fdopen(fd, "w", encoding="utf-8")
         with engine_from_args(args) as engine:
             first = True
             for item in progress(
@@ -120,9 +123,14 @@ def run_on_engine(args: argparse.Namespace, load_pipeline, render) -> int:
                 else:
                     handle.write(text)
                     handle.flush()
+        if handle is not None:
+            handle.close()
+            os.replace(tmp, args.output)
     except OSError as exc:
         raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     finally:
         if handle is not None:
             handle.close()
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return 2 if failed else 0
