@@ -11,9 +11,12 @@ the replicated edges and ghosts of motion, along the PE direction only.
 
 Model: sequential (linear) PE ordering from ``-N/2`` to ``N/2-1``; motion events at times ``t_j``; the pose of the
 segment that contains the k-space centre is the reference (identity), so the image is not globally shifted and the
-difference to the clean scan is the artifact itself. Each other segment gets a random rigid pose, resampled with
-trilinear interpolation (bilinear in-plane for a 2D slice); only a 1D FFT along the PE axis is needed because the
-segment masks depend on the PE frequency alone.
+difference to the clean scan is the artifact itself. Each other segment gets a random rigid pose ``x -> R x + t``
+(``R = Rz Ry Rx`` about the array centre), applied as a sequence of 1D shears and shifts (three-pass rotation,
+:mod:`mmrqa.artifacts.shear`): the leading steps by linear interpolation in the image domain, the trailing steps along
+the PE axis (the last shear of the rotation and the PE translation) exactly, as a linear phase ramp on that segment's
+k-space lines (Fourier shift theorem; circular, like any DFT shift). The PE axis is laid out last so that the one
+FFT per moved pose is contiguous; the segment masks depend on the PE frequency alone, so 1D FFTs are exact.
 
 Sampling (``presets.PRESETS["motion"]``): ``events`` motion events at ``|t - 0.5|`` in ``offset`` (before or after the
 centre); each moved pose gets a random in-plane (2D) or 3D translation direction, a rotation sign and out-of-plane
