@@ -39,6 +39,7 @@ _LAZY = {
     "make_image_processor": "mmrqa.modeling.processor",
     "torchvision_available": "mmrqa.modeling.processor",
     "build_tiny_model": "mmrqa.modeling.tiny",
+    "build_tiny_text_model": "mmrqa.modeling.tiny",
     "DEFAULT_BASE_MODEL": "mmrqa.modeling.loading",
     "load_base_model": "mmrqa.modeling.loading",
     "load_adapter_model": "mmrqa.modeling.loading",

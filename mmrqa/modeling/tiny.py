@@ -152,6 +152,39 @@ def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
     return directory
 
 
+def build_tiny_text_model(directory: str | Path, seed: int = 0) -> Path:
+    """Build a tiny Qwen2 causal LM (random weights, the same locally trained tokenizer, plain-text prompts) into
+    ``directory``: the stand-in for an instruction LLM (``--rewriter``) in tests, whose output is gibberish.
+
+    Returns:
+        The folder, as a ``Path``; it loads with ``AutoModelForCausalLM`` / ``AutoTokenizer``.
+    """
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = _train_tokenizer()
+    tokenizer.chat_template = None  # plain-text prompt
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
+    model.save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
 if __name__ == "__main__":  # python -m mmrqa.modeling.tiny DIR [SEED]
     import sys
 

@@ -15,30 +15,10 @@ pytest.importorskip("transformers")
 
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory) -> str:
-    """A 2-layer Qwen2 LM with random weights and a byte-level BPE tokenizer (as in tests/qa/test_rewrite.py)."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    """A 2-layer Qwen2 causal LM with random weights and a byte-level BPE tokenizer, saved to a folder."""
+    from mmrqa.modeling.tiny import build_tiny_text_model
 
-    from mmrqa.modeling.tiny import _train_tokenizer
-
-    tokenizer = _train_tokenizer()
-    tokenizer.chat_template = None
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    directory = tmp_path_factory.mktemp("tiny-lm")
-    Qwen2ForCausalLM(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return str(directory)
+    return str(build_tiny_text_model(tmp_path_factory.mktemp("tiny-lm")))
 
 
 @pytest.mark.slow
