@@ -210,7 +210,7 @@ def head_mask(data: np.ndarray) -> np.ndarray:
     """
     from scipy import ndimage
 
-    finite = data[np.isfinite(data)]
+    finite = data.ravel() if np.isfinite(data).all() else data[np.isfinite(data)]
     t = float(otsu_float(finite[:: max(1, finite.size // 2_000_000)]))
     low = finite[(finite > 0) & (finite < t)]
     if low.size > 100:  # air is Rayleigh with its mode at sigma: 4 sigma keeps dark tissue, drops 99.97% of air
