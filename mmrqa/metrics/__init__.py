@@ -100,9 +100,11 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_sigma"] = sigma
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions)
-    values["spike_z"] = indicators.spike_z(data)
+    values["noise_local"] = indicators.noise_local(data, regions.head)
+    values["spike_energy"] = indicators.spike_energy(data)
     values["sharpness"] = indicators.sharpness(data, regions.head)
     values["ringing"] = indicators.ringing(data, regions.head)
+    values["truncation"] = indicators.truncation(data)
     bright_mask = regions.head & (
         data >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )

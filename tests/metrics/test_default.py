@@ -164,7 +164,6 @@ KNOWN_WEAK = {  # indicators that do not yet rise monotonically on this phantom 
     "bias_field": "k-means classes re-split under a strong field, changing the bright-class mask",
     "ghosting": "strong ghosts join the head mask, so the air in line with the object loses them",
     "motion": "motion ghosts join the head mask; the air excess then falls",
-    "ringing": "a 3-tissue disk phantom has edges everywhere; the band/core ratio is not monotone",
 }
 
 
