@@ -392,14 +392,14 @@ def ask(question: str, history: list | None, session: dict | None, plane: str, i
     pipe, _ = get_pipeline()
     n = session["volume"].shape[PLANES[plane]]
     index = int(min(max(round(float(index or 0)), 0), n - 1))
-    asked = classify_question(question.strip())
     if pipe.loaded is None:
+        asked = classify_question(question.strip())
         if session.get("assessment") is None:
             session = {**session, "assessment": pipe(session["volume"])}
         answer = _bank_answer(session, asked) + "\n\n*(metrics-only mode: from the scan's metrics, not the image)*"
     else:
         image = render_slice(session["volume"], index, plane, window=session["window"])
-        answer = pipe._ask([index], [image], [asked], session["report"], True)[0].answer
+        answer = pipe.ask(question.strip(), image, session["report"], slice_index=index).answer
     history += [
         {"role": "user", "content": f"[{plane} slice {index}] {question.strip()}"},
         {"role": "assistant", "content": answer},
