@@ -120,3 +120,14 @@ def test_default_profile_values_are_finite_on_a_real_scan():
     report = compute_metrics(Volume(_anatomical()))
     for name in ("psnr", "efc", "qi_1", "inu_range", "snr_bright", "cjv"):
         assert np.isfinite(report.values[name]), name
+
+
+def test_median_of_squares_equals_numpy():
+    from mmrqa.metrics.anatomical import median_of_squares
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 11, 1000):
+        for dtype in (np.float32, np.float64, np.int16):
+            x = rng.normal(0, 100, n).astype(dtype)
+            assert median_of_squares(x) == float(np.median(np.abs(x.astype(np.float64)) ** 2))
+    assert median_of_squares(np.array([-32768, 5], dtype=np.int16)) == (32768.0**2 + 25.0) / 2
