@@ -20,3 +20,20 @@ def fuzz_seeds() -> dict:
     from fuzz_corpus import build_seeds
 
     return build_seeds()
+
+
+def _builder_fixtures():
+    """tests/dataset_builder/conftest.py, imported by path: its MR-ART build is shared by the kill, write-failure
+    and Hub-failure tests (session scope: built once)."""
+    import importlib.util
+
+    name = "mmrqa_tests_builder_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(HERE).parent / "dataset_builder" / "conftest.py")
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+mrart = _builder_fixtures().mrart
+helpers = _builder_fixtures().helpers

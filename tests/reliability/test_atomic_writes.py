@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import ast
 import errno
-import importlib.util
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -186,18 +184,6 @@ def test_simulate_write_failure_is_an_error_line_and_keeps_the_earlier_result(si
 
 
 # -- the dataset builder ---------------------------------------------------------------------------------------------
-
-
-def _load(name: str, path: Path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-mrart = _load("mmrqa_tests_builder_conftest", TESTS / "dataset_builder" / "conftest.py").mrart
 
 
 @pytest.fixture

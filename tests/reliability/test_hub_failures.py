@@ -37,10 +37,6 @@ def _load(name: str, path: Path):
     return sys.modules[name]
 
 
-_builder_fixtures = _load("mmrqa_tests_builder_conftest", TESTS / "dataset_builder" / "conftest.py")
-mrart = _builder_fixtures.mrart  # the MR-ART build of tests/dataset_builder (a real dataset_builder output)
-
-
 class _Clock:
     """Stands in for the ``time`` module of a retrying library: records the waits instead of sleeping."""
 
