@@ -15,6 +15,8 @@ with ``gradio_client``. Each browser session (and each API client) has its own s
 from __future__ import annotations
 
 import atexit
+import contextlib
+import filecmp
 import functools
 import logging
 import os
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import gradio.utils as gr_utils
 import numpy as np
 import pandas as pd
 
@@ -221,7 +224,30 @@ def load_scan(file: str | None, plane: str = "axial") -> tuple:
     """
     if not file:
         raise gr.Error("No file received: upload a scan or pick an example.", title="No scan")
-    return _open_scan(file, Path(file).name, plane)
+    try:
+        return _open_scan(file, Path(file).name, plane)
+    finally:
+        _discard_upload(file)
+
+
+def _discard_upload(file: str) -> None:
+    """Delete an uploaded file (and its folder once empty) from Gradio's upload cache as soon as it has been read:
+    a stranger's scan stays on the server no longer than the request that reads it (the scan lives on in the
+    session's memory only). The bundled examples, which Gradio caches in the same folder, are kept."""
+    path = Path(file).resolve()
+    if Path(gr_utils.get_upload_folder()).resolve() not in path.parents or _is_bundled_example(path):
+        return
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
+def _is_bundled_example(path: Path) -> bool:
+    for name in EXAMPLE_SAMPLES:
+        sample = sample_path(name)
+        if path.name == sample.name and path.is_file() and filecmp.cmp(path, sample, shallow=False):
+            return True
+    return False
 
 
 @_user_errors
