@@ -4,10 +4,11 @@ MRQy 0.0.3 (Sadri et al., Med Phys 2020) finds each slice's foreground as the co
 blend of the slice and its histogram-equalised version. Done naively (scikit-image's ``equalize_hist``,
 ``threshold_otsu`` three times, ``convex_hull_image``) this costs ~10 ms per slice. Here every step is computed
 on the slice's *distinct values* (an integer slice of 320x320 holds a few hundred), which is bit-identical
-because each step is an elementwise function of the value followed by a histogram, and the hull is filled as
-one exact span per row instead of testing every pixel against every edge.
+because each step is an elementwise function of the value followed by a histogram, and the hulls of all slices
+are filled at once from the exact envelopes of their row extremes (:func:`convex_hull_masks`, integer arithmetic,
+no Qhull). The 3D head/air masks use scipy's labelling and shifted boolean ORs/ANDs for the morphology.
 
-Only numpy and scipy are used (scikit-image is a test-time oracle, not a dependency).
+Only numpy (MRQy masks) and scipy (3D masks, imported lazily) are used; scikit-image is a test-time oracle.
 """
 
 from __future__ import annotations

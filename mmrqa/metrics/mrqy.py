@@ -14,9 +14,11 @@ scales), EFC uses 1e16 for 1e-16, and FBER squares in the stored integer type, w
 above 255. The stored dtype is read from ``volume.meta["stored_dtype"]`` when the reader records it, else
 inferred (integer-valued data in [0, 65535] are uint16, in [-32768, 32767] int16).
 
-Speed: each slice's statistics come from its histogram of distinct values (``np.bincount``), the PSNR median
-(:func:`mmrqa.metrics.median.median5x5`, exact) runs on the slice cropped to the hull's bounding box (the median commutes with division by max F), CPP
-is its closed form (the kernel sums to zero, so only border pixels contribute: 3/8 on edges, 5/8 at corners).
+Speed: integer slices are processed as one stack (:func:`mrqy_int_slices`): each slice is histogrammed once
+(``np.bincount``) and every statistic comes from its histogram of distinct values, the hulls of all slices are
+filled in one vectorised pass, the PSNR median (:func:`mmrqa.metrics.median.median5x5`, exact) runs on the slice
+cropped to the hull's bounding box (the median commutes with division by max F), and CPP is its closed form (the
+kernel sums to zero, so only border pixels contribute: 3/8 on edges, 5/8 at corners).
 """
 
 from __future__ import annotations
