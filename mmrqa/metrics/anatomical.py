@@ -140,9 +140,11 @@ def efc(data: np.ndarray) -> float:
     if n < 2:
         return math.nan
     emax = math.sqrt(n) * math.log(1 / math.sqrt(n))
-    xmax = math.sqrt(float(x @ x))
-    # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass, two dot products
-    entropy = (float(x @ np.log(x + EFC_EPS)) - math.log(xmax) * float(x.sum())) / xmax
+    # Sums use numpy's pairwise summation, not a BLAS dot: a BLAS reduction's order depends on its thread count, so
+    # the same scan would give values differing in the last bits between a worker process and the main process.
+    xmax = math.sqrt(float(np.sum(x * x)))
+    # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass
+    entropy = (float(np.sum(x * np.log(x + EFC_EPS))) - math.log(xmax) * float(x.sum())) / xmax
     return entropy / emax
 
 
