@@ -1,11 +1,12 @@
 """Render one slice per artifact kind x severity into ``benchmarks/artifact_montage.png``.
 
 Rows are the eight kinds, columns ``none, mild, moderate, severe``. Every tile of a row uses the clean slice's window
-(0.5-99.5 percentiles), so intensity changes (bias field, noise floor) stay visible. The scan is a TCIA pelvic T2w
-(``../shared/data/tcia``) when present, else nibabel's T1. Used to check by eye that ``mild`` is just visible and
-``severe`` clearly non-diagnostic.
+(0.5-99.5 percentiles), so intensity changes (bias field, noise floor) stay visible. The committed picture is the mid
+axial slice of the MNI152 template with Rician noise (``mmrqa.data`` "mni152_noisy", shipped by nilearn), simulated
+as a 2D scan; ``--scan PATH`` renders any other scan (e.g. a local clinical one, which must not be committed). Used
+to check by eye that ``mild`` is just visible and ``severe`` clearly non-diagnostic.
 
-Usage: ``python benchmarks/montage.py [--seed 0] [--out benchmarks/artifact_montage.png]``.
+Usage: ``python benchmarks/montage.py [--scan PATH] [--seed 0] [--out benchmarks/artifact_montage.png]``.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ from mmrqa.volume import Volume
 TILE = 256
 
 
-def load_scan() -> tuple[Volume, str]:
-    import nibabel as nib
+def load_scan(path: str | None) -> tuple[Volume, str]:
+    """The mid axial slice of ``path`` (default: the noisy MNI152 sample) as a 2D volume."""
+    from mmrqa.data import sample_path
+    from mmrqa.io import load_volume
 
-    from mmrqa.data import sample_path, tcia_dir
-
-    folder = tcia_dir()
-    path = sorted(folder.glob("*_T2w.nii.gz"))[0] if folder else sample_path("t1")
-    image = nib.load(path)
-    data = np.asarray(image.dataobj, np.float32).reshape(image.shape[:3])
-    return Volume(data, image.header.get_zooms()[:3]), path.name
+    source = Path(path) if path else sample_path("mni152_noisy")
+    volume = load_volume(source)
+    index = volume.shape[2] // 2
+    return Volume(volume.data[:, :, index].copy(), volume.spacing, volume.affine, volume.meta), source.name
 
 
 def tile(slice2d: np.ndarray, low: float, high: float) -> Image.Image:
@@ -41,10 +41,11 @@ def tile(slice2d: np.ndarray, low: float, high: float) -> Image.Image:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scan", default=None, help="scan to render (default: the noisy MNI152 sample)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).with_name("artifact_montage.png")))
     args = parser.parse_args()
-    volume, name = load_scan()
+    volume, name = load_scan(args.scan)
     index = volume.shape[2] // 2
     clean = volume.data[:, :, index]
     low, high = np.percentile(clean, [0.5, 99.5])
