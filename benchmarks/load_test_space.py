@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "load_test_space.json"
@@ -39,8 +40,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def launched_app(log_path: Path, env: dict[str, str] | None = None, timeout_s: float = 180) -> Iterator[str]:
-    """``python space/app.py`` on a free 127.0.0.1 port, metrics-only, its own Gradio temp folder; yields the URL.
+def launched_app(
+    log_path: Path, env: dict[str, str] | None = None, timeout_s: float = 180
+) -> Iterator[SimpleNamespace]:
+    """``python space/app.py`` on a free 127.0.0.1 port, metrics-only, with its own Gradio upload folder and system
+    temp folder; yields ``url``, ``gradio`` (upload folder), ``tmpdir`` (its ``TMPDIR``) and ``log``.
 
     stdout and stderr (INFO logging) go to ``log_path``; ``env`` is added to the environment.
     """
@@ -76,7 +80,7 @@ def launched_app(log_path: Path, env: dict[str, str] | None = None, timeout_s: f
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the app did not answer within {timeout_s} s")
                 time.sleep(0.5)
-            yield url
+            yield SimpleNamespace(url=url, gradio=tmp / "gradio", tmpdir=tmp / "tmp", log=log_path)
         finally:
             process.terminate()
             try:
@@ -170,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         scans = sample_scans(Path(tmp) / "scans")
-        with launched_app(Path(tmp) / "app.log") as url:
-            summary = run_load(url, scans, args.clients, args.seconds)
+        with launched_app(Path(tmp) / "app.log") as app:
+            summary = run_load(app.url, scans, args.clients, args.seconds)
     summary.update(cpus=os.cpu_count(), python=sys.version.split()[0])
     from mmrqa.cli.common import write_text_atomic
 

@@ -23,6 +23,8 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -224,22 +226,69 @@ def load_scan(file: str | None, plane: str = "axial") -> tuple:
     """
     if not file:
         raise gr.Error("No file received: upload a scan or pick an example.", title="No scan")
+    path = _upload_in_use(file, +1)
     try:
         return _open_scan(file, Path(file).name, plane)
     finally:
-        _discard_upload(file)
+        _upload_in_use(file, -1)
+        _discard_upload(path)
 
 
-def _discard_upload(file: str) -> None:
-    """Delete an uploaded file (and its folder once empty) from Gradio's upload cache as soon as it has been read:
-    a stranger's scan stays on the server no longer than the request that reads it (the scan lives on in the
-    session's memory only). The bundled examples, which Gradio caches in the same folder, are kept."""
+# -- uploads leave the server soon after use -------------------------------------------------------------------------
+#: Seconds an uploaded file stays in Gradio's cache after the last request that read it (and after its last upload).
+UPLOAD_GRACE_ENV = "MMRQA_UPLOAD_GRACE_S"
+_UPLOADS_LOCK = threading.Lock()
+_UPLOADS_IN_USE: dict[Path, int] = {}
+_UPLOADS_DONE: dict[Path, float] = {}
+
+
+def _upload_in_use(file: str, step: int) -> Path:
     path = Path(file).resolve()
+    with _UPLOADS_LOCK:
+        _UPLOADS_IN_USE[path] = _UPLOADS_IN_USE.get(path, 0) + step
+        if _UPLOADS_IN_USE[path] <= 0:
+            del _UPLOADS_IN_USE[path]
+    return path
+
+
+def _discard_upload(path: Path) -> None:
+    """Schedule the deletion of an uploaded file (and its folder once empty) from Gradio's upload cache: a
+    stranger's scan stays on the server only ``$MMRQA_UPLOAD_GRACE_S`` (60) seconds after the request that read it
+    (the scan lives on in the session's memory only). Gradio stores uploads by content hash, so two users sending
+    the same bytes share one path: the file goes only when no request is reading it and it was neither read nor
+    uploaded again during the grace period. The bundled examples, cached in the same folder, are kept."""
     if Path(gr_utils.get_upload_folder()).resolve() not in path.parents or _is_bundled_example(path):
         return
-    path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        path.parent.rmdir()
+    with _UPLOADS_LOCK:
+        _UPLOADS_DONE[path] = time.monotonic()
+    timer = threading.Timer(_upload_grace() + 0.1, _sweep_uploads)
+    timer.daemon = True
+    timer.start()
+
+
+def _upload_grace() -> float:
+    try:
+        return max(0.0, float(os.environ.get(UPLOAD_GRACE_ENV, "60")))
+    except ValueError:
+        return 60.0
+
+
+def _sweep_uploads() -> None:
+    """Delete the uploads whose grace period is over (see :func:`_discard_upload`)."""
+    grace, now = _upload_grace(), time.monotonic()
+    with _UPLOADS_LOCK:
+        for path, done in list(_UPLOADS_DONE.items()):
+            try:
+                uploaded_ago = time.time() - path.stat().st_ctime  # an upload renames a new file into the path
+            except OSError:
+                del _UPLOADS_DONE[path]
+                continue
+            if path in _UPLOADS_IN_USE or now - done < grace or uploaded_ago < grace:
+                continue
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+            del _UPLOADS_DONE[path]
 
 
 def _is_bundled_example(path: Path) -> bool:
