@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 if (REPO / "mmrqa" / "__init__.py").is_file() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # a checkout without `pip install -e .` (e.g. the Space repo itself)
 
-from mmrqa.cli.common import write_text_atomic  # noqa: E402
+from mmrqa.cli.common import write_bytes_atomic, write_text_atomic  # noqa: E402
 from mmrqa.data import SAMPLES, sample_path  # noqa: E402
 from mmrqa.errors import MMRQAError  # noqa: E402
 from mmrqa.io import format_summary, summarize  # noqa: E402
@@ -202,7 +202,7 @@ def _open_scan(path: str, name: str, plane: str) -> tuple:
         session,
         info,
         _slider(n, index),
-        render_slice(volume, index, plane, window=session["window"]),
+        _slice_file(session, render_slice(volume, index, plane, window=session["window"])),
         _metrics_table(report.values),
         gr.Dropdown(choices=list(session["series"]), value=first),
         _plot_frame(session, first, plane, index),
@@ -334,7 +334,7 @@ def show_slice(session: dict | None, plane: str, index: float, series: str | Non
     index = int(min(max(round(float(index or 0)), 0), n - 1))
     series = series if series in session["series"] else next(iter(session["series"]))
     image = render_slice(session["volume"], index, plane, window=session["window"])
-    return image, _plot_frame(session, series, plane, index)
+    return _slice_file(session, image), _plot_frame(session, series, plane, index)
 
 
 @_user_errors
@@ -381,9 +381,31 @@ def _session_folder(session_id: str) -> Path:
 
 
 def _forget_session(session: dict | None) -> None:
-    """``gr.State`` delete callback: remove the session's report files when the session expires or closes."""
+    """``gr.State`` delete callback: remove the session's report and slice files when the session expires or
+    closes."""
     if session and "id" in session:
         shutil.rmtree(_session_folder(session["id"]), ignore_errors=True)
+        shutil.rmtree(_session_folder(session["id"] + "-slices"), ignore_errors=True)
+
+
+def _slice_file(session: dict, image: Any) -> str:
+    """The slice as a PNG file in the session's folder, written atomically, for Gradio to serve.
+
+    Returning the PIL image would let Gradio encode it into its content-addressed cache with an in-place write
+    (``save_pil_to_cache``): two sessions showing the same slice then share one path, and one of them can download
+    it while the other truncates and rewrites it (an empty response, seen by the 20-client load test). A file path
+    goes through Gradio's ``save_file_to_cache``, which writes under a temp name and renames.
+    """
+    import hashlib
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    payload = buffer.getvalue()
+    path = _session_folder(session["id"] + "-slices") / f"slice-{hashlib.sha256(payload).hexdigest()[:16]}.png"
+    if not path.is_file():
+        write_bytes_atomic(path, payload)
+    return str(path)
 
 
 def _write_reports(session: dict, result: Any) -> list[str]:

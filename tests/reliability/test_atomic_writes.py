@@ -45,8 +45,11 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save_pretrained"): "builds the random test/demo model into a "
     "fresh folder; a killed build is rebuilt (demo checks config.json last), nothing of value is lost",
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save"): "see build_tiny_model",
+    ("mmrqa/modeling/tiny.py", "build_tiny_text_model", "save_pretrained"): "the tiny text LM of the rewriter "
+    "tests, built into a fresh folder like build_tiny_model",
     ("mmrqa/uploads.py", "safe_extract", "open"): "an upload's member unpacked (mode xb) into the request's private "
     "temp folder, removed after use; never a result",
+    ("space/app.py", "_slice_file", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
     ("mmrqa/demo.py", "train_adapter", "write_text"): "demo fingerprint stamp written after training: a torn stamp "
     "does not match and only retrains the demo adapter",
 }
@@ -68,7 +71,7 @@ def _calls(path: Path):
             continue
         if name not in WRITERS and name != "open":
             continue
-        if name in ("to_json", "to_csv") and not (node.args or node.keywords):
+        if name in ("to_json", "to_csv") and not (node.args or any(k.arg == "path_or_buf" for k in node.keywords)):
             continue  # returns a string (pandas writes only when given a path)
         if name == "dump" and not (isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "json"):
             continue
