@@ -87,7 +87,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     if regions.head.sum() < 64:
         raise InvalidScanError(f"{_describe(volume)}: no foreground found (head mask of {regions.head.sum()} voxels)")
     head_values, air_values = regions.head_values, regions.air_values
-    head_median = float(np.median(head_values))
+    head_median = regions.stats("head").median
     sigma = indicators.noise_sigma(air_values)
     if math.isnan(sigma):
         sigma = indicators.immerkaer_sigma(data)
@@ -102,17 +102,17 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values.update(anatomical.anatomical_measures(regions, sigma))
     values["noise_sigma"] = sigma
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
-    values["gsr"] = _ghosting(volume, regions)
+    values["gsr"] = _ghosting(volume, regions, head_median)
     values["noise_local"] = indicators.noise_local(data, regions.head)
     values["spike_energy"] = indicators.spike_energy(cdata)
-    values["sharpness"] = indicators.sharpness(cdata, regions.head)
+    values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
     values["truncation"] = indicators.truncation(data)
     bright_mask = regions.head & (
         cdata >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )
     values["inu_range"] = _inu(cdata, bright_mask, volume.spacing)
-    values["motion_index"] = indicators.motion_index(air_values, head_median)
+    values["motion_index"] = indicators.motion_index(air_values, head_median, regions.stats("air"))
     return values, _default_slices(cdata, regions)
 
 
@@ -163,13 +163,13 @@ def _inu(data: np.ndarray, mask: np.ndarray, spacing) -> float:
     return indicators.inu_range(coarse, weight >= 0.5 * np.prod(factors), spacing_ds)
 
 
-def _ghosting(volume: Volume, regions) -> float:
+def _ghosting(volume: Volume, regions, ref: float) -> float:
     from mmrqa.metrics import indicators
 
     axis = volume.meta.get("phase_encoding_axis")
     if axis in (0, 1):
-        return indicators.gsr(regions.data, regions.head, regions.air, int(axis))
-    both = [indicators.gsr(regions.data, regions.head, regions.air, a) for a in (0, 1)]
+        return indicators.gsr(regions.data, regions.head, regions.air, int(axis), ref)
+    both = [indicators.gsr(regions.data, regions.head, regions.air, a, ref) for a in (0, 1)]
     finite = [g for g in both if not math.isnan(g)]
     return max(finite) if finite else math.nan
 
@@ -177,16 +177,20 @@ def _ghosting(volume: Volume, regions) -> float:
 def _default_slices(data: np.ndarray, regions) -> dict[str, np.ndarray]:
     """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region).
 
-    All slices at once, accumulated in float64: std = sqrt(sum over the head of (I - mean)^2 / n).
+    All slices at once, sums accumulated in float64 from float32 terms: std = sqrt(sum over the head of
+    (I - mean)^2 / n), the deviations taken from the slice's float64 mean rounded to float32.
     """
     per: dict[str, np.ndarray] = {}
+    values = data if data.dtype == np.float32 else data.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, region in (("fg", regions.head), ("air", regions.air)):
             count = region.sum(axis=(0, 1), dtype=np.float64)
-            inside = np.where(region, data, 0).astype(np.float64)
-            mean = inside.sum(axis=(0, 1)) / count
+            inside = np.where(region, values, 0)
+            mean = inside.sum(axis=(0, 1), dtype=np.float64) / count
             per[f"{name}_mean"] = np.where(count > 0, mean, np.nan)
             if name == "fg":
-                dev = np.where(region, inside - mean, 0)
-                per["fg_std"] = np.where(count > 0, np.sqrt(np.einsum("ijk,ijk->k", dev, dev) / count), np.nan)
+                dev = values - np.nan_to_num(mean).astype(values.dtype)
+                dev *= region
+                squares = np.square(dev).sum(axis=(0, 1), dtype=np.float64)
+                per["fg_std"] = np.where(count > 0, np.sqrt(squares / count), np.nan)
     return {"fg_mean": per["fg_mean"], "fg_std": per["fg_std"], "air_mean": per["air_mean"]}

@@ -11,6 +11,8 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from mmrqa.metrics.masks import erode
+
 IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
 
 
@@ -21,10 +23,10 @@ def noise_sigma(air: np.ndarray) -> float:
     so this estimator is unbiased in pure air (Gudbjartsson & Patz, MRM 1995;34:910-914). Exactly-zero voxels
     (masked or zero-filled backgrounds) carry no noise and are left out; NaN when fewer than 100 remain.
     """
-    air = air[air != 0].astype(np.float64)
-    if air.size < 100:
+    n = int(np.count_nonzero(air))  # zeros add nothing to the sum of squares: no copy of the non-zero voxels
+    if n < 100:
         return math.nan
-    return math.sqrt(float(np.mean(air**2)) / 2.0)
+    return math.sqrt(float(np.sum(np.square(air, dtype=np.float64))) / n / 2.0)
 
 
 def immerkaer_sigma(data: np.ndarray) -> float:
@@ -48,35 +50,47 @@ def noise_rel(sigma: float, head_median: float) -> float:
     return 100.0 * sigma / head_median if head_median > 0 else math.nan
 
 
-def gsr(data: np.ndarray, head: np.ndarray, air: np.ndarray, axis: int) -> float:
+def gsr(data: np.ndarray, head: np.ndarray, air: np.ndarray, axis: int, ref: float | None = None) -> float:
     """Ghost-to-signal ratio along in-plane ``axis`` (the phase-encoding axis), in percent. Lower is better.
 
     Ghosts are copies of the object shifted along the phase-encoding direction, so they fall in the air that
     lies in line with the object along that axis (the object's extent on the other in-plane axis). GSR =
-    100 (mean(air in line) - mean(air off line)) / median(head), per MRIQC's ``gsr_x``/``gsr_y`` idea.
+    100 (mean(air in line) - mean(air off line)) / median(head), per MRIQC's ``gsr_x``/``gsr_y`` idea. ``ref``:
+    the head median when the caller has it. Computed from line sums along ``axis`` (no 3D in-line mask).
     """
-    extent = head.any(axis=axis, keepdims=True)  # object footprint projected along the PE axis
-    in_line = np.broadcast_to(extent, head.shape) & air
-    off_line = air & ~np.broadcast_to(extent, head.shape)
-    if in_line.sum() < 50 or off_line.sum() < 50:
+    extent = head.any(axis=axis)  # object footprint projected along the PE axis: (other in-plane axis, slice)
+    line_sum = np.where(air, data, 0).sum(axis=axis, dtype=np.float64)
+    line_count = air.sum(axis=axis, dtype=np.int64)
+    n_in, n_off = int(line_count[extent].sum()), int(line_count[~extent].sum())
+    if n_in < 50 or n_off < 50:
         return math.nan
-    ref = float(np.median(data[head]))
-    return 100.0 * (float(data[in_line].mean()) - float(data[off_line].mean())) / ref if ref > 0 else math.nan
+    ref = float(np.median(data[head])) if ref is None else ref
+    mean_in, mean_off = float(line_sum[extent].sum()) / n_in, float(line_sum[~extent].sum()) / n_off
+    return 100.0 * (mean_in - mean_off) / ref if ref > 0 else math.nan
 
 
-def sharpness(data: np.ndarray, head: np.ndarray) -> float:
-    """Mean gradient magnitude inside the head over the head's median (in-plane Sobel). Higher is sharper.
+def _in_plane(data: np.ndarray, weights: list[float], axis: int) -> np.ndarray:
+    return ndimage.correlate1d(data, weights, axis=axis, mode="nearest")
+
+
+def sharpness(data: np.ndarray, head: np.ndarray, ref: float | None = None) -> float:
+    """Mean in-plane gradient magnitude inside the head over the head's median (Sobel). Higher is sharper.
 
     Blur and low-pass filtering remove the high spatial frequencies that carry edges, lowering it (Tenengrad
-    focus measure, Krotkov 1987). Replaces MRQy's CPP, whose zero-sum kernel averages to ~0.
+    focus measure, Krotkov 1987). Replaces MRQy's CPP, whose zero-sum kernel averages to ~0. The 3x3 Sobel
+    kernels act within each slice (derivative [-1, 0, 1] along one in-plane axis, smoothing [1, 2, 1] along the
+    other, gain 8 for a unit ramp) on at most :data:`MAX_SLICES` evenly spaced slices: a loss of resolution
+    is shared by the slices. ``ref``: the head median when the caller has it.
     """
-    ref = float(np.median(data[head])) if head.any() else 0.0
-    if ref <= 0:
+    ref = (float(np.median(data[head])) if head.any() else 0.0) if ref is None else ref
+    picks = sample_slices(data.shape[2])
+    sub, inside = data[:, :, picks].astype(np.float32), head[:, :, picks]
+    if ref <= 0 or not inside.any():
         return math.nan
-    gx = ndimage.sobel(data, axis=0, mode="nearest")
-    gy = ndimage.sobel(data, axis=1, mode="nearest")
-    grad = np.hypot(gx, gy) / 8.0  # Sobel gain is 8 for a unit ramp
-    return float(grad[head].mean()) / ref
+    gx = _in_plane(_in_plane(sub, [-1.0, 0.0, 1.0], 0), [1.0, 2.0, 1.0], 1)
+    gy = _in_plane(_in_plane(sub, [-1.0, 0.0, 1.0], 1), [1.0, 2.0, 1.0], 0)
+    grad = np.hypot(gx[inside], gy[inside]) / 8.0
+    return float(grad.mean(dtype=np.float64)) / ref
 
 
 def ringing(data: np.ndarray, head: np.ndarray) -> float:
@@ -84,17 +98,18 @@ def ringing(data: np.ndarray, head: np.ndarray) -> float:
 
     Truncating k-space (a sinc kernel) leaves oscillations parallel to strong edges that decay over a few
     voxels. Their second derivative is concentrated next to the edges; the ratio to the same energy deep
-    inside the object (> 8 voxels from an edge) cancels the noise level. Lower is better.
+    inside the object (> 8 voxels from an edge) cancels the noise level. Lower is better. The distance to the
+    edge is the in-plane chessboard distance (box erosions, the array border counting as outside); computed
+    on at most :data:`MAX_SLICES` evenly spaced slices.
     """
-    lap = np.zeros_like(data, dtype=np.float64)
-    for z in range(data.shape[2]):
-        lap[:, :, z] = ndimage.laplace(data[:, :, z].astype(np.float64), mode="nearest")
-    dist = np.zeros(head.shape, dtype=np.int32)
-    for z in range(head.shape[2]):
-        if head[:, :, z].any():
-            dist[:, :, z] = ndimage.distance_transform_cdt(head[:, :, z], metric="chessboard")
-    band = (dist >= 2) & (dist <= 5)
-    core = dist > 8
+    picks = sample_slices(data.shape[2])
+    sub, inside = data[:, :, picks].astype(np.float64), head[:, :, picks]
+    lap = _in_plane(sub, [1.0, -2.0, 1.0], 0) + _in_plane(sub, [1.0, -2.0, 1.0], 1)
+    depth = [inside]  # depth[k]: at least k + 1 voxels (chessboard) from the outside
+    for _ in range(8):
+        depth.append(erode(erode(depth[-1], 1, axes=(0,)), 1, axes=(1,)))
+    band = depth[1] & ~depth[5]
+    core = depth[8]
     if band.sum() < 50 or core.sum() < 50:
         return math.nan
     return float(np.mean(lap[band] ** 2) / np.mean(lap[core] ** 2))
@@ -118,19 +133,27 @@ def inu_range(data: np.ndarray, tissue_mask: np.ndarray, spacing: tuple[float, f
     return float((p95 - p5) / p50) if p50 > 0 else math.nan
 
 
-def motion_index(air: np.ndarray, head_median: float) -> float:
+def motion_index(air: np.ndarray, head_median: float, air_stats=None) -> float:
     """Excess air signal over the Rician noise floor, in percent of the head median. Lower is better.
 
     Pure noise in air has mean sigma sqrt(pi/2) (Rayleigh); motion during acquisition smears the object along
     the phase-encoding direction into the air, raising its mean above that floor. sigma is taken from the air's
     median (robust to the smeared tail), and the excess of the air's mean over sigma sqrt(pi/2) is reported.
+    ``air_stats``: :func:`mmrqa.metrics.anatomical.describe` of ``air`` when the caller has it (used only when the
+    air holds no exact zeros, which are left out).
     """
-    air = air[air != 0]
-    if air.size < 100 or not head_median > 0:
+    if air_stats is not None and air_stats.n == air.size and air.size >= 100 and np.all(air != 0):
+        air_median, air_mean = air_stats.median, air_stats.mean
+    else:
+        air = air[air != 0]
+        if air.size < 100:
+            return math.nan
+        air_median, air_mean = float(np.median(air)), float(air.mean())
+    if not head_median > 0:
         return math.nan
-    robust_sigma = float(np.median(air)) / math.sqrt(2 * math.log(2))  # Rayleigh median = sigma sqrt(2 ln 2)
+    robust_sigma = air_median / math.sqrt(2 * math.log(2))  # Rayleigh median = sigma sqrt(2 ln 2)
     floor = robust_sigma * math.sqrt(math.pi / 2)
-    return 100.0 * (float(air.mean()) - floor) / head_median
+    return 100.0 * (air_mean - floor) / head_median
 
 
 #: At most this many evenly spaced slices feed the slice-sampled indicators (noise_local, truncation): both measure a

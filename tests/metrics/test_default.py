@@ -161,7 +161,6 @@ def corrupt(kind: str, data: np.ndarray, strength: float) -> np.ndarray:
 
 
 KNOWN_WEAK = {  # indicators that do not yet rise monotonically on this phantom (see the metrics report)
-    "bias_field": "k-means classes re-split under a strong field, changing the bright-class mask",
     "ghosting": "strong ghosts join the head mask, so the air in line with the object loses them",
     "motion": "motion ghosts join the head mask; the air excess then falls",
 }
