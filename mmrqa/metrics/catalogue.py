@@ -246,7 +246,7 @@ _ENTRIES = [
     _e(
         "sharpness",
         "Mean in-plane gradient magnitude in the head over its median (Tenengrad).",
-        "mean_head(|Sobel(I)|/8) / median(head)",
+        "mean_head(|in-plane Sobel(I)|/8) / median(head), on <= 24 evenly spaced slices",
         "1/voxel",
         True,
         "Krotkov, IJCV 1987",
@@ -256,7 +256,7 @@ _ENTRIES = [
     _e(
         "ringing",
         "Gibbs ringing: Laplacian energy 2-5 voxels inside the object edge over that of the core.",
-        "mean(lap^2 in band) / mean(lap^2 in core)",
+        "mean(lap^2 in band) / mean(lap^2 in core), in-plane chessboard depth, <= 24 evenly spaced slices",
         "ratio",
         False,
         "Kellner et al., MRM 2016;76:1574-1581",
