@@ -70,7 +70,7 @@ def test_builder_killed_three_times_at_random_points_resumes_without_redoing_sca
     for _ in range(3):
         process = subprocess.Popen(_builder(mrart, output, cache), cwd=REPO, env=ENV, stderr=subprocess.DEVNULL)
         n = len(finished)
-        _kill_after(process, lambda n=n: len(_entries(cache)) > n, rng, max_extra_s=1.0)
+        _kill_after(process, lambda n=n: len(_entries(cache)) > n, rng, max_extra_s=0.2)
         _assert_whole(output, cache)
         now = _entries(cache)
         assert all(now.get(path) == mtime for path, mtime in finished.items()), "a finished scan was redone"
