@@ -13,6 +13,8 @@ Only numpy (MRQy masks) and scipy (3D masks, imported lazily) are used; scikit-i
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 
 OTSU_BINS = 256  # scikit-image's default bin count for float images (integer images get one bin per value)
@@ -208,19 +210,41 @@ def head_mask(data: np.ndarray) -> np.ndarray:
     The threshold is Otsu's, lowered to 4x the mode of the sub-Otsu histogram (the Rayleigh air mode = sigma)
     so that dark tissue is not lost, and the largest component drops isolated background specks
     (ghosts, noise). Slices are hole-filled so dark structures inside the body (CSF, bowel gas) stay inside.
-    The Otsu threshold is taken from a strided sample of at most ~2 M voxels.
+    The Otsu threshold and the air mode are taken from the same strided sample of at most ~2 M voxels. The
+    closing and the hole filling run on the component's bounding box grown by 3 voxels (exactly the same result
+    as on the whole array: neither reaches further than 2 voxels beyond the object, and the box's border ring is
+    background connected to the slice border).
     """
 
     finite = data.ravel() if np.isfinite(data).all() else data[np.isfinite(data)]
-    t = float(otsu_float(finite[:: max(1, finite.size // 2_000_000)]))
-    low = finite[(finite > 0) & (finite < t)]
+    sample = finite[:: max(1, finite.size // 2_000_000)]
+    t = float(otsu_float(sample))
+    low = sample[(sample > 0) & (sample < t)]
     if low.size > 100:  # air is Rayleigh with its mode at sigma: 4 sigma keeps dark tissue, drops 99.97% of air
         counts, edges = np.histogram(low, bins=128)
         mode = (edges[np.argmax(counts)] + edges[np.argmax(counts) + 1]) / 2
         t = min(t, 4.0 * mode)
     mask = largest_component(data > t)
-    mask = erode(dilate(mask, 2), 2) | mask  # = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
-    return fill_holes_per_slice(mask)
+    box = bounding_box(mask, margin=3)
+    if box is None:
+        return mask
+    sub = mask[box]
+    sub = erode(dilate(sub, 2), 2) | sub  # = ndimage.binary_closing(sub, iterations=2, border_value=0) | sub
+    mask[box] = fill_holes_per_slice(sub)
+    return mask
+
+
+def bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[slice, ...] | None:
+    """The smallest box holding every set voxel of ``mask``, grown by ``margin`` per side (clipped); None if empty."""
+    plane = mask.any(axis=2)
+    spans = (plane.any(axis=1), plane.any(axis=0), mask.any(axis=(0, 1)))
+    box = []
+    for present, n in zip(spans, mask.shape, strict=True):
+        where = np.flatnonzero(present)
+        if where.size == 0:
+            return None
+        box.append(slice(max(int(where[0]) - margin, 0), min(int(where[-1]) + 1 + margin, n)))
+    return tuple(box)
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
@@ -238,15 +262,16 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     pad = [(0, n % 2) for n in mask.shape]
     padded = np.pad(mask, pad) if any(p for _, p in pad) else mask
     nx, ny, nz = (n // 2 for n in padded.shape)
-    cells = padded.reshape(nx, 2, ny, 2, nz, 2)
-    counts = cells.sum(axis=(1, 3, 5), dtype=np.int64)
+    counts = np.zeros((nx, ny, nz), dtype=np.uint8)
+    for i, j, k in product((0, 1), repeat=3):  # 8 strided views: faster than a reduction over interleaved axes
+        counts += padded[i::2, j::2, k::2]
     labels, n = ndimage.label(counts > 0)
     if n <= 1:
         return mask
     sizes = np.bincount(labels.ravel(), weights=counts.ravel())
     sizes[0] = 0
     keep = labels == int(np.argmax(sizes))
-    full = np.repeat(np.repeat(np.repeat(keep, 2, axis=0), 2, axis=1), 2, axis=2)
+    full = np.broadcast_to(keep[:, None, :, None, :, None], (nx, 2, ny, 2, nz, 2)).reshape(padded.shape)
     return mask & full[: mask.shape[0], : mask.shape[1], : mask.shape[2]]
 
 
@@ -269,8 +294,15 @@ def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
 
 
 def air_mask(head: np.ndarray, margin: int = 3) -> np.ndarray:
-    """Air: voxels at least ``margin`` voxels away from the head mask (so partial volume at the skin is excluded)."""
-    return ~dilate(head, margin)
+    """Air: voxels at least ``margin`` voxels away from the head mask (so partial volume at the skin is excluded).
+
+    The dilation runs on the head's bounding box grown by ``margin`` (it cannot reach further); all else is air.
+    """
+    box = bounding_box(head, margin)
+    air = np.ones(head.shape, dtype=bool)
+    if box is not None:
+        air[box] = ~dilate(head[box], margin)
+    return air
 
 
 def _along(axis: int, index, ndim: int) -> tuple:
