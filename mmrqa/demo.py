@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from mmrqa.cli.common import write_text_atomic
 from mmrqa.data import SAMPLES, sample_path
 from mmrqa.errors import MMRQAError
 from mmrqa.io import load_volume
@@ -125,7 +126,7 @@ def train_adapter(dataset: Path, base: Path, adapter: Path, fresh: bool) -> None
         sys.executable, REPO_ROOT / "train_sft.py", "--config", REPO_ROOT / "recipes" / "tiny-cpu.yaml",
         "--dataset_name", dataset, "--model_name_or_path", base, "--output_dir", adapter,
     )  # fmt: skip
-    stamp.write_text(fingerprint)
+    write_text_atomic(stamp, fingerprint)
 
 
 def evaluate(adapter: Path, dataset: Path, results: Path) -> None:

@@ -50,8 +50,6 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("mmrqa/uploads.py", "safe_extract", "open"): "an upload's member unpacked (mode xb) into the request's private "
     "temp folder, removed after use; never a result",
     ("space/app.py", "_slice_file", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
-    ("mmrqa/demo.py", "train_adapter", "write_text"): "demo fingerprint stamp written after training: a torn stamp "
-    "does not match and only retrains the demo adapter",
 }
 
 
