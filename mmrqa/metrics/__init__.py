@@ -116,21 +116,29 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     return values, _default_slices(cdata, regions)
 
 
-def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None) -> float:
+PSNR_SLICE_STEP = 2  # PSNR's residual is estimated on every 2nd slice of the head's slab
+
+
+def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None, step: int = PSNR_SLICE_STEP) -> float:
     """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB.
 
-    The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box with
-    a one-voxel in-plane margin, which holds every window centred on a head voxel.
+    The rmse is estimated on every ``step``-th slice (along the third axis) of the head's slab: the in-plane
+    residual is a per-slice quantity, so an evenly spaced subset of slices is an unbiased sample of the head's
+    residual energy (``step=1`` uses every slice). The median (exact, :func:`mmrqa.metrics.median.median3x3`) is
+    computed only on the head's bounding box with a one-voxel in-plane margin, which holds every window centred on
+    a head voxel.
     """
+    from mmrqa.metrics.masks import bounding_box
     from mmrqa.metrics.median import median3x3
 
-    box = []
-    for axis, margin in ((0, 1), (1, 1), (2, 0)):
-        present = np.flatnonzero(head.any(axis=tuple(a for a in range(3) if a != axis)))
-        box.append(slice(max(int(present[0]) - margin, 0), int(present[-1]) + 1 + margin))
-    sub, inside = data[tuple(box)], head[tuple(box)]
+    box = bounding_box(head)
+    if box is None:
+        return math.nan
+    box = (*(slice(max(b.start - 1, 0), b.stop + 1) for b in box[:2]), slice(box[2].start, box[2].stop, step))
+    sub, inside = data[box], head[box]
     smooth = median3x3(sub)
-    rmse = math.sqrt(float(np.mean((sub[inside] - smooth[inside]).astype(np.float64) ** 2)))
+    residual = sub[inside] - smooth[inside]
+    rmse = math.sqrt(float(np.mean(np.square(residual, dtype=np.float64))))
     peak = float(np.percentile(data, 99.95)) if peak is None else peak
     return 20 * math.log10(peak / rmse) if rmse > 0 and peak > 0 else math.nan
 
@@ -143,8 +151,10 @@ def _inu(data: np.ndarray, mask: np.ndarray, spacing) -> float:
 
     The field smoothed with a 20 mm Gaussian has no detail below ~4 mm, so it is estimated on blocks of
     f = round(4 mm / voxel size) voxels per axis (at least 32 blocks per axis kept): the block value is the mean
-    of its masked voxels, a block belongs to the mask when at least half its voxels do. This cuts the cost of the
-    two 3D Gaussian filters by ~f^3 (64x on a 1 mm brain).
+    of its masked voxels, a block belongs to the mask when at least half its voxels do. Along an axis where f is
+    even, only every 2nd voxel of a block is read (a regular sample of the block: its mean estimates the block
+    mean, ~8x fewer voxels on a 1 mm brain). This cuts the cost of the two 3D Gaussian filters by ~f^3 (64x on a
+    1 mm brain).
     """
     from mmrqa.metrics import indicators
 
@@ -154,13 +164,16 @@ def _inu(data: np.ndarray, mask: np.ndarray, spacing) -> float:
     if factors == [1, 1, 1]:
         return indicators.inu_range(data, mask, spacing)
     shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
-    crop = tuple(slice(0, n * f) for n, f in zip(shape, factors, strict=True))
-    blocks = (shape[0], factors[0], shape[1], factors[1], shape[2], factors[2])
-    weight = mask[crop].reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
-    total = np.where(mask, data, 0)[crop].reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
+    steps = [2 if f % 2 == 0 else 1 for f in factors]
+    per_block = [f // s for f, s in zip(factors, steps, strict=True)]
+    crop = tuple(slice(0, n * f, s) for n, f, s in zip(shape, factors, steps, strict=True))
+    blocks = (shape[0], per_block[0], shape[1], per_block[1], shape[2], per_block[2])
+    sampled = mask[crop]
+    weight = sampled.reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
+    total = np.where(sampled, data[crop], 0).reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
     coarse = (total / np.maximum(weight, 1)).astype(np.float32)
     spacing_ds = tuple(float(s) * f for s, f in zip(spacing, factors, strict=True))
-    return indicators.inu_range(coarse, weight >= 0.5 * np.prod(factors), spacing_ds)
+    return indicators.inu_range(coarse, weight >= 0.5 * np.prod(per_block), spacing_ds)
 
 
 def _ghosting(volume: Volume, regions, ref: float) -> float:

@@ -195,7 +195,7 @@ _ENTRIES = [
     _e(
         "psnr",
         "Peak SNR against a 3x3 in-plane median-denoised copy, on one intensity scale (MRQy PSNR, fixed).",
-        "20 log10(P99.95 / rmse_head(I - median3x3(I)))",
+        "20 log10(P99.95 / rmse_head(I - median3x3(I))), rmse over every 2nd slice of the head's slab",
         "dB",
         True,
         MRQY + "; corrected",
@@ -286,7 +286,7 @@ _ENTRIES = [
     _e(
         "inu_range",
         "Intensity non-uniformity: spread of the 20 mm-smoothed bright class.",
-        "(P95 - P5) / P50 of smooth(bright), smoothed on ~4 mm blocks of the bright-class mean",
+        "(P95 - P5) / P50 of smooth(bright), smoothed on ~4 mm blocks of the bright-class mean (every 2nd voxel per axis)",
         "fraction",
         False,
         "Sled et al., IEEE TMI 1998 (N4/N3); " + MRIQC,
