@@ -14,11 +14,10 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from mmrqa.errors import OutputError
+from mmrqa.fileio import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +67,8 @@ class ScanCache:
             return
         import pyarrow.parquet as pq
 
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            os.close(fd)
-            try:
-                pq.write_table(table, tmp)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise OutputError(f"cannot write the scan cache {path}: {exc.strerror or exc}") from exc
+        with atomic_output(path, what="the scan cache") as tmp:
+            pq.write_table(table, tmp)
 
     def get(self, key: str):
         """The cached rows of a scan as a pyarrow Table, or None (missing or unreadable: then it is rebuilt)."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
+from mmrqa.fileio import atomic_output
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -134,11 +134,5 @@ def _save_atomic(image, path: Path) -> None:
     """Write through a temp file and rename, so concurrent first uses never see a half-written file."""
     import nibabel as nib
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".nii.gz")
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix=".nii.gz", what="the sample cache") as tmp:
         nib.save(image, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -1,15 +1,18 @@
-"""Helpers shared by the subcommands: per-input error handling, output files and progress."""
+"""Helpers shared by the subcommands: per-input error handling, output files and progress.
+
+``write_text_atomic`` / ``write_bytes_atomic`` live in :mod:`mmrqa.fileio` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import TypeVar
 
-from mmrqa.errors import MMRQAError, OutputError
+from mmrqa.errors import MMRQAError
+from mmrqa.fileio import write_bytes_atomic, write_text_atomic
+
+__all__ = ["map_inputs", "progress", "report_error", "write_bytes_atomic", "write_text_atomic"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,29 +34,6 @@ def map_inputs(inputs: Iterable[T], func: Callable[[T], R]) -> Iterator[tuple[T,
         except MMRQAError as exc:
             report_error(str(exc))
             yield item, None
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file and a rename: a kill leaves the old file or the new one."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | os.PathLike, payload: bytes) -> None:
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", enabled: bool | None = None):

@@ -31,7 +31,7 @@ WRITERS |= {"write_table", "to_filename", "save", "dump", "imwrite", "to_bytes_f
 
 #: (file, enclosing function, call) -> why the write is crash-safe.
 REVIEWED: dict[tuple[str, str, str], str] = {
-    ("mmrqa/cli/common.py", "write_bytes_atomic", "open"): "the atomic helper: mkstemp + fsync + os.replace",
+    ("mmrqa/fileio.py", "write_bytes_atomic", "open"): "the atomic helper: mkstemp + fsync + os.replace",
     ("mmrqa/cli/metrics.py", "run", "open"): "append log, one flushed row per scan; torn rows repaired atomically "
     "(tests/reliability/test_crash_safe_metrics.py)",
     ("mmrqa/data.py", "_save_atomic", "save"): "nib.save into a mkstemp file, then os.replace",
