@@ -30,7 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mmrqa.errors import CorruptScanError, InvalidArgumentError, MMRQAError, ScanTooLargeError, UnsupportedFormatError
+from mmrqa.errors import CorruptScanError, MMRQAError, ScanTooLargeError, UnsupportedFormatError
+from mmrqa.io.common import byte_limit
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -58,17 +59,7 @@ class UnsafeArchiveError(MMRQAError):
 
 def max_upload_bytes(max_bytes: int | None = None) -> int:
     """The upload size limit in bytes: the argument, else ``$MMRQA_MAX_UPLOAD_BYTES``, else 512 MiB."""
-    if max_bytes is None:
-        env = os.environ.get(MAX_UPLOAD_ENV, "").strip()
-        if not env:
-            return DEFAULT_MAX_UPLOAD_BYTES
-        try:
-            max_bytes = int(float(env))
-        except ValueError as exc:
-            raise InvalidArgumentError(f"{MAX_UPLOAD_ENV}={env!r} is not a number of bytes") from exc
-    if max_bytes <= 0:
-        raise InvalidArgumentError(f"the upload size limit must be positive, got {max_bytes}")
-    return int(max_bytes)
+    return byte_limit(max_bytes, MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_BYTES, "the upload size limit")
 
 
 def _mib(n: float) -> str:

@@ -69,19 +69,24 @@ def check_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def byte_limit(value: int | None, env: str, default: int, what: str) -> int:
+    """A size limit in bytes: ``value``, else the environment variable ``env``, else ``default``; must be positive."""
+    if value is None:
+        text = os.environ.get(env, "").strip()
+        if not text:
+            return default
+        try:
+            value = int(float(text))
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{env}={text!r} is not a number of bytes") from exc
+    if value <= 0:
+        raise InvalidArgumentError(f"{what} must be positive, got {value}")
+    return int(value)
+
+
 def max_bytes_budget(max_bytes: int | None = None) -> int:
     """The memory budget in bytes: the argument, else ``$MMRQA_MAX_SCAN_BYTES``, else 2 GiB."""
-    if max_bytes is None:
-        env = os.environ.get(MAX_BYTES_ENV)
-        if env is None or not env.strip():
-            return DEFAULT_MAX_BYTES
-        try:
-            max_bytes = int(float(env))
-        except ValueError as exc:
-            raise InvalidArgumentError(f"{MAX_BYTES_ENV}={env!r} is not a number of bytes") from exc
-    if max_bytes <= 0:
-        raise InvalidArgumentError(f"max_bytes must be positive, got {max_bytes}")
-    return int(max_bytes)
+    return byte_limit(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
 
 
 def check_budget(path: Path, shape: tuple[int, ...], max_bytes: int, *, what: str = "scan") -> None:
