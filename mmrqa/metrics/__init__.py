@@ -92,12 +92,12 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     if math.isnan(sigma):
         sigma = indicators.immerkaer_sigma(data)
     values: dict[str, float] = {}
-    values["fg_mean"] = float(head_values.mean())
+    head_stats, air_std = regions.stats("head"), regions.stats("air").std  # float64 moments, computed once
+    values["fg_mean"] = head_stats.mean
     values["fg_range"] = float(head_values.max() - head_values.min())
-    values["fg_var"] = float(head_values.var())
-    values["fg_cv"] = 100.0 * float(head_values.std()) / values["fg_mean"] if values["fg_mean"] else math.nan
-    air_std = float(air_values.std()) if air_values.size else math.nan
-    values["snr_fg_bg"] = float(head_values.std()) / air_std if air_std else math.nan
+    values["fg_var"] = head_stats.std**2
+    values["fg_cv"] = 100.0 * head_stats.std / values["fg_mean"] if values["fg_mean"] else math.nan
+    values["snr_fg_bg"] = head_stats.std / air_std if air_std and not math.isnan(air_std) else math.nan
     values["psnr"] = psnr(cdata, regions.head, regions.top)
     values.update(anatomical.anatomical_measures(regions, sigma))
     values["noise_sigma"] = sigma

@@ -83,10 +83,14 @@ def describe(x: np.ndarray) -> RegionStats:
     middle = tuple(order[r] for r in mid)
     med = float(np.mean(middle))
     mean = float(x.mean(dtype=np.float64))
-    dev = x.astype(np.float64) - mean if x.dtype != np.float32 else (x - np.float32(mean))
-    std = math.sqrt(float(np.mean(np.square(dev, dtype=np.float64))))
+    if x.dtype == np.float32:  # float32 deviations and squares (~1e-8 relative), summed in float64
+        dev = x - np.float32(mean)
+        std = math.sqrt(float(np.square(dev, out=dev).sum(dtype=np.float64)) / n)
+    else:
+        std = math.sqrt(float(np.mean(np.square(x.astype(np.float64) - mean))))
     centre = np.float32(med) if x.dtype == np.float32 else med  # keep float32 data in float32
-    mad_value = MAD_NORMAL * _median(np.abs(x - centre))
+    deviation = np.subtract(x, centre)  # one new array, made absolute and partitioned in place
+    mad_value = MAD_NORMAL * _median(np.abs(deviation, out=deviation), copy=False)
     return RegionStats(n, mean, std, med, _lerp(order, p05_pos), _lerp(order, p95_pos), mad_value, middle)
 
 
@@ -191,7 +195,8 @@ def efc(data: np.ndarray) -> float:
     and blurring spread energy and raise it. Lower is better (Atkinson 1997; MRIQC). Voxels exactly zero
     (zero padding) are excluded from N, as MRIQC does with its padding mask.
     """
-    x = np.abs(data) if np.asarray(data).dtype.kind == "f" else np.abs(np.asarray(data, dtype=np.float64))
+    x = np.asarray(data) if np.asarray(data).dtype.kind == "f" else np.asarray(data, dtype=np.float64)
+    x = x if float(x.min()) >= 0 else np.abs(x)  # magnitudes are already non-negative: no copy
     n = int(np.count_nonzero(x))
     if n < 2:
         return math.nan
@@ -201,24 +206,38 @@ def efc(data: np.ndarray) -> float:
     # relative error per term ~1e-7 averages out), every sum in float64 with numpy's pairwise summation (not a
     # BLAS dot, whose order depends on its thread count: worker and main processes must agree bit for bit).
     tiny = np.finfo(x.dtype).tiny
-    xmax = math.sqrt(float(np.sum(np.square(x, dtype=np.float64))))
-    # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass
-    xlogx = x * np.log(np.maximum(x + x.dtype.type(EFC_EPS), tiny))
+    squares = np.square(x)  # in the data's precision (float32: ~1e-8 relative per term), summed in float64
+    xmax = math.sqrt(float(squares.sum(dtype=np.float64)))
+    # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass, in place
+    xlogx = np.add(x, x.dtype.type(EFC_EPS), out=squares)
+    np.maximum(xlogx, tiny, out=xlogx)
+    np.log(xlogx, out=xlogx)
+    xlogx *= x
     entropy = (float(np.sum(xlogx, dtype=np.float64)) - math.log(xmax) * float(x.sum(dtype=np.float64))) / xmax
     return entropy / emax
 
 
-def fber(head: np.ndarray, air: np.ndarray) -> float:
+def fber(
+    head: np.ndarray, air: np.ndarray, head_stats: RegionStats | None = None, air_stats: RegionStats | None = None
+) -> float:
     """Foreground-background energy ratio median(|head|^2) / median(|air|^2); -1 when the air is all zero.
 
-    Higher is better (Shehzad 2015; MRIQC). Squares are taken in float64 (MRQy wraps them in uint16).
+    Higher is better (Shehzad 2015; MRIQC). Squares are taken in float64 (MRQy wraps them in uint16). With the
+    regions' :func:`describe` given, non-negative regions reuse their middle order statistics (no new selection).
     """
     if air.size == 0:
         return math.nan
-    bg = median_of_squares(air)
+    bg = _median_of_squares(air, air_stats)
     if bg == 0:
         return -1.0
-    return median_of_squares(head) / bg
+    return _median_of_squares(head, head_stats) / bg
+
+
+def _median_of_squares(x: np.ndarray, stats: RegionStats | None) -> float:
+    """:func:`median_of_squares`; from ``stats.middle`` when every value is >= 0 (then |x| sorts as x)."""
+    if stats is not None and stats.middle and x.size and float(x.min()) >= 0:
+        return float(np.mean(np.square(np.array(stats.middle, dtype=np.float64))))
+    return median_of_squares(x)
 
 
 def median_of_squares(x: np.ndarray) -> float:
@@ -280,7 +299,7 @@ def anatomical_measures(regions: Regions, noise: float) -> dict[str, float]:
     out["cnr"] = cnr(tissues["mid"], tissues["bright"], air)
     out["cjv"] = cjv(tissues["mid"], tissues["bright"])
     out["efc"] = efc(regions.data)
-    out["fber"] = fber(regions.head_values, regions.air_values)
+    out["fber"] = fber(regions.head_values, regions.air_values, head, air)
     out["wm2max"] = wm2max(tissues["bright"], regions.data, regions.top)
     out["qi_1"] = qi_1(regions.data, regions.air, noise)
     for region, stats in (("head", head), ("air", air), *tissues.items()):

@@ -14,12 +14,14 @@ import math
 import numpy as np
 
 
-def order_statistics(x: np.ndarray, ranks: list[int] | np.ndarray) -> np.ndarray:
+def order_statistics(x: np.ndarray, ranks: list[int] | np.ndarray, copy: bool = True) -> np.ndarray:
     """``np.partition(x.ravel(), ranks)[ranks]``: the values of 0-based ``ranks`` in sorted order, exactly.
 
     One single-kth partition per rank, from the largest rank down, each on the prefix left of the previous one.
+    ``copy=False`` partitions a contiguous ``x`` in place (its order is then lost).
     """
-    work = np.array(np.asarray(x).ravel())  # a private copy, partitioned in place
+    flat = np.asarray(x).ravel()
+    work = np.array(flat) if copy or not flat.flags.writeable or not np.shares_memory(flat, x) else flat
     wanted = sorted({int(r) for r in np.atleast_1d(ranks)}, reverse=True)
     if wanted and (wanted[-1] < 0 or wanted[0] >= work.size):
         raise IndexError(f"rank out of range for {work.size} values")
@@ -53,11 +55,14 @@ def percentiles(x: np.ndarray, qs: list[float]) -> np.ndarray:
     return np.array(out)
 
 
-def median(x: np.ndarray) -> float:
-    """``np.median(x)``: the middle value, or the float64 mean of the two middle values; NaN when empty."""
+def median(x: np.ndarray, copy: bool = True) -> float:
+    """``np.median(x)``: the middle value, or the float64 mean of the two middle values; NaN when empty.
+
+    ``copy=False`` lets a contiguous ``x`` be partitioned in place.
+    """
     n = np.asarray(x).size
     if n == 0:
         return math.nan
     middle = sorted({(n - 1) // 2, n // 2})
-    values = order_statistics(x, middle).astype(np.float64)
+    values = order_statistics(x, middle, copy=copy).astype(np.float64)
     return float(values.mean()) if values.size == 2 else float(values[0])
