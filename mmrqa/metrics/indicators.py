@@ -273,3 +273,155 @@ def truncation(data: np.ndarray) -> float:
     sub = data[:, :, sample_slices(data.shape[2])]
     fractions = [truncation_cliff(line_energy(sub, axis)) for axis in (0, 1) if sub.shape[axis] >= 8]
     return 100.0 * max(fractions) if fractions else math.nan
+
+
+#: The phase-encoding array axis assumed when the header gives none (as the artifact simulator assumes).
+DEFAULT_PE_AXIS = 1
+
+
+def pe_axis_of(recorded, shape: tuple[int, ...]) -> int:
+    """The phase-encoding array axis: ``recorded`` (``meta["phase_encoding_axis"]``) when it is 0, 1 or 2 and not a
+    singleton axis of ``shape``, else :data:`DEFAULT_PE_AXIS`."""
+    try:
+        axis = int(recorded)
+    except (TypeError, ValueError):
+        return DEFAULT_PE_AXIS
+    return axis if axis in (0, 1, 2) and shape[axis] > 1 else DEFAULT_PE_AXIS
+
+
+def in_plane_axes(pe_axis: int) -> tuple[int, int, int]:
+    """(phase-encoding axis, in-plane reference axis, slice axis) for a phase-encoding array axis 0, 1 or 2.
+
+    The reference ("readout") axis is the lower-numbered other axis; the remaining one indexes the slices.
+    """
+    if pe_axis not in (0, 1, 2):
+        raise ValueError(f"phase-encoding axis must be 0, 1 or 2, not {pe_axis!r}")
+    ref = 0 if pe_axis != 0 else 1
+    return pe_axis, ref, 3 - pe_axis - ref
+
+
+def _slab(data: np.ndarray, slice_axis: int) -> np.ndarray:
+    """At most :data:`MAX_SLICES` evenly spaced slices along ``slice_axis``, float64, as (a, b, slices)."""
+    picks = sample_slices(data.shape[slice_axis])
+    return np.moveaxis(np.take(data, picks, axis=slice_axis), slice_axis, 2).astype(np.float64)
+
+
+def _autocorrelation(sub: np.ndarray, axis: int) -> np.ndarray:
+    """Normalised circular autocorrelation along ``axis`` of each slice of ``sub`` (a, b, slices): (lag, slice).
+
+    r(l) = sum_lines sum_x I(x) I(x + l) / sum I^2, from the power spectrum along ``axis`` only (Wiener-Khinchin).
+    """
+    from scipy import fft as sfft
+
+    n = sub.shape[axis]
+    power = np.abs(sfft.rfft(sub, axis=axis, workers=-1)) ** 2
+    r = sfft.irfft(power, n=n, axis=axis, workers=-1).sum(axis=1 - axis)
+    return r / np.where(r[:1] > 0, r[:1], np.inf)
+
+
+def pe_correlation(data: np.ndarray, pe_axis: int = 1) -> float:
+    """Replicas along the phase-encoding axis: PE minus readout image autocorrelation, percent. Lower is better.
+
+    Ghosting (periodic k-space line errors) and Cartesian undersampling (skipped PE lines, zero-filled) both add
+    copies of the object shifted along the PE axis only: ghosts at multiples of N/P, coherent or incoherent aliases
+    at N/R (Haacke et al. 1999, ch. 15; Lustig et al., MRM 2007;58:1182). Such a copy raises the image's
+    autocorrelation at its shift along PE and not along the in-plane readout axis, whereas anatomy is roughly
+    isotropic. Per slice, r_PE(l) and r_RO(l) are the normalised circular autocorrelations along each in-plane axis
+    (:func:`_autocorrelation`); pe_correlation = 100 mean_slices [mean_{l in L_PE} r_PE(l) - mean_{l in L_RO}
+    r_RO(l)] with L = lags from max(1, N/64) to N/2 on each axis (the tiny lags, where every image correlates with
+    itself, are left out). The clean value depends on the object's shape (a head elongated along PE reads
+    positive), so the measure compares a scan with itself or with scans of the same protocol. On at most
+    :data:`MAX_SLICES` evenly spaced slices (~50 ms on a 197x233x189 volume).
+    """
+    pe, ref, slice_axis = in_plane_axes(pe_axis)
+    sub = _slab(data, slice_axis)  # (pe or ref, the other, slices) in array order of the two in-plane axes
+    axes = {pe: 0 if pe < ref else 1, ref: 0 if ref < pe else 1}
+    means = []
+    for axis in (pe, ref):
+        a = axes[axis]
+        n = sub.shape[a]
+        if n < 4:
+            return math.nan
+        r = _autocorrelation(sub, a)[max(1, n // 64) : n // 2 + 1]
+        means.append(r.mean(axis=0))
+    keep = np.isfinite(means[0]) & np.isfinite(means[1]) & (means[0] != 0)
+    return 100.0 * float(np.mean(means[0][keep] - means[1][keep])) if keep.any() else math.nan
+
+
+#: Spatial frequencies above this (cycles/voxel) count as fine detail in :func:`pe_detail_loss`: the upper half of the
+#: band, where anatomy's edges live and motion's inconsistent k-space segments cancel each other.
+DETAIL_FREQUENCY = 0.25
+
+
+def _detail_share(sub: np.ndarray, axis: int) -> float:
+    """Share of the energy at |f| > :data:`DETAIL_FREQUENCY` in the 1D spectra along ``axis`` (Parseval)."""
+    from scipy import fft as sfft
+
+    energy = (np.abs(sfft.rfft(sub, axis=axis, workers=-1)) ** 2).sum(axis=tuple(a for a in range(3) if a != axis))
+    energy[1:] *= 2.0  # the negative frequencies of a real signal
+    total = float(energy.sum())
+    return float(energy[np.fft.rfftfreq(sub.shape[axis]) > DETAIL_FREQUENCY].sum()) / total if total > 0 else math.nan
+
+
+def pe_detail_loss(data: np.ndarray, pe_axis: int = 1) -> float:
+    """Motion's loss of phase-encoding detail: fine-detail energy share along readout over that along PE. Lower is better.
+
+    Rigid motion between the acquisition of k-space segments gives each segment of PE lines a different pose; the
+    segments no longer add up coherently, so the image is blurred and ghosted along the PE axis only, while each
+    readout line is acquired in milliseconds and keeps its detail (Zaitsev et al., JMRI 2015;42:887-901). With
+    s_axis = share of the energy at |f| > :data:`DETAIL_FREQUENCY` cycles/voxel in the 1D spectra along an in-plane
+    axis, pe_detail_loss = s_RO / s_PE: the readout share estimates the anatomy's own detail, so the ratio is ~1 for
+    isotropic in-plane voxels and rises as motion removes consistent PE detail (anisotropic voxels and anatomy set a
+    scan's clean value, typically 1-3). On at most :data:`MAX_SLICES` evenly spaced slices (~40 ms on 197x233x189).
+    """
+    pe, ref, slice_axis = in_plane_axes(pe_axis)
+    sub = _slab(data, slice_axis)
+    a_pe, a_ref = (0, 1) if pe < ref else (1, 0)
+    if min(sub.shape[0], sub.shape[1]) < 8:
+        return math.nan
+    s_pe, s_ref = _detail_share(sub, a_pe), _detail_share(sub, a_ref)
+    return s_ref / s_pe if s_pe > 0 else math.nan
+
+
+#: Gaussian sigma of :func:`inu_cv` as a fraction of each axis' extent: the field of a coil or of B1 varies over
+#: the whole field of view, anatomy over a few voxels.
+INU_SIGMA_FRACTION = 1.0 / 8.0
+#: :func:`inu_cv` smooths block means on a grid of at most this many blocks per axis (the smoothed field has no
+#: detail finer than a fraction of its sigma, N/8).
+INU_BLOCKS = 48
+
+
+def inu_cv(data: np.ndarray, head: np.ndarray) -> float:
+    """Intensity non-uniformity: coefficient of variation of the heavily smoothed head image. Lower is better.
+
+    A bias field b(x) (B1 transmit/receive inhomogeneity) multiplies the image by a smooth factor (Sled et al., IEEE
+    TMI 1998;17:87-97). The head intensities divided by their median are smoothed with a Gaussian of sigma = N/8
+    voxels per axis (axes under 9 voxels are not smoothed) by normalised convolution, G*(I m) / G*m with m the head
+    mask, so the head's edge does not darken; this keeps b and averages anatomy and noise away. inu_cv =
+    std / mean of the smoothed image over the head. To keep it cheap, I m and m are first averaged over blocks
+    (at most :data:`INU_BLOCKS` per axis) and the filter acts on the block grid, cells weighted by their head
+    voxels (~30 ms on 197x233x189). A clean scan keeps the anatomy's slow variation (0.05-0.15 on real scans).
+    Near the head's edge the normalised convolution averages the field over the inner side only, so a linear field
+    over a disk of radius ~3 sigma reads ~80% of its true CV (tested).
+    """
+    if head.sum() < 100:
+        return math.nan
+    median = float(np.median(data[head]))
+    if not median > 0:
+        return math.nan
+    factors = [max(1, -(-n // INU_BLOCKS)) for n in data.shape]
+    shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
+    crop = tuple(slice(0, n * f) for n, f in zip(shape, factors, strict=True))
+    blocks = (shape[0], factors[0], shape[1], factors[1], shape[2], factors[2])
+    mask = head[crop]
+    weight = mask.reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64)
+    total = np.where(mask, data[crop], 0).reshape(blocks).sum(axis=(1, 3, 5), dtype=np.float64) / median
+    sigma = [INU_SIGMA_FRACTION * n / f if n > 8 else 0.0 for n, f in zip(data.shape, factors, strict=True)]
+    smooth_weight = ndimage.gaussian_filter(weight, sigma, mode="constant")
+    field = ndimage.gaussian_filter(total, sigma, mode="constant")
+    inside = weight > 0
+    values = field[inside] / np.maximum(smooth_weight[inside], 1e-12)
+    w = weight[inside]
+    mean = float(np.average(values, weights=w))
+    std = math.sqrt(float(np.average((values - mean) ** 2, weights=w)))
+    return std / mean if mean > 0 else math.nan

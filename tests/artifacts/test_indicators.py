@@ -23,16 +23,20 @@ def indicator_scans(scans):
 
 
 # Measured with the indicators of this commit on T1, MR_small, EPI and 2 TCIA scans, seeds 0 and 1 (none, mild,
-# moderate, severe); not run (they take ~2 min), the numbers are in the reasons. These are reported failures of the indicators, not weakened checks: see benchmarks/RESULTS.md.
+# moderate, severe); not run (they take ~2 min), the numbers are in the reasons. These are reported failures of the
+# indicators, not weakened checks: see benchmarks/RESULTS.md.
 KNOWN_NON_MONOTONIC = {
-    "motion": "motion_index: 1/10 scan-seed pairs monotonic (air excess; T1 has no air, ghosts enter the head mask)",
-    "ghosting": "gsr: 6/10 (NaN on T1 without air; EPI moderate > severe); a PE autocorrelation peak at lag N/P: 5/10",
+    "motion": "pe_detail_loss: 9/10 (dipy_epi seed 1 mild 2.236 > moderate 2.082); motion_index was 1/10, PE-vs-RO "
+    "autocorrelation asymmetry over all lags 8/10",
+    "ghosting": "pe_correlation: 7/10 (T1 moderate > severe, both seeds: -0.121 -> -0.190; C3N-01342 seed 1 none "
+    "-13.08 -> mild -13.13); gsr was 6/10 (NaN on T1), a k-space line-energy comb 5/10, max-lag autocorrelation 6/10",
     "spike": "spike_energy: 9/10; MR_small seed 0 none -> mild 0.1693 -> 0.1692: the mild spike sits at k = (8, 2) "
     "on a natural k-space peak that it only doubles, below any threshold that natural spectra stay under",
-    "bias_field": "inu_range: 2/10; a class-corrected order-3 Legendre fit of log intensity: 4/10 (the anatomy's own "
-    "low-order component adds to the field as a vector, so a mild field can lower the fitted spread)",
-    "undersampling": "efc: 6/10 (TCIA mild lowers efc: 0.8022 -> 0.7979); missing PE line energy: 6/10 (T1 and "
-    "MR_small severe, almost every outer line dropped)",
+    "bias_field": "inu_cv: 8/10 (MR_small seed 1: 0.092, 0.057, 0.019, 0.044, the field first cancels the anatomy's "
+    "own slow variation; dipy_epi seed 0 none 0.1344 -> mild 0.1309); inu_range was 2/10, a class-corrected "
+    "order-3 Legendre fit of log intensity 4/10",
+    "undersampling": "pe_correlation: 9/10 (MR_small seed 1: none -5.890, mild -5.848, moderate -5.891, severe "
+    "5.221); efc was 6/10, missing PE line energy 6/10",
 }
 
 

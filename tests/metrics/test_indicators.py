@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE, compute_metrics
-from mmrqa.metrics.indicators import noise_local, spike_energy, truncation, truncation_cliff
+from mmrqa.metrics.indicators import (
+    inu_cv,
+    noise_local,
+    pe_axis_of,
+    pe_correlation,
+    pe_detail_loss,
+    spike_energy,
+    truncation,
+    truncation_cliff,
+)
 
 
 def smooth_object(shape=(128, 128, 6)) -> np.ndarray:
@@ -72,7 +81,52 @@ def test_new_indicators_are_finite_on_a_real_scan():
     from mmrqa.data import load_sample
 
     values = compute_metrics(load_sample("t1")).values
-    for name in ("noise_local", "truncation", "spike_energy"):
+    for name in ("noise_local", "truncation", "spike_energy", "pe_correlation", "pe_detail_loss", "inu_cv"):
         assert np.isfinite(values[name]), name
     assert values["truncation"] == 0.0
     assert 0.5 < values["noise_local"] < 10
+
+
+def test_pe_correlation_rises_with_a_copy_shifted_along_the_phase_encoding_axis():
+    clean = smooth_object((128, 128, 4)) + 10.0
+    assert abs(pe_correlation(clean)) < 1e-6  # a disk correlates with itself equally along both axes
+    values = [pe_correlation(clean + a * np.roll(clean, 64, axis=1)) for a in (0.02, 0.05, 0.1, 0.2)]
+    assert 0 < values[0] and all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
+    # the same copy along the readout axis reads as the opposite; naming axis 0 as PE swaps the roles
+    assert pe_correlation(clean + 0.1 * np.roll(clean, 64, axis=0)) == pytest.approx(-values[2], rel=1e-6)
+    assert pe_correlation(clean + 0.1 * np.roll(clean, 64, axis=0), pe_axis=0) == pytest.approx(values[2], rel=1e-6)
+
+
+def test_pe_detail_loss_is_one_when_isotropic_and_rises_with_pe_blur():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    data = smooth_object((128, 128, 4)) + rng.normal(0, 20.0, (128, 128, 4))
+    assert pe_detail_loss(data) == pytest.approx(1.0, abs=0.05)
+    values = [pe_detail_loss(ndimage.gaussian_filter1d(data, s, axis=1)) for s in (0.5, 1.0, 2.0)]
+    assert 1.05 < values[0] < values[1] < values[2]
+    assert pe_detail_loss(ndimage.gaussian_filter1d(data, 1.0, axis=0)) < 0.95  # readout blur: the other way
+
+
+def test_inu_cv_reads_a_linear_bias_field():
+    rng = np.random.default_rng(0)
+    x, y = np.meshgrid(np.arange(128) - 64.0, np.arange(128) - 64.0, indexing="ij")
+    disk = (x**2 + y**2 < 50.0**2)[:, :, None].repeat(6, axis=2)
+    data = np.where(disk, 1000.0, 0.0) + rng.normal(0, 20.0, disk.shape)
+    assert inu_cv(data, disk) < 0.01
+    values = {}
+    for gain in (0.2, 0.4):
+        field = (1 + gain * x / 50.0)[:, :, None]  # over a disk x/R has rms 1/2: the field's CV is gain / 2
+        values[gain] = inu_cv(data * field, disk)
+        # near the edge the normalised convolution averages the field over the inner side only, pulling it toward
+        # the centre: a disk of radius ~3 sigma keeps ~80% of the field's spread
+        assert 0.7 * gain / 2 < values[gain] < gain / 2
+    assert values[0.4] / values[0.2] == pytest.approx(2.0, rel=0.05)  # proportional to the field's strength
+
+
+def test_pe_axis_of_falls_back_to_axis_1():
+    assert pe_axis_of(0, (64, 64, 10)) == 0
+    assert pe_axis_of(2, (64, 64, 10)) == 2
+    assert pe_axis_of(2, (64, 64, 1)) == 1  # a singleton slice axis cannot be phase-encoded
+    assert pe_axis_of(None, (64, 64, 10)) == 1
+    assert pe_axis_of("j", (64, 64, 10)) == 1
