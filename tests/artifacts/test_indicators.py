@@ -26,8 +26,6 @@ def indicator_scans(scans):
 # moderate, severe); not run (they take ~2 min), the numbers are in the reasons. These are reported failures of the
 # indicators, not weakened checks: see benchmarks/RESULTS.md.
 KNOWN_NON_MONOTONIC = {
-    "motion": "pe_detail_loss: 9/10 (dipy_epi seed 1 mild 2.236 > moderate 2.082); motion_index was 1/10, PE-vs-RO "
-    "autocorrelation asymmetry over all lags 8/10",
     "ghosting": "pe_correlation: 7/10 (T1 moderate > severe, both seeds: -0.121 -> -0.190; C3N-01342 seed 1 none "
     "-13.08 -> mild -13.13); gsr was 6/10 (NaN on T1), a k-space line-energy comb 5/10, max-lag autocorrelation 6/10",
     "spike": "spike_energy: 9/10; MR_small seed 0 none -> mild 0.1693 -> 0.1692: the mild spike sits at k = (8, 2) "
