@@ -116,21 +116,24 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     pe_axis = indicators.pe_axis_of(volume.meta.get("phase_encoding_axis"), data.shape)
     values["pe_correlation"] = indicators.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = indicators.pe_detail_loss(cdata, pe_axis)
-    values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
+    values["inu_cv"] = indicators.inu_cv(cdata, regions.head)
     return values, _default_slices(cdata, regions)
 
 
-PSNR_SLICE_STEP = 2  # PSNR's residual is estimated on every 2nd slice of the head's slab
+PSNR_SLICE_STEP = 2  # PSNR's residual is estimated on every 2nd pair of adjacent slices of the head's slab...
+PSNR_SAMPLED_FROM = 96  # ...when the slab holds at least this many slices (a 3D scan; fewer: every slice)
 
 
 def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None, step: int = PSNR_SLICE_STEP) -> float:
     """Corrected PSNR: 20 log10(P99.95 / rmse over the head of (I - in-plane 3x3 median(I))), one scale. dB.
 
-    The rmse is estimated on every ``step``-th slice (along the third axis) of the head's slab: the in-plane
-    residual is a per-slice quantity, so an evenly spaced subset of slices is an unbiased sample of the head's
-    residual energy (``step=1`` uses every slice). The median (exact, :func:`mmrqa.metrics.median.median3x3`) is
-    computed only on the head's bounding box with a one-voxel in-plane margin, which holds every window centred on
-    a head voxel.
+    The rmse is estimated on pairs of adjacent slices (along the third axis), one pair in every ``step``: slices
+    0, 1, 4, 5, 8, 9, ... of the head's slab for ``step=2`` (``step=1``, or a slab of fewer than
+    ``PSNR_SAMPLED_FROM`` slices: every slice). The in-plane residual is a
+    per-slice quantity, so an evenly spaced subset of slices samples the head's residual energy, and taking odd
+    and even slices alike keeps an interleaved acquisition's (or a staircased edge's) alternation from biasing
+    it. The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box
+    with a one-voxel in-plane margin, which holds every window centred on a head voxel.
     """
     from mmrqa.metrics.masks import bounding_box
     from mmrqa.metrics.median import median3x3
@@ -138,8 +141,11 @@ def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None, step: in
     box = bounding_box(head)
     if box is None:
         return math.nan
-    box = (*(slice(max(b.start - 1, 0), b.stop + 1) for b in box[:2]), slice(box[2].start, box[2].stop, step))
-    sub, inside = data[box], head[box]
+    rows, cols = (slice(max(b.start - 1, 0), b.stop + 1) for b in box[:2])
+    zs = np.arange(box[2].start, box[2].stop)
+    if zs.size >= PSNR_SAMPLED_FROM:
+        zs = zs[(zs - zs[0]) % (2 * step) < 2]
+    sub, inside = data[rows, cols][:, :, zs], head[rows, cols][:, :, zs]
     smooth = median3x3(sub)
     residual = sub[inside] - smooth[inside]
     rmse = math.sqrt(float(np.mean(np.square(residual, dtype=np.float64))))
@@ -195,19 +201,38 @@ def _default_slices(data: np.ndarray, regions) -> dict[str, np.ndarray]:
     """Per-slice foreground mean/std and air mean (NaN where a slice has no voxel of that region).
 
     All slices at once, sums accumulated in float64 from float32 terms: std = sqrt(sum over the head of
-    (I - mean)^2 / n), the deviations taken from the slice's float64 mean rounded to float32.
+    (I - mean)^2 / n), the deviations taken from the slice's float64 mean rounded to float32. Only the head's
+    bounding box is masked voxel by voxel: every voxel outside it is air, summed directly from the frame around it.
     """
-    per: dict[str, np.ndarray] = {}
     values = data if data.dtype == np.float32 else data.astype(np.float64)
+    nz = values.shape[2]
+    box = regions.box if regions.box is not None else (slice(None),) * 3
+    sub, head, air = values[box], regions.head[box], regions.air[box]
+    fg_mean, fg_std = np.full(nz, np.nan), np.full(nz, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for name, region in (("fg", regions.head), ("air", regions.air)):
-            count = region.sum(axis=(0, 1), dtype=np.float64)
-            inside = np.where(region, values, 0)
-            mean = inside.sum(axis=(0, 1), dtype=np.float64) / count
-            per[f"{name}_mean"] = np.where(count > 0, mean, np.nan)
-            if name == "fg":
-                dev = values - np.nan_to_num(mean).astype(values.dtype)
-                dev *= region
-                squares = np.square(dev).sum(axis=(0, 1), dtype=np.float64)
-                per["fg_std"] = np.where(count > 0, np.sqrt(squares / count), np.nan)
-    return {"fg_mean": per["fg_mean"], "fg_std": per["fg_std"], "air_mean": per["air_mean"]}
+        count = head.sum(axis=(0, 1), dtype=np.float64)
+        inside = np.where(head, sub, 0)
+        mean = inside.sum(axis=(0, 1), dtype=np.float64) / count
+        dev = np.subtract(inside, np.nan_to_num(mean).astype(values.dtype), out=inside, where=head)
+        squares = np.square(dev, out=dev).sum(axis=(0, 1), dtype=np.float64)
+        fg_mean[box[2]] = np.where(count > 0, mean, np.nan)
+        fg_std[box[2]] = np.where(count > 0, np.sqrt(squares / count), np.nan)
+        air_sum, air_count = _frame_sums(values, box)
+        air_sum[box[2]] += np.where(air, sub, 0).sum(axis=(0, 1), dtype=np.float64)
+        air_count[box[2]] += air.sum(axis=(0, 1), dtype=np.float64)
+        air_mean = np.where(air_count > 0, air_sum / air_count, np.nan)
+    return {"fg_mean": fg_mean, "fg_std": fg_std, "air_mean": air_mean}
+
+
+def _frame_sums(values: np.ndarray, box: tuple[slice, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-slice float64 sum and count of the voxels outside ``box`` (whole slices outside its slice range)."""
+    xs, ys, zs = (range(n)[b] for n, b in zip(values.shape, box, strict=True))
+    x0, x1, y0, y1 = xs.start, xs.stop, ys.start, ys.stop
+    frame = (values[:x0], values[x1:], values[x0:x1, :y0], values[x0:x1, y1:])
+    total = sum(part.sum(axis=(0, 1), dtype=np.float64) for part in frame)
+    count = np.full(values.shape[2], float(values.shape[0] * values.shape[1] - len(xs) * len(ys)))
+    outside = np.ones(values.shape[2], dtype=bool)
+    outside[zs.start : zs.stop] = False
+    total[outside] += values[x0:x1, y0:y1][:, :, outside].sum(axis=(0, 1), dtype=np.float64)
+    count[outside] = values.shape[0] * values.shape[1]
+    return total, count

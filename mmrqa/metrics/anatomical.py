@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mmrqa.metrics.masks import air_mask, head_mask, open_box3
+from mmrqa.metrics.masks import AIR_MARGIN, air_mask, bounding_box, head_mask, open_box3
 from mmrqa.metrics.quantiles import median as _median
 from mmrqa.metrics.quantiles import order_statistics, percentiles
 
@@ -42,6 +42,7 @@ class Regions:
     head_values: np.ndarray  # data[head]
     air_values: np.ndarray  # data[air]
     top: float  # P99.95 of the whole image (PSNR's peak, wm2max's reference)
+    box: tuple[slice, ...] | None = None  # the head's bounding box grown by the air margin: all air outside it
     _stats: dict[str, RegionStats] = field(default_factory=dict, repr=False)
 
     def stats(self, name: str) -> RegionStats:
@@ -131,14 +132,15 @@ def prepare(data: np.ndarray) -> Regions:
     """
     data = np.ascontiguousarray(data)
     head = head_mask(data)
-    air = air_mask(head)
+    box = bounding_box(head, AIR_MARGIN)
+    air = air_mask(head, AIR_MARGIN, box)
     inside = data[head]
     centres = kmeans3(inside)
     cuts = (centres[:-1] + centres[1:]) / 2
     label = np.searchsorted(cuts, inside)
     tissues = {name: inside[label == k] for k, name in enumerate(CLASSES)}
     top = float(percentiles(data, [99.95])[0])
-    return Regions(data, head, air, tissues, head_values=inside, air_values=data[air], top=top)
+    return Regions(data, head, air, tissues, head_values=inside, air_values=data[air], top=top, box=box)
 
 
 Values = np.ndarray | RegionStats  # a voxel set, or its :func:`describe` computed once by the caller

@@ -195,7 +195,7 @@ _ENTRIES = [
     _e(
         "psnr",
         "Peak SNR against a 3x3 in-plane median-denoised copy, on one intensity scale (MRQy PSNR, fixed).",
-        "20 log10(P99.95 / rmse_head(I - median3x3(I))), rmse over every 2nd slice of the head's slab",
+        "20 log10(P99.95 / rmse_head(I - median3x3(I))), rmse on slices 0, 1, 4, 5, 8, 9, ... of a head slab of >= 96 slices",
         "dB",
         True,
         MRQY + "; corrected",

@@ -293,12 +293,16 @@ def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     return mask | ~border[labels]
 
 
-def air_mask(head: np.ndarray, margin: int = 3) -> np.ndarray:
+AIR_MARGIN = 3  # voxels between the head and the air
+
+
+def air_mask(head: np.ndarray, margin: int = AIR_MARGIN, box: tuple[slice, ...] | None = None) -> np.ndarray:
     """Air: voxels at least ``margin`` voxels away from the head mask (so partial volume at the skin is excluded).
 
-    The dilation runs on the head's bounding box grown by ``margin`` (it cannot reach further); all else is air.
+    The dilation runs on the head's bounding box grown by ``margin`` (it cannot reach further; pass ``box`` when
+    already known); all else is air.
     """
-    box = bounding_box(head, margin)
+    box = bounding_box(head, margin) if box is None else box
     air = np.ones(head.shape, dtype=bool)
     if box is not None:
         air[box] = ~dilate(head[box], margin)
