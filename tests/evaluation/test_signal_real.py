@@ -50,8 +50,8 @@ def scans() -> dict[str, Volume]:
     if tcia is not None:
         for path in sorted(tcia.glob("*.nii.gz"))[:3]:
             out[path.name.split("_")[0]] = _small(load_volume(path))
-    if len(out) < 3:
-        pytest.skip(f"need at least 3 real scans, found {sorted(out)}")
+    if len(out) < 5:  # with fewer, one held-out scan decides the verdict: no fair test of generalisation
+        pytest.skip(f"need at least 5 real scans (the package samples + TCIA scans), found {sorted(out)}")
     return out
 
 
