@@ -307,13 +307,13 @@ _ENTRIES = [
         "pe_correlation",
         "Copies of the object along the phase-encoding axis (ghosts, aliases): PE minus readout autocorrelation, %.",
         "100 mean_slices [mean_l r_PE(l) - mean_l r_RO(l)], r = normalised circular autocorrelation along the axis, "
-        "lags N/64..N/2, <= 24 evenly spaced slices",
+        "lags N/64..N/4, <= 24 evenly spaced slices",
         "%",
         False,
         "Haacke et al. 1999 ch. 15 (ghosts); Lustig et al., MRM 2007;58:1182 (aliasing); Wiener-Khinchin",
         (-20.0, 10.0),
-        "the object's shape sets the clean value (real scans -13 to +6: pelvis -13, T1 -0.5, EPI +6); ghosts or "
-        "aliases raise it by 1-12 points, so it is best read against the same scan or protocol",
+        "the object's shape sets the clean value (real scans -17 to +3.5: pelvis -17 to -15, T1 -0.2, EPI +2.2, "
+        "MR_small +3.5); severe ghosts or aliases raise it by 1.2-6.6 points: best read against the same protocol",
     ),
     _e(
         "pe_detail_loss",
