@@ -271,8 +271,10 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     sizes = np.bincount(labels.ravel(), weights=counts.ravel())
     sizes[0] = 0
     keep = labels == int(np.argmax(sizes))
-    full = np.broadcast_to(keep[:, None, :, None, :, None], (nx, 2, ny, 2, nz, 2)).reshape(padded.shape)
-    return mask & full[: mask.shape[0], : mask.shape[1], : mask.shape[2]]
+    out = np.array(padded)
+    for i, j, k in product((0, 1), repeat=3):  # each voxel of a cell keeps the cell's verdict (strided, in place)
+        out[i::2, j::2, k::2] &= keep
+    return out[: mask.shape[0], : mask.shape[1], : mask.shape[2]]
 
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
