@@ -116,7 +116,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     pe_axis = indicators.pe_axis_of(volume.meta.get("phase_encoding_axis"), data.shape)
     values["pe_correlation"] = indicators.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = indicators.pe_detail_loss(cdata, pe_axis)
-    values["inu_cv"] = indicators.inu_cv(cdata, regions.head)
+    values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
     return values, _default_slices(cdata, regions)
 
 
