@@ -31,8 +31,18 @@ format: $(STAMP)
 space: $(STAMP)
 	$(PY) space/app.py
 
+# The CPU benchmarks of benchmarks/RESULTS.md, one after another (about an hour on 2 cores; MRQy is installed into a
+# throw-away venv by bench_metrics.py's instructions). GPU benchmarks: see RESULTS.md (train_throughput.py,
+# bench_pipeline.py --real-size).
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_artifacts.py --repeats 2
+	$(PY) benchmarks/bench_builder.py
+	$(PY) benchmarks/bench_pipeline.py --tiny
+	$(PY) benchmarks/bench_ray.py --scans 200 --big 2000
+	$(PY) benchmarks/fuzz_readers.py --cases 10000 --workers 2 -o benchmarks/results/fuzz_readers.json
+	$(PY) benchmarks/load_test_space.py --clients 20 --seconds 60
+	$(PY) benchmarks/montage.py
 
 # The Space's browser test drives Debian's Chromium with Playwright (never `playwright install`). Installed when
 # missing and possible (root + apt); otherwise that one test skips.
