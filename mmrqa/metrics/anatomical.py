@@ -210,6 +210,8 @@ def efc(data: np.ndarray) -> float:
     tiny = np.finfo(x.dtype).tiny
     squares = np.square(x)  # in the data's precision (float32: ~1e-8 relative per term), summed in float64
     xmax = math.sqrt(float(squares.sum(dtype=np.float64)))
+    if not xmax > 0:  # every square underflowed in float32 (values ~1e-20 and below): redo in float64
+        return efc(x.astype(np.float64)) if x.dtype != np.float64 else math.nan
     # sum (x/xmax) ln((x + eps)/xmax) = (x . ln(x + eps) - ln(xmax) sum x) / xmax: one log pass, in place
     xlogx = np.add(x, x.dtype.type(EFC_EPS), out=squares)
     np.maximum(xlogx, tiny, out=xlogx)

@@ -303,3 +303,15 @@ def test_dicom_series_file_whose_pixels_disagree_with_its_header(tmp_path):
     with pytest.raises(CorruptScanError, match="does not match the series' 64x64 images") as info:
         load_volume(folder)
     assert "im1.dcm" in str(info.value)
+
+
+def test_efc_of_values_whose_float32_squares_underflow_is_computed_not_a_crash():
+    """Fuzz case nifti1/nifti_header/4043408893: a scl_slope of ~1e-25 left voxels whose squares are 0 in float32."""
+    import math
+
+    from mmrqa.metrics.anatomical import efc
+
+    data = np.linspace(1e-25, 3e-25, 1000, dtype=np.float32)
+    value = efc(data)
+    assert math.isfinite(value)
+    assert value == efc(data.astype(np.float64))  # the float64 path, where the squares do not underflow
