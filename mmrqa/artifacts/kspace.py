@@ -86,19 +86,6 @@ def to_image(complex_image: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return np.abs(complex_image).astype(np.float32, copy=False)
 
 
-def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
-    """Otsu's threshold (maximal between-class variance of a 256-bin histogram). Otsu, IEEE TSMC 1979;9:62-66."""
-    hist, edges = np.histogram(values, bins=bins)
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight0 = np.cumsum(hist).astype(np.float64)
-    weight1 = weight0[-1] - weight0
-    sums = np.cumsum(hist * centres)
-    mean0 = sums / np.maximum(weight0, 1)
-    mean1 = (sums[-1] - sums) / np.maximum(weight1, 1)
-    between = weight0 * weight1 * (mean0 - mean1) ** 2
-    return float(centres[int(np.argmax(between))])
-
-
 def foreground_mask(data: np.ndarray) -> np.ndarray:
     """Voxels brighter than the image mean: the object (head, body) against the air background.
 
