@@ -77,7 +77,7 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
 
 
 def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    from mmrqa.metrics import anatomical, indicators  # scipy-based: kept off the ``mrqy`` profile's start-up
+    from mmrqa.metrics import anatomical, indicators, spectral  # scipy-based: kept off the ``mrqy`` profile's start-up
 
     data = volume.data
     regions = anatomical.prepare(data)
@@ -104,18 +104,22 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
     values["noise_local"] = indicators.noise_local(data, regions.head)
-    values["spike_energy"] = indicators.spike_energy(cdata)
+    power = spectral.slice_power(cdata)  # every slice's in-plane power spectrum, once
+    values["spike_energy"] = spectral.spike_energy_from_power(power, cdata.shape[1])
+    picks = spectral.sample_slices(cdata.shape[2])
+    axial = (*spectral.line_powers(power[:, :, picks], cdata.shape[1]), cdata.shape[:2])
+    del power
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
-    values["truncation"] = indicators.truncation(data)
+    values["truncation"] = spectral.truncation_from_lines(*axial)
     bright_mask = regions.head & (
         cdata >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )
     values["inu_range"] = _inu(cdata, bright_mask, volume.spacing)
     values["motion_index"] = indicators.motion_index(air_values, head_median, regions.stats("air"))
     pe_axis = indicators.pe_axis_of(volume.meta.get("phase_encoding_axis"), data.shape)
-    values["pe_correlation"] = indicators.pe_correlation(cdata, pe_axis)
-    values["pe_detail_loss"] = indicators.pe_detail_loss(cdata, pe_axis)
+    values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis, axial)
+    values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
     return values, _default_slices(cdata, regions)
 

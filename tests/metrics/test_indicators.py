@@ -6,16 +6,8 @@ import numpy as np
 import pytest
 
 from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE, compute_metrics
-from mmrqa.metrics.indicators import (
-    inu_cv,
-    noise_local,
-    pe_axis_of,
-    pe_correlation,
-    pe_detail_loss,
-    spike_energy,
-    truncation,
-    truncation_cliff,
-)
+from mmrqa.metrics.indicators import inu_cv, noise_local, pe_axis_of
+from mmrqa.metrics.spectral import pe_correlation, pe_detail_loss, spike_energy, truncation, truncation_cliff
 
 
 def smooth_object(shape=(128, 128, 6)) -> np.ndarray:

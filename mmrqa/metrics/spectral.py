@@ -1,0 +1,248 @@
+"""Spectral artifact indicators, all read off one in-plane power spectrum per slice.
+
+Spikes, truncation (Gibbs ringing), replicas along the phase-encoding axis (ghosting, undersampling) and motion's loss
+of phase-encoding detail are properties of a slice's k-space. Each slice's 2D power spectrum
+``P(k0, k1) = |FFT2(I)|^2`` (the half spectrum of ``rfft2``) is computed once (:func:`slice_power`); spike_energy
+reads it whole, the others read its two *line powers*: for in-plane axis ``a``, the energy at each non-negative
+frequency of the 1D spectra along ``a``, summed over the lines of the other axis. By Parseval along the other axis,
+``sum_lines |rFFT_a(I)|^2 = (1 / N_other) sum_{k_other} P`` (:func:`line_powers`), so no 1D transform is repeated.
+With the half spectrum, ``P(k0, -k1) = P(-k0, k1)`` for a real image: the line power along axis 0 at ``k0`` takes
+the mirrored columns from row ``-k0``.
+
+The data flow: ``_default_profile`` computes ``slice_power`` of the whole volume once (spike_energy needs every
+slice), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices from it. The ``*(data)`` functions
+below do the same from an array, for callers without a shared spectrum.
+
+All transforms run in float32 on one thread (``scipy.fft``'s default: the engines run one scan per core); sums are
+accumulated in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: At most this many evenly spaced slices feed the slice-sampled indicators: they measure a property shared by every
+#: slice (thermal noise, the acquired k-space extent, the PE scheme), so a sample keeps them cheap.
+MAX_SLICES = 24
+#: A k-space point counts as a spike when its energy exceeds this multiple of the geometric mean of its 24
+#: neighbours (5x5): |K|^2 of a natural image is ~exponentially distributed around a smooth spectrum, so a 10x
+#: excess over the local geometric mean (~5.6x the local mean) happens by chance at < 0.4% of points.
+SPIKE_FACTOR = 10.0
+#: Spikes are searched outside the central |f| <= 0.04 cycles/voxel, where natural spectra are too steep.
+SPIKE_CENTRE = 0.04
+#: A truncation cliff is a drop of at least this many decades between the line energy just below a frequency
+#: and every line energy above it.
+CLIFF_DECADES = 1.0
+#: :func:`pe_correlation` averages lags up to N / this. Chosen on the indicator test (10 scan-seed pairs each of
+#: ghosting / undersampling monotonic with severity): N/4 9/10 and 9/10, N/2 7/10 and 9/10, N/3 7 and 9, N/5 8 and 8,
+#: N/8 7 and 7: the best of the ranges tried, not a plateau.
+MAX_LAG_DIVISOR = 4
+#: Spatial frequencies above this (cycles/voxel) count as fine detail in :func:`pe_detail_loss`: the upper half of the
+#: band, where anatomy's edges live and motion's inconsistent k-space segments cancel each other.
+DETAIL_FREQUENCY = 0.25
+
+
+def sample_slices(n: int, limit: int = MAX_SLICES) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spaced slices out of ``n`` (all of them when ``n <= limit``)."""
+    return np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int))
+
+
+def slice_power(data: np.ndarray) -> np.ndarray:
+    """``|rfft2(I)|^2`` over the first two axes of each slice of ``data`` (X, Y, slices): float32 (X, Y//2+1, slices)."""
+    from scipy import fft as sfft
+
+    k = sfft.rfft2(data.astype(np.float32, copy=False), axes=(0, 1))
+    power = np.square(k.real)
+    power += np.square(k.imag)
+    return power
+
+
+def line_powers(power: np.ndarray, n1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Line powers along in-plane axes 0 and 1 from a half spectrum ``power`` (X, n1//2+1, slices) of width ``n1``.
+
+    Returns float64 arrays (X//2+1, slices) and (n1//2+1, slices): entry ``[k, s]`` is the sum over the lines of the
+    other axis of ``|rFFT_axis(I_s)|^2`` at frequency ``k``, the same values as 1D transforms along each axis.
+    """
+    n0 = power.shape[0]
+    along1 = power.sum(axis=0, dtype=np.float64) / n0
+    rows = power.sum(axis=1, dtype=np.float64)  # every stored k1 of each k0 row
+    mirrored = power[:, 1 : (n1 + 1) // 2].sum(axis=1, dtype=np.float64)  # k1 > 0 below Nyquist: also stand for -k1
+    half = np.arange(n0 // 2 + 1)
+    along0 = (rows[half] + mirrored[(-half) % n0]) / n1
+    return along0, along1
+
+
+def slab_line_powers(data: np.ndarray, slice_axis: int = 2) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """:func:`line_powers` of at most :data:`MAX_SLICES` evenly spaced slices along ``slice_axis``, with the in-plane
+    shape (the two other axes in array order)."""
+    picks = sample_slices(data.shape[slice_axis])
+    sub = np.moveaxis(np.take(data, picks, axis=slice_axis), slice_axis, 2)
+    along0, along1 = line_powers(slice_power(sub), sub.shape[1])
+    return along0, along1, (sub.shape[0], sub.shape[1])
+
+
+def spike_energy_from_power(power: np.ndarray, n1: int) -> float:
+    """:func:`spike_energy` from the slices' half power spectra ``power`` (X, n1//2+1, slices)."""
+    from scipy import ndimage
+
+    total = float(power.sum(dtype=np.float64))
+    if total <= 0:
+        return math.nan
+    logp = power + np.float32(1e-30) * power.max()
+    np.log(logp, out=logp)
+    # axis 0 is periodic; axis 1 is the half spectrum of rfft2 (0..Nyquist), whose ends are not neighbours
+    ref = ndimage.uniform_filter(logp, (5, 5, 1), mode=("wrap", "nearest", "wrap"))
+    ref *= np.float32(25.0)
+    ref -= logp
+    ref /= np.float32(24.0)  # the mean log power of the 24 neighbours
+    f0 = np.abs(np.fft.fftfreq(power.shape[0]))[:, None, None]
+    f1 = np.fft.rfftfreq(n1)[None, :, None]
+    outer = np.maximum(f0, f1) > SPIKE_CENTRE
+    spikes = outer & (logp > ref + np.float32(math.log(SPIKE_FACTOR)))
+    excess = float((power[spikes].astype(np.float64) - np.exp(ref[spikes].astype(np.float64))).sum())
+    return 100.0 * math.sqrt(max(excess, 0.0) / total)
+
+
+def spike_energy(data: np.ndarray) -> float:
+    """Energy of k-space spikes, percent: 100 sqrt(sum of spike excess energy / total energy). Lower is better.
+
+    A spike is an isolated k-space sample far above its neighbourhood (a herringbone pattern in the image). Per
+    slice, P = |FFT2(I)|^2; a point outside the centre (|f| > :data:`SPIKE_CENTRE`) is a spike when
+    log P exceeds the mean log P of its 24 neighbours (5x5, periodic) by log :data:`SPIKE_FACTOR`, and contributes
+    P - exp(mean log P of neighbours). The result estimates the spike's share of the image energy (the quantity
+    that sets its visibility); natural spectra give ~4-6% from chance peaks. Every slice is used: a 2D multi-slice
+    acquisition has its spike in one slice. (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
+    """
+    return spike_energy_from_power(slice_power(data), data.shape[1])
+
+
+def truncation_cliff(energy: np.ndarray, decades: float = CLIFF_DECADES) -> float:
+    """Fraction of the spectrum beyond the innermost truncation cliff of a line-energy profile (0 if none).
+
+    A cliff at frequency k: the mean log10 energy of the (up to 3) frequencies below k exceeds every log10 energy
+    from k on by at least ``decades``. Natural spectra decay smoothly (neighbouring lines within a fraction of a
+    decade), so only a truncation makes the whole remaining band drop at once.
+    """
+    logs = np.log10(energy + 1e-30 * max(float(energy.max()), 1e-300))
+    top = logs.size - 1
+    if top < 4:
+        return 0.0
+    beyond = np.maximum.accumulate(logs[::-1])[::-1]  # max log energy from k to the end
+    for k in range(2, top + 1):
+        if beyond[k] < logs[max(1, k - 3) : k].mean() - decades:
+            return 1.0 - (k - 0.5) / top
+    return 0.0
+
+
+def truncation_from_lines(along0: np.ndarray, along1: np.ndarray, shape: tuple[int, int]) -> float:
+    """:func:`truncation` from the line powers of the sampled slices (:func:`line_powers`) and their in-plane shape."""
+    fractions = [
+        truncation_cliff(lines.sum(axis=1)) for lines, n in zip((along0, along1), shape, strict=True) if n >= 8
+    ]
+    return 100.0 * max(fractions) if fractions else math.nan
+
+
+def truncation(data: np.ndarray) -> float:
+    """Gibbs ringing from k-space truncation: percent of the in-plane spectrum that was not acquired. Lower is better.
+
+    A box truncation of k-space (short matrix, zero-filled to the displayed grid) is what rings: it convolves the
+    image with a sinc whose side lobes are the Gibbs oscillations, at the truncation frequency (Wood & Henkelman,
+    MRM 1985;2:517; Kellner et al., MRM 2016;76:1574-1581). Its signature is a cliff in the line-energy profile along
+    each in-plane axis: energy beyond the cut drops by orders of magnitude at once (only the magnitude reconstruction
+    leaks a little back). truncation = 100 max over in-plane axes of :func:`truncation_cliff`; 0 on a fully sampled
+    scan, ~10 when 90% of k-space was kept, ~50 for half. A scanner's own zero-filling interpolation (e.g. ZIP x2)
+    is a real truncation and reads ~50. Computed on at most :data:`MAX_SLICES` evenly spaced slices.
+    """
+    return truncation_from_lines(*slab_line_powers(data))
+
+
+def in_plane_axes(pe_axis: int) -> tuple[int, int, int]:
+    """(phase-encoding axis, in-plane reference axis, slice axis) for a phase-encoding array axis 0, 1 or 2.
+
+    The reference ("readout") axis is the lower-numbered other axis; the remaining one indexes the slices.
+    """
+    if pe_axis not in (0, 1, 2):
+        raise ValueError(f"phase-encoding axis must be 0, 1 or 2, not {pe_axis!r}")
+    ref = 0 if pe_axis != 0 else 1
+    return pe_axis, ref, 3 - pe_axis - ref
+
+
+def pe_lines(data: np.ndarray, pe_axis: int, shared=None) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(PE line power, readout line power, N_PE, N_RO) of the sampled slices across the PE axis.
+
+    ``shared``: the ``(along0, along1, shape)`` of the sampled axial slices (slice axis 2) when the caller has them;
+    used when the PE axis is in-plane there (0 or 1).
+    """
+    pe, ref, slice_axis = in_plane_axes(pe_axis)
+    along0, along1, shape = shared if shared is not None and slice_axis == 2 else slab_line_powers(data, slice_axis)
+    if pe < ref:
+        return along0, along1, shape[0], shape[1]
+    return along1, along0, shape[1], shape[0]
+
+
+def _autocorrelation(lines: np.ndarray, n: int) -> np.ndarray:
+    """Normalised circular autocorrelation (lag, slice) from line powers (frequency, slice) of length-``n`` lines.
+
+    r(l) = sum_lines sum_x I(x) I(x + l) / sum I^2, the inverse transform of the line power (Wiener-Khinchin).
+    """
+    r = np.fft.irfft(lines, n=n, axis=0)
+    return r / np.where(r[:1] > 0, r[:1], np.inf)
+
+
+def pe_correlation(data: np.ndarray, pe_axis: int = 1, shared=None) -> float:
+    """Replicas along the phase-encoding axis: PE minus readout image autocorrelation, percent. Lower is better.
+
+    Ghosting (periodic k-space line errors) and Cartesian undersampling (skipped PE lines, zero-filled) both add
+    copies of the object shifted along the PE axis only: ghosts at multiples of N/P, coherent or incoherent aliases
+    at N/R (Haacke et al. 1999, ch. 15; Lustig et al., MRM 2007;58:1182). Such a copy raises the image's
+    autocorrelation at its shift along PE and not along the in-plane readout axis, whereas anatomy is roughly
+    isotropic. Per slice, r_PE(l) and r_RO(l) are the normalised circular autocorrelations along each in-plane axis
+    (:func:`_autocorrelation`); pe_correlation = 100 mean_slices [mean_{l in L_PE} r_PE(l) - mean_{l in L_RO}
+    r_RO(l)] with L = lags from max(1, N/64) to N/:data:`MAX_LAG_DIVISOR` on each axis (the tiny lags, where every
+    image correlates with itself, are left out; beyond N/4 the object's overlap with its own circular wrap-around
+    dominates). The clean value depends on the object's shape (a head elongated along PE reads
+    positive), so the measure compares a scan with itself or with scans of the same protocol. On at most
+    :data:`MAX_SLICES` evenly spaced slices. ``shared``: see :func:`pe_lines`.
+    """
+    p_pe, p_ref, n_pe, n_ref = pe_lines(data, pe_axis, shared)
+    if min(n_pe, n_ref) < 4:
+        return math.nan
+    means = [
+        _autocorrelation(lines, n)[max(1, n // 64) : n // MAX_LAG_DIVISOR + 1].mean(axis=0)
+        for lines, n in ((p_pe, n_pe), (p_ref, n_ref))
+    ]
+    keep = np.isfinite(means[0]) & np.isfinite(means[1]) & (means[0] != 0)
+    return 100.0 * float(np.mean(means[0][keep] - means[1][keep])) if keep.any() else math.nan
+
+
+def _detail_share(lines: np.ndarray, n: int) -> np.ndarray:
+    """Per slice: share of the energy at |f| > :data:`DETAIL_FREQUENCY` in the line power (frequency, slice) of
+    length-``n`` lines (Parseval; NaN for an empty slice)."""
+    energy = np.array(lines, dtype=np.float64)
+    energy[1:] *= 2.0  # the negative frequencies of a real signal
+    total = energy.sum(axis=0)
+    fine = energy[np.fft.rfftfreq(n) > DETAIL_FREQUENCY].sum(axis=0)
+    return np.divide(fine, total, out=np.full_like(total, np.nan), where=total > 0)
+
+
+def pe_detail_loss(data: np.ndarray, pe_axis: int = 1, shared=None) -> float:
+    """Motion's loss of phase-encoding detail: fine-detail energy share along readout over that along PE. Lower is better.
+
+    Rigid motion between the acquisition of k-space segments gives each segment of PE lines a different pose; the
+    segments no longer add up coherently, so the image is blurred and ghosted along the PE axis only, while each
+    readout line is acquired in milliseconds and keeps its detail (Zaitsev et al., JMRI 2015;42:887-901). With
+    s_axis = share of a slice's energy at |f| > :data:`DETAIL_FREQUENCY` cycles/voxel in its 1D spectra along an
+    in-plane axis, pe_detail_loss = mean over slices of s_RO / s_PE: the readout share estimates the anatomy's own
+    detail, so the ratio is ~1 for isotropic in-plane detail and rises as motion removes consistent PE detail
+    (anisotropic voxels and anatomy set a scan's clean value, 0.7-3 on real scans). The ratio is taken per slice so
+    that bright slices do not outweigh the others. On at most :data:`MAX_SLICES` evenly spaced slices. ``shared``:
+    see :func:`pe_lines`.
+    """
+    p_pe, p_ref, n_pe, n_ref = pe_lines(data, pe_axis, shared)
+    if min(n_pe, n_ref) < 8:
+        return math.nan
+    s_pe, s_ref = _detail_share(p_pe, n_pe), _detail_share(p_ref, n_ref)
+    keep = np.isfinite(s_pe) & np.isfinite(s_ref) & (s_pe > 0)
+    return float(np.mean(s_ref[keep] / s_pe[keep])) if keep.any() else math.nan
