@@ -99,5 +99,7 @@ def replay(volume: Volume, record: ArtifactRecord) -> Volume:
 
 def _apply(volume: Volume, record: ArtifactRecord) -> Volume:
     pe_axis = int(record.params.get("pe_axis", resolve_pe_axis(volume)))
-    data = _MODULES[record.kind].apply(volume.data, record.params, volume.spacing, pe_axis)
-    return volume.with_data(np.ascontiguousarray(data, dtype=np.float32), artifact=record.to_dict())
+    data = np.asarray(_MODULES[record.kind].apply(volume.data, record.params, volume.spacing, pe_axis), np.float32)
+    if not (data.flags.c_contiguous or data.flags.f_contiguous):  # a Fortran-ordered result is kept as it is
+        data = np.ascontiguousarray(data)
+    return volume.with_data(data, artifact=record.to_dict())

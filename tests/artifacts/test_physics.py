@@ -35,16 +35,61 @@ def test_ghosting_strength_is_the_complex_nrmse():
     assert np.linalg.norm(out - data) / np.linalg.norm(data) == pytest.approx(0.3, rel=0.15)
 
 
-def test_noise_is_rician_with_the_recorded_sigma():
+@pytest.mark.parametrize("field", [noise.FIELD, None])
+def test_noise_is_rician_with_the_recorded_sigma(field):
     data = np.zeros((128, 128, 8), dtype=np.float32)
     data[:64] = 200.0
-    params = {"sigma": 10.0, "noise_seed": 1}
+    params = {"sigma": 10.0, "noise_seed": 1, **({"field": field} if field else {})}
     out = noise.apply(data, params, (1.0, 1.0, 1.0), 1)
     background, tissue = out[64:], out[:64]
     assert background.min() >= 0
     assert background.mean() == pytest.approx(10.0 * np.sqrt(np.pi / 2), rel=0.02)  # Rayleigh mean
+    assert (background**2).mean() == pytest.approx(2 * 10.0**2, rel=0.02)  # E|n|^2 = 2 sigma^2: two channels
     assert tissue.std() == pytest.approx(10.0, rel=0.03)
     assert tissue.mean() == pytest.approx(np.sqrt(200.0**2 + 10.0**2), rel=0.01)
+
+
+def test_noise_channels_are_independent_standard_normals():
+    """On a zero image the magnitude is Rayleigh: P(|n| > r) = exp(-r^2 / 2 sigma^2), tails included (4 sd)."""
+    out = noise.apply(
+        np.zeros((128, 128, 128), np.float32), {"sigma": 1.0, "noise_seed": 3, "field": noise.FIELD}, None, 1
+    )
+    for radius in (0.5, 1.0, 2.0, 3.0, 4.0, 5.0):
+        expected = out.size * np.exp(-(radius**2) / 2)
+        assert abs(np.count_nonzero(out > radius) - expected) < 4 * np.sqrt(expected) + 1, radius
+    signed = noise.apply(
+        np.full((64, 64, 16), -1.0, np.float32), {"sigma": 2.0, "noise_seed": 3, "field": noise.FIELD}, None, 1
+    )
+    assert signed.mean() == pytest.approx(-1.0, abs=0.02) and signed.std() == pytest.approx(2.0, rel=0.01)
+
+
+def test_noise_field_ignores_memory_layout_and_thread_count(monkeypatch):
+    data = np.random.default_rng(0).random((70, 61, 40), dtype=np.float32) * 100  # 170,800 voxels: 3 chunks
+    params = {"sigma": 5.0, "noise_seed": 9, "field": noise.FIELD}
+    fortran = noise.apply(np.asfortranarray(data), params, None, 1)
+    c_order = noise.apply(np.ascontiguousarray(data), params, None, 1)
+    monkeypatch.setattr(noise, "_usable_cpus", lambda: 1)
+    single = noise.apply(data, params, None, 1)
+    np.testing.assert_array_equal(fortran, c_order)
+    np.testing.assert_array_equal(fortran, single)
+
+
+def test_noise_on_huge_intensities_does_not_overflow():
+    data = np.full((8, 8, 2), 1e30, np.float32)
+    out = noise.apply(data, {"sigma": 1e29, "noise_seed": 0, "field": noise.FIELD}, None, 1)
+    assert np.isfinite(out).all() and out.mean() == pytest.approx(np.sqrt(1e60 + 1e58), rel=0.05)
+
+
+def test_noise_record_without_field_replays_the_legacy_ziggurat_field(t1):
+    out, record = simulate(t1, "noise", "moderate", 2)
+    assert record.params["field"] == noise.FIELD
+    legacy = ArtifactRecord("noise", "moderate", 2, {k: v for k, v in record.params.items() if k != "field"})
+    again = replay(t1, legacy).data
+    assert not np.array_equal(again, out.data)
+    field = np.random.default_rng(np.random.SeedSequence(record.params["noise_seed"]).spawn(1)[0])
+    expected = field.standard_normal((2, t1.data.size), dtype=np.float32) * np.float32(record.params["sigma"])
+    expected[0] += np.ascontiguousarray(t1.data).reshape(-1)
+    np.testing.assert_array_equal(again, np.hypot(expected[0], expected[1]).reshape(t1.shape))
 
 
 def test_noise_sigma_is_relative_to_the_foreground():
