@@ -21,10 +21,15 @@ def order_statistics(x: np.ndarray, ranks: list[int] | np.ndarray, copy: bool = 
     ``copy=False`` partitions a contiguous ``x`` in place (its order is then lost).
     """
     flat = np.asarray(x).ravel()
-    work = np.array(flat) if copy or not flat.flags.writeable or not np.shares_memory(flat, x) else flat
     wanted = sorted({int(r) for r in np.atleast_1d(ranks)}, reverse=True)
-    if wanted and (wanted[-1] < 0 or wanted[0] >= work.size):
-        raise IndexError(f"rank out of range for {work.size} values")
+    if wanted and (wanted[-1] < 0 or wanted[0] >= flat.size):
+        raise IndexError(f"rank out of range for {flat.size} values")
+    if wanted and flat.size >= TAIL_MIN_SIZE and wanted[-1] >= TAIL_FRACTION * flat.size:
+        tail, below = _upper_tail(flat, wanted[-1])
+        if below:  # every wanted rank lies in the tail (a new array): select within it
+            values = order_statistics(tail, [r - below for r in wanted], copy=False)
+            return np.array([values[wanted.index(int(r))] for r in np.atleast_1d(ranks)], dtype=flat.dtype)
+    work = np.array(flat) if copy or not flat.flags.writeable or not np.shares_memory(flat, x) else flat
     found: dict[int, float] = {}
     end = work.size
     for rank in wanted:
@@ -32,6 +37,30 @@ def order_statistics(x: np.ndarray, ranks: list[int] | np.ndarray, copy: bool = 
         found[rank] = work[rank]
         end = rank  # everything left of ``rank`` is <= it: the smaller ranks lie there
     return np.array([found[int(r)] for r in np.atleast_1d(ranks)], dtype=work.dtype)
+
+
+#: :func:`order_statistics` selects ranks that all lie above this fraction of a large array (at least
+#: ``TAIL_MIN_SIZE`` values) from the values above a threshold instead of the whole array.
+TAIL_FRACTION = 0.99
+TAIL_MIN_SIZE = 1 << 18
+
+
+def _upper_tail(flat: np.ndarray, rank: int) -> tuple[np.ndarray, int]:
+    """(values >= t, number of values < t) for a threshold t just below ``rank``'s value, or (flat, 0) if missed.
+
+    t is taken from a strided sample of ~65k values at a rank 0.5% of the array lower, so the tail holds the
+    wanted rank with near certainty; when it does not (count below t > rank), the caller selects on the whole
+    array. Exact either way: the values below t are all smaller than those kept. Selecting on the tail avoids a
+    partition of the whole array, which numpy's introselect makes slow when most values are equal (a zero-filled
+    background).
+    """
+    n = flat.size
+    sample = flat[:: max(1, n // 65536)]
+    position = max(0, int((rank / n - 0.005) * sample.size))
+    threshold = np.partition(np.array(sample), position)[position]
+    tail = flat[flat >= threshold]
+    below = n - tail.size
+    return (tail, below) if below <= rank and below > 0 else (flat, 0)
 
 
 def percentiles(x: np.ndarray, qs: list[float]) -> np.ndarray:

@@ -50,13 +50,11 @@ def sample_slices(n: int, limit: int = MAX_SLICES) -> np.ndarray:
 
 
 def slice_power(data: np.ndarray) -> np.ndarray:
-    """``|rfft2(I)|^2`` over the first two axes of each slice of ``data`` (X, Y, slices): float32 (X, Y//2+1, slices)."""
+    """``|rfft2(I)|^2`` over the first two axes of ``data`` (X, Y, slices), per slice: float32 (X, Y//2+1, slices)."""
     from scipy import fft as sfft
 
-    k = sfft.rfft2(data.astype(np.float32, copy=False), axes=(0, 1))
-    power = np.square(k.real)
-    power += np.square(k.imag)
-    return power
+    power = np.abs(sfft.rfft2(data.astype(np.float32, copy=False), axes=(0, 1)))
+    return np.square(power, out=power)
 
 
 def line_powers(power: np.ndarray, n1: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +226,7 @@ def _detail_share(lines: np.ndarray, n: int) -> np.ndarray:
 
 
 def pe_detail_loss(data: np.ndarray, pe_axis: int = 1, shared=None) -> float:
-    """Motion's loss of phase-encoding detail: fine-detail energy share along readout over that along PE. Lower is better.
+    """Motion's loss of phase-encoding detail: fine-detail energy share, readout over PE. Lower is better.
 
     Rigid motion between the acquisition of k-space segments gives each segment of PE lines a different pose; the
     segments no longer add up coherently, so the image is blurred and ghosted along the PE axis only, while each
