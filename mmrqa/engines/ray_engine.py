@@ -1,38 +1,51 @@
-"""The Ray engine: Ray Data tasks for the per-scan CPU work, Ray Data actors for the model stage.
+"""The Ray engine: Ray tasks for the per-scan CPU work, Ray actors for the model stage.
 
 How a cohort runs (``RayEngine.map``):
 
-1. The inputs become a Ray dataset of rows ``{"i": position, "item": pickled input}`` (``ray.data.from_items``)
-   cut into blocks of a few dozen inputs, enough blocks to keep every worker busy to the end (at least 8 per
-   worker).
-2. ``map_batches`` runs the per-item function over each block in a Ray task (1 CPU, at most ``workers`` tasks at
-   once when given, ``TaskPoolStrategy``); each result is pickled into the row. An exception raised by the function
-   is shipped back and re-raised in the driver with its own type, so an ``MMRQAError`` reads as with the local
-   engine.
-3. With a :class:`~mmrqa.engines.ModelStage`, a second ``map_batches`` runs on an actor pool
-   (``ActorPoolStrategy(size=actors)``, ``num_gpus`` per actor): each actor calls ``setup`` once (one model load)
-   and ``apply`` on batches of ``batch_size`` results (batched generation). Ray Data streams blocks from the CPU
-   tasks to the actors, so metrics and generation overlap.
-4. The driver iterates the output with ``preserve_order`` on, and re-sequences by ``i`` as a safeguard: results come
-   out in input order, so the caller writes exactly what the local engine writes, incrementally, while Ray's
-   backpressure bounds what is held in flight.
+1. The per-item function is put in Ray's object store once. The inputs (paths: small) are cut into *chunks* and
+   each chunk is one Ray task (1 CPU) that applies the function to its items in a worker process; each result is
+   pickled there (an exception raised by the function is shipped back and re-raised in the driver with its own type,
+   so an ``MMRQAError`` reads as with the local engine).
+2. The driver keeps at most ``workers`` tasks running (default: every CPU of the runtime or cluster) and at most
+   ``IN_FLIGHT_PER_WORKER x workers`` chunks submitted and not yet consumed, so memory stays bounded whatever the
+   cohort size; ``ray.wait`` tells it when a task ends, and the next chunk is submitted at once.
+3. Chunks are sized from the measured cost per item: the first chunks hold one item each; then a chunk holds about
+   ``TARGET_TASK_S`` seconds of work (at most ``MAX_CHUNK`` items, and never more than a fair share of what is left,
+   so the last tasks end together). A 1 s brain is one task; forty 40 ms slices share one, which amortises Ray's
+   fixed cost per task (submission, scheduling, return: about a millisecond) without starving a worker at the end.
+4. Results are yielded in input order (chunks are consumed in submission order), so the caller writes exactly what
+   the local engine writes, incrementally.
+5. With a :class:`~mmrqa.engines.ModelStage`, ``actors`` Ray actors (``num_gpus`` each) call ``setup`` once (one
+   model load per actor) and ``apply`` on batches of ``batch_size`` CPU results, submitted in input order to the
+   least busy actor (at most two batches queued per actor); CPU tasks keep running meanwhile, so metrics and
+   generation overlap.
+
+Why Ray tasks and not Ray Data: an earlier version mapped the work with Ray Data (``from_items`` + ``map_batches``);
+on this 2-core machine its streaming executor started the second worker about a second late, cut the cohort into
+fixed blocks whose costs differed (uneven tails), and cost 20-40% of throughput against the local pool on small
+scans (``benchmarks/RESULTS.md``, "Cohort scale (Ray)"). A bounded window of plain tasks has none of these costs
+and still runs unchanged on a cluster. Ray Data remains the tool to post-process the outputs (``docs/cohort-scale.md``).
+
+Threads: Ray sets ``OMP_NUM_THREADS`` to the CPUs of a task (1) in its workers, so numpy/scipy use one thread per
+worker and ``workers`` tasks do not oversubscribe the cores.
 
 Without ``address`` a local Ray runtime is started with ``num_cpus`` = the CPUs this process may use, no dashboard,
 quiet logs, and shut down on ``close``; with ``address`` the engine joins an existing cluster (``ray start`` on each
 node; every node needs ``mmrqa`` installed and the inputs on a path it can read). If Ray is already initialised in
 this process (a notebook, a test session) the engine uses that runtime and leaves it running.
 
-Reference: Moritz et al., "Ray: A Distributed Framework for Emerging AI Applications", OSDI 2018; Ray Data docs,
-"Transforming data" and "End-to-end: offline batch inference".
+Reference: Moritz et al., "Ray: A Distributed Framework for Emerging AI Applications", OSDI 2018; Ray docs, "Pattern:
+Using ray.wait to limit the number of pending tasks".
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import os
 import pickle
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +55,10 @@ from mmrqa.errors import MMRQAError
 
 logger = logging.getLogger(__name__)
 
-BLOCKS_PER_WORKER = 8
-MAX_ITEMS_PER_BLOCK = 32
+IN_FLIGHT_PER_WORKER = 4  # chunks submitted and not yet consumed, per worker (bounds memory)
+TARGET_TASK_S = 0.25  # seconds of work per task once the cost per item is known
+MAX_CHUNK = 64  # items per task at most
+BATCHES_PER_ACTOR = 2  # model batches queued per actor
 
 
 @dataclass
@@ -60,20 +75,6 @@ def _machine_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _quiet_ray_data() -> None:
-    """No progress bars or per-dataset INFO lines: the commands print their own progress and write to stdout."""
-    from ray.data import DataContext
-
-    ctx = DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.enable_operator_progress_bars = False
-    ctx.enable_auto_log_stats = False
-    ctx.execution_options.verbose_progress = False
-    ctx.execution_options.preserve_order = True
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def _dumps(value: Any) -> bytes:
     try:
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -81,38 +82,66 @@ def _dumps(value: Any) -> bytes:
         return pickle.dumps(_Failure(RuntimeError(f"{type(value).__name__}: {value} (not picklable: {exc})")))
 
 
-def _run_items(batch, func: Callable[[Any], Any]):
-    """Ray task body: apply ``func`` to every pickled item of a block; exceptions become ``_Failure`` results."""
-    import pyarrow as pa
-
+def _run_chunk(func: Callable[[Any], Any], items: list[Any]) -> tuple[list[bytes], float]:
+    """Ray task body: ``func`` over a chunk of items; exceptions become ``_Failure`` results. Returns the pickled
+    results and the seconds the chunk took (for sizing the next chunks)."""
+    start = time.perf_counter()
     results = []
-    for blob in batch.column("item").to_pylist():
+    for item in items:
         try:
-            results.append(_dumps(func(pickle.loads(blob))))  # noqa: S301 - our own rows
+            results.append(_dumps(func(item)))
         except Exception as exc:
             results.append(_dumps(_Failure(exc)))
-    return pa.table({"i": batch.column("i"), "item": pa.array(results, pa.binary())})
+    return results, time.perf_counter() - start
 
 
 class _ModelActor:
-    """Ray actor body of a ModelStage: one ``setup`` per actor, ``apply`` per batch."""
+    """Ray actor body of a ModelStage: one ``setup`` per actor, ``apply`` per batch of pickled CPU results."""
 
     def __init__(self, setup: Callable[[], Any], apply: Callable[[Any, list[Any]], list[Any]]) -> None:
         self.state = setup()
-        self.apply = apply
+        self.apply_fn = apply
 
-    def __call__(self, batch):
-        import pyarrow as pa
-
-        values = [pickle.loads(blob) for blob in batch.column("item").to_pylist()]  # noqa: S301 - our own rows
+    def apply(self, blobs: list[bytes]) -> list[bytes]:
+        values = [pickle.loads(blob) for blob in blobs]  # noqa: S301 - our own results
         failed = {k: v for k, v in enumerate(values) if isinstance(v, _Failure)}
         inputs = [v for v in values if not isinstance(v, _Failure)]
         try:
-            outputs = iter(self.apply(self.state, inputs) if inputs else [])
-            blobs = [_dumps(failed[k]) if k in failed else _dumps(next(outputs)) for k in range(len(values))]
+            outputs = list(self.apply_fn(self.state, inputs)) if inputs else []
+            if len(outputs) != len(inputs):
+                raise RuntimeError(f"model stage returned {len(outputs)} results for a batch of {len(inputs)}")
+            it = iter(outputs)
+            return [_dumps(failed[k]) if k in failed else _dumps(next(it)) for k in range(len(values))]
         except Exception as exc:
-            blobs = [_dumps(failed.get(k, _Failure(exc))) for k in range(len(values))]
-        return pa.table({"i": batch.column("i"), "item": pa.array(blobs, pa.binary())})
+            return [_dumps(failed.get(k, _Failure(exc))) for k in range(len(values))]
+
+
+class _ChunkSizer:
+    """Items per task: 1 until a task has reported its cost, then ``TARGET_TASK_S`` worth, capped by ``MAX_CHUNK``
+    and by a fair share of the items left (``left / (2 x workers)``) so that workers finish together."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.items = 0
+        self.seconds = 0.0
+
+    def record(self, items: int, seconds: float) -> None:
+        self.items += items
+        self.seconds += seconds
+
+    def next(self, left: int) -> int:
+        if not self.items:
+            return 1
+        per_item = max(self.seconds / self.items, 1e-6)
+        size = min(MAX_CHUNK, max(1, int(TARGET_TASK_S / per_item)))
+        return max(1, min(size, math.ceil(left / (2 * self.workers))))
+
+
+def _unpickle(blob: bytes) -> Any:
+    value = pickle.loads(blob)  # noqa: S301 - our own results
+    if isinstance(value, _Failure):
+        raise value.error
+    return value
 
 
 class RayEngine:
@@ -139,19 +168,19 @@ class RayEngine:
             import ray
         except ImportError as exc:
             raise MMRQAError("--engine ray needs Ray: pip install 'mmrqa[ray]'") from exc
-        if not ray.is_initialized():
-            quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-            try:
-                if self.address:
-                    ray.init(address=self.address, **quiet)
-                else:
-                    ray.init(num_cpus=_machine_cpus(), **quiet)
-                    self._owns_runtime = True
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray runtime"
-                raise MMRQAError(f"cannot start or join {where}: {exc}") from exc
-            logger.info("Ray resources: %s", ray.cluster_resources())
-        _quiet_ray_data()
+        if ray.is_initialized():
+            return
+        quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+        try:
+            if self.address:
+                ray.init(address=self.address, **quiet)
+            else:
+                ray.init(num_cpus=_machine_cpus(), **quiet)
+                self._owns_runtime = True
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray runtime"
+            raise MMRQAError(f"cannot start or join {where}: {exc}") from exc
+        logger.info("Ray resources: %s", ray.cluster_resources())
 
     def close(self) -> None:
         if self._owns_runtime:
@@ -163,58 +192,86 @@ class RayEngine:
     def map(self, func: Callable[[Any], Any], items: Iterable[Any], model: ModelStage | None = None) -> Iterator[Any]:
         """Yield ``func(item)`` for each item (then through ``model`` when given), in input order, streaming."""
         self.start()
-        rows = [{"i": i, "item": _dumps(item)} for i, item in enumerate(items)]
-        if not rows:
+        items = list(items)
+        if not items:
             return iter(())
-        return self._stream(self._dataset(rows, func, model), len(rows))
+        blobs = self._cpu_stage(func, items)
+        if model is None:
+            return (_unpickle(blob) for blob in blobs)
+        return (_unpickle(blob) for blob in _model_stage(model, blobs))
 
     def _total_workers(self) -> int:
         import ray
 
         return self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
-    def _dataset(self, rows: list[dict], func: Callable[[Any], Any], model: ModelStage | None):
-        import ray.data
+    def _cpu_stage(self, func: Callable[[Any], Any], items: list[Any]) -> Iterator[bytes]:
+        """Pickled results of ``func`` over ``items``, in input order, through a bounded window of chunk tasks."""
+        import ray
 
-        blocks = min(
-            len(rows), max(self._total_workers() * BLOCKS_PER_WORKER, math.ceil(len(rows) / MAX_ITEMS_PER_BLOCK))
-        )
-        ds = ray.data.from_items(rows, override_num_blocks=blocks)
-        ds = ds.map_batches(
-            _run_items,
-            fn_kwargs={"func": func},
-            batch_size=None,
-            batch_format="pyarrow",
-            num_cpus=1,
-            compute=ray.data.TaskPoolStrategy(size=self.workers),
-            udf_modifying_row_count=False,
-        )
-        if model is not None:
-            ds = ds.map_batches(
-                _ModelActor,
-                fn_constructor_args=(model.setup, model.apply),
-                batch_size=model.batch_size,
-                batch_format="pyarrow",
-                num_cpus=1,
-                num_gpus=model.num_gpus or None,
-                compute=ray.data.ActorPoolStrategy(size=model.actors),
-                udf_modifying_row_count=False,
-            )
-        return ds
+        workers = self._total_workers()
+        task = ray.remote(num_cpus=1)(_run_chunk)
+        func_ref = ray.put(func)
+        sizer = _ChunkSizer(workers)
+        pending: deque[tuple[Any, int]] = deque()  # (ref, chunk length), submission = input order
+        running: set = set()
+        start = 0
+        try:
+            while start < len(items) or pending:
+                while start < len(items) and len(running) < workers and len(pending) < workers * IN_FLIGHT_PER_WORKER:
+                    size = sizer.next(len(items) - start)
+                    ref = task.remote(func_ref, items[start : start + size])
+                    pending.append((ref, size))
+                    running.add(ref)
+                    start += size
+                head = pending[0][0]
+                if head in running:
+                    ready, _ = ray.wait(list(running), num_returns=1)
+                    running.difference_update(ready)
+                    continue
+                ref, _size = pending.popleft()
+                results, seconds = ray.get(ref)
+                sizer.record(len(results), seconds)
+                yield from results
+        finally:
+            for ref in running:
+                ray.cancel(ref)
 
-    @staticmethod
-    def _stream(ds, total: int) -> Iterator[Any]:
-        """Results in input order; a shipped exception is re-raised here with its own type."""
-        waiting: list[tuple[int, bytes]] = []
-        expected = 0
-        for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None, prefetch_batches=1):
-            for i, blob in zip(batch.column("i").to_pylist(), batch.column("item").to_pylist(), strict=True):
-                heapq.heappush(waiting, (i, blob))
-            while waiting and waiting[0][0] == expected:
-                value = pickle.loads(heapq.heappop(waiting)[1])  # noqa: S301 - our own rows
-                expected += 1
-                if isinstance(value, _Failure):
-                    raise value.error
-                yield value
-        if expected != total:
-            raise RuntimeError(f"Ray returned {expected} of {total} results")
+
+def _model_stage(model: ModelStage, blobs: Iterator[bytes]) -> Iterator[bytes]:
+    """``blobs`` through ``model.actors`` actors in batches of ``model.batch_size``, in input order."""
+    import ray
+
+    actor_class = ray.remote(num_cpus=1, num_gpus=model.num_gpus or 0)(_ModelActor)
+    actors = [actor_class.remote(model.setup, model.apply) for _ in range(model.actors)]
+    load = [0] * len(actors)
+    pending: deque[tuple[Any, int]] = deque()  # (ref, actor index), in input order
+
+    def finish() -> list[bytes]:
+        ref, k = pending.popleft()
+        load[k] -= 1
+        return ray.get(ref)
+
+    try:
+        batch: list[bytes] = []
+        for blob in blobs:
+            batch.append(blob)
+            if len(batch) < model.batch_size:
+                continue
+            while len(pending) >= BATCHES_PER_ACTOR * len(actors):
+                yield from finish()
+            k = load.index(min(load))
+            pending.append((actors[k].apply.remote(batch), k))
+            load[k] += 1
+            batch = []
+            while pending and ray.wait([pending[0][0]], timeout=0)[0]:
+                yield from finish()
+        if batch:
+            k = load.index(min(load))
+            pending.append((actors[k].apply.remote(batch), k))
+            load[k] += 1
+        while pending:
+            yield from finish()
+    finally:
+        for actor in actors:
+            ray.kill(actor)
