@@ -104,9 +104,10 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
     values["noise_local"] = indicators.noise_local(data, regions.head)
-    power = spectral.slice_power(cdata)  # every slice's in-plane power spectrum, once
+    transformed = spectral.spectrum_slices(cdata.shape[2])
+    power = spectral.slice_power(cdata[:, :, transformed])  # their in-plane power spectra, once
     values["spike_energy"] = spectral.spike_energy_from_power(power, cdata.shape[1])
-    picks = spectral.sample_slices(cdata.shape[2])
+    picks = np.searchsorted(transformed, spectral.sample_slices(cdata.shape[2]))
     axial = (*spectral.line_powers(power[:, :, picks], cdata.shape[1]), cdata.shape[:2])
     del power
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)

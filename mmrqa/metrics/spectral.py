@@ -9,9 +9,9 @@ frequency of the 1D spectra along ``a``, summed over the lines of the other axis
 With the half spectrum, ``P(k0, -k1) = P(-k0, k1)`` for a real image: the line power along axis 0 at ``k0`` takes
 the mirrored columns from row ``-k0``.
 
-The data flow: ``_default_profile`` computes ``slice_power`` of the whole volume once (spike_energy needs every
-slice), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices from it. The ``*(data)`` functions
-below do the same from an array, for callers without a shared spectrum.
+The data flow: ``_default_profile`` computes ``slice_power`` once, of the slices spike_energy reads
+(:func:`spectrum_slices`), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices from it. The
+``*(data)`` functions below do the same from an array, for callers without a shared spectrum.
 
 All transforms run in float32 on one thread (``scipy.fft``'s default: the engines run one scan per core); sums are
 accumulated in float64.
@@ -32,6 +32,8 @@ MAX_SLICES = 24
 SPIKE_FACTOR = 10.0
 #: Spikes are searched outside the central |f| <= 0.04 cycles/voxel, where natural spectra are too steep.
 SPIKE_CENTRE = 0.04
+#: From this many slices on, spikes are searched in every 2nd slice (:func:`spectrum_slices`).
+SPIKE_SAMPLED_FROM = 96
 #: A truncation cliff is a drop of at least this many decades between the line energy just below a frequency
 #: and every line energy above it.
 CLIFF_DECADES = 1.0
@@ -47,6 +49,18 @@ DETAIL_FREQUENCY = 0.25
 def sample_slices(n: int, limit: int = MAX_SLICES) -> np.ndarray:
     """Indices of at most ``limit`` evenly spaced slices out of ``n`` (all of them when ``n <= limit``)."""
     return np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int))
+
+
+def spectrum_slices(n: int) -> np.ndarray:
+    """The slices whose spectrum is computed: all ``n`` up to :data:`SPIKE_SAMPLED_FROM`, else every 2nd slice and
+    the :func:`sample_slices` ones (so the line powers of the profile and of :func:`truncation` use the same slices).
+
+    So many slices mean a 3D acquisition, whose k-space spike is a 3D sample: a plane wave present in every slice.
+    A 2D multi-slice acquisition, whose spike can sit in a single slice, has fewer slices and is read whole.
+    """
+    if n < SPIKE_SAMPLED_FROM:
+        return np.arange(n)
+    return np.union1d(np.arange(0, n, 2), sample_slices(n))
 
 
 def slice_power(data: np.ndarray) -> np.ndarray:
@@ -91,15 +105,15 @@ def spike_energy_from_power(power: np.ndarray, n1: int) -> float:
     logp = power + np.float32(1e-30) * power.max()
     np.log(logp, out=logp)
     # axis 0 is periodic; axis 1 is the half spectrum of rfft2 (0..Nyquist), whose ends are not neighbours
-    ref = ndimage.uniform_filter(logp, (5, 5, 1), mode=("wrap", "nearest", "wrap"))
-    ref *= np.float32(25.0)
-    ref -= logp
-    ref /= np.float32(24.0)  # the mean log power of the 24 neighbours
+    box = ndimage.uniform_filter(logp, (5, 5, 1), mode=("wrap", "nearest", "wrap"))  # mean over the 5x5 box
+    # log P > (25 box - log P) / 24 + log F, the mean of the 24 neighbours plus log F  <=>  log P - box > 24/25 log F
+    spikes = (logp - box) > np.float32(24.0 / 25.0 * math.log(SPIKE_FACTOR))
     f0 = np.abs(np.fft.fftfreq(power.shape[0]))[:, None, None]
     f1 = np.fft.rfftfreq(n1)[None, :, None]
-    outer = np.maximum(f0, f1) > SPIKE_CENTRE
-    spikes = outer & (logp > ref + np.float32(math.log(SPIKE_FACTOR)))
-    excess = float((power[spikes].astype(np.float64) - np.exp(ref[spikes].astype(np.float64))).sum())
+    spikes &= np.maximum(f0, f1) > SPIKE_CENTRE
+    centre = logp[spikes].astype(np.float64)
+    neighbours = (25.0 * box[spikes].astype(np.float64) - centre) / 24.0  # their mean log power, at the spikes only
+    excess = float((power[spikes].astype(np.float64) - np.exp(neighbours)).sum())
     return 100.0 * math.sqrt(max(excess, 0.0) / total)
 
 
@@ -110,10 +124,11 @@ def spike_energy(data: np.ndarray) -> float:
     slice, P = |FFT2(I)|^2; a point outside the centre (|f| > :data:`SPIKE_CENTRE`) is a spike when
     log P exceeds the mean log P of its 24 neighbours (5x5, periodic) by log :data:`SPIKE_FACTOR`, and contributes
     P - exp(mean log P of neighbours). The result estimates the spike's share of the image energy (the quantity
-    that sets its visibility); natural spectra give ~4-6% from chance peaks. Every slice is used: a 2D multi-slice
-    acquisition has its spike in one slice. (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
+    that sets its visibility); natural spectra give ~4-6% from chance peaks. Every slice is used below
+    :data:`SPIKE_SAMPLED_FROM` slices (a 2D multi-slice acquisition can have its spike in one slice), every 2nd one
+    from there on (:func:`spectrum_slices`). (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
     """
-    return spike_energy_from_power(slice_power(data), data.shape[1])
+    return spike_energy_from_power(slice_power(data[:, :, spectrum_slices(data.shape[2])]), data.shape[1])
 
 
 def truncation_cliff(energy: np.ndarray, decades: float = CLIFF_DECADES) -> float:
