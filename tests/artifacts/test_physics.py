@@ -74,6 +74,23 @@ def test_noise_field_ignores_memory_layout_and_thread_count(monkeypatch):
     np.testing.assert_array_equal(fortran, single)
 
 
+def test_noise_field_is_the_pcg64_stream_in_fortran_order_chunks():
+    """Chunk i of the Fortran-ordered voxels takes raw draws [i CHUNK, (i + 1) CHUNK) of PCG64(noise_seed): u from
+    the chunk's first half of 32-bit words, v from the second (float64 reference of the float32 computation)."""
+    data = np.random.default_rng(1).random((70, 61, 40), dtype=np.float32) * 100
+    out = noise.apply(data, {"sigma": 5.0, "noise_seed": 9, "field": noise.FIELD}, None, 1)
+    raw = np.random.PCG64(9).random_raw(data.size)
+    x = data.reshape(-1, order="F").astype(np.float64)
+    expected = np.empty_like(x)
+    for start in range(0, data.size, noise.CHUNK):
+        n = min(noise.CHUNK, data.size - start)
+        words = ((raw[start : start + n].view(np.uint32) >> 9) | 0x3F800000).view(np.float32).astype(np.float64)
+        radius, theta = 5.0 * np.sqrt(-2 * np.log(2 - words[:n])), 2 * np.pi * words[n:]
+        part = x[start : start + n]
+        expected[start : start + n] = np.hypot(part + radius * np.cos(theta), radius * np.sin(theta))
+    np.testing.assert_allclose(out.reshape(-1, order="F"), expected, rtol=1e-5, atol=5e-4 * 5.0 * 6)
+
+
 def test_noise_on_huge_intensities_does_not_overflow():
     data = np.full((8, 8, 2), 1e30, np.float32)
     out = noise.apply(data, {"sigma": 1e29, "noise_seed": 0, "field": noise.FIELD}, None, 1)
