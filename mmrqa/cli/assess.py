@@ -2,7 +2,8 @@
 
 Prints a quality report per scan. Without ``--model`` the metrics-only mode runs (signal-only classifier; torch is
 not imported). A scan that cannot be read is reported as ``error: ...`` and the others are still assessed; the exit
-status is 2 when any scan failed.
+status is 2 when any scan failed. With ``-o`` the reports are appended to a partial file as scans finish and renamed
+over OUT at the end; rerunning a killed command resumes from the finished scans (``--overwrite``: start afresh).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--revision", default=None, help="Hub revision of --model")
     parser.add_argument("--question", action="append", default=None, help="ask this instead (repeatable)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
-    parser.add_argument("-o", "--output", default=None, help="write the reports to this file instead of stdout")
+    parser.add_argument(
+        "-o", "--output", default=None, help="write the reports to this file (streamed; a killed run resumes)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="discard a killed run's partial output")
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument("--no-signal", action="store_true", help="do not show the model the metric summary")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
@@ -51,7 +55,9 @@ def _pipeline(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmrqa.cli.common import map_inputs, progress, write_text_atomic
+    from mmrqa.cli.common import map_inputs, progress
+    from mmrqa.engines.assess_output import AssessOutput
+    from mmrqa.errors import OutputError
 
     if args.engine != "local" or args.address or args.num_gpus:  # metrics on CPU tasks, the model on actors
         from mmrqa.engines.assess import run_on_engine
@@ -59,17 +65,19 @@ def run(args: argparse.Namespace) -> int:
         return run_on_engine(args, _pipeline, _render)
     pipe = _pipeline(args)
     kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
-    results, failed = [], 0
-    bar = progress(args.paths, total=len(args.paths), desc="assessing")
-    for _path, assessment in map_inputs(bar, lambda p: pipe(p, **kwargs)):
-        if assessment is None:
-            failed += 1
-            continue
-        results.append(assessment)
-        if args.output is None:  # stream to the terminal as each scan is done
-            print(_render([assessment], args.format), end="", flush=True)
-    if args.output is not None and results:
-        write_text_atomic(args.output, _render(results, args.format))
+    failed = 0
+    try:
+        with AssessOutput(args.output, args.format, args.overwrite) as out:  # resumes a killed run's partial file
+            paths = out.todo([str(p) for p in args.paths])
+            bar = progress(paths, total=len(paths), desc="assessing")
+            for _path, assessment in map_inputs(bar, lambda p: pipe(p, **kwargs)):
+                if assessment is None:
+                    failed += 1
+                    continue
+                out.write(_render([assessment], args.format))  # streamed: stdout, or appended to the partial file
+            out.commit()
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     return 2 if failed else 0
 
 

@@ -4,18 +4,16 @@ The pipeline's two halves run where they belong: :meth:`MMRQAPipeline.prepare` (
 tasks, :meth:`MMRQAPipeline.complete` (generation, batched over slices and questions) on model actors, each actor
 loading the model once; with ``--num-gpus N`` there are N actors of one GPU each, with 0 one actor on CPU. Without
 ``--model`` (metrics-only mode) the whole assessment is CPU work. Assessments come back in input order and are
-written (stdout or ``-o``) as each one finishes, so memory stays bounded whatever the cohort size.
+written (stdout or ``-o``) as each one finishes, so memory stays bounded whatever the cohort size, and a killed
+run resumes from the scans already written (:mod:`mmrqa.engines.assess_output`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from mmrqa.engines import Engine, ModelStage
@@ -92,45 +90,26 @@ def assess_cohort(engine: Engine, paths: list[str], args: argparse.Namespace, lo
 
 
 def run_on_engine(args: argparse.Namespace, load_pipeline, render) -> int:
-    """``mmrqa assess --engine ...``: stream each assessment to stdout or ``-o`` as it finishes; exit 2 if any
-    scan failed (reported as ``error: ...``)."""
+    """``mmrqa assess --engine ...``: stream each assessment to stdout or ``-o`` as it finishes, resuming a killed run
+    from its partial file (:mod:`mmrqa.engines.assess_output`); exit 2 if any scan failed (``error: ...``)."""
     from mmrqa.cli.common import progress, report_error
     from mmrqa.engines import engine_from_args
+    from mmrqa.engines.assess_output import AssessOutput
     from mmrqa.errors import OutputError
 
-    paths = [str(p) for p in args.paths]
     failed = 0
-    handle = tmp = None
     try:
-        if args.output is not None:  # streamed into a temp file renamed at the end: a kill leaves the old output
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=Path(args.output).parent, prefix=f".{Path(args.output).name}.")
-            handle = os.fdopen(fd, "w", encoding="utf-8")
-        with engine_from_args(args) as engine:
-            first = True
-            for item in progress(
-                assess_cohort(engine, paths, args, load_pipeline), total=len(paths), desc="assessing"
-            ):
-                if isinstance(item, Failed):
-                    report_error(item.message)
-                    failed += 1
-                    continue
-                separator = "" if first or args.format == "json" or handle is None else "\n"  # as the local path
-                text = separator + render([item], args.format)
-                first = False
-                if handle is None:
-                    print(text, end="", flush=True)
-                else:
-                    handle.write(text)
-                    handle.flush()
-        if handle is not None:
-            handle.close()
-            os.replace(tmp, args.output)
+        with AssessOutput(args.output, args.format, getattr(args, "overwrite", False)) as out:
+            paths = out.todo([str(p) for p in args.paths])
+            with engine_from_args(args) as engine:
+                results = assess_cohort(engine, paths, args, load_pipeline) if paths else iter(())
+                for item in progress(results, total=len(paths), desc="assessing"):
+                    if isinstance(item, Failed):
+                        report_error(item.message)
+                        failed += 1
+                        continue
+                    out.write(render([item], args.format))
+            out.commit()
     except OSError as exc:
         raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-    finally:
-        if handle is not None:
-            handle.close()
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     return 2 if failed else 0

@@ -207,3 +207,38 @@ def test_assess_on_ray_actors_equals_the_local_path(ray_address, cohort, tmp_pat
     assert main(["assess", *scans, "--engine", "ray", "--format", "json", "-o", str(out)]) == 2  # metrics-only
     capsys.readouterr()
     assert [r["source"] for r in _assessments(out.read_text())] == [r["source"] for r in expected]
+
+
+def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, cohort, tmp_path, capsys, monkeypatch):
+    import mmrqa.cli.assess as assess_cli
+    from mmrqa.engines.assess_output import partial_path
+    from mmrqa.engines.ray_engine import RayEngine
+
+    scans = sorted(str(p) for p in cohort.iterdir())  # 8 scans, the flat one 3rd
+    full, out = tmp_path / "full.txt", tmp_path / "out.txt"
+    assert main(["assess", *scans, "-o", str(full)]) == 2  # the local engine, uninterrupted
+    render, calls = assess_cli._render, []
+
+    def interrupt_at_the_fourth_record(items, fmt):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return render(items, fmt)
+
+    monkeypatch.setattr(assess_cli, "_render", interrupt_at_the_fourth_record)
+    argv = ["assess", *scans, "-o", str(out), "--engine", "ray", "--address", ray_address]
+    assert main(argv) == 130 and not out.exists() and partial_path(out).exists()
+    monkeypatch.setattr(assess_cli, "_render", render)
+    submitted = []
+    original = RayEngine.map
+
+    def spy(self, func, items, model=None):
+        items = list(items)
+        submitted.extend(items)
+        return original(self, func, items, model)
+
+    monkeypatch.setattr(RayEngine, "map", spy)
+    capsys.readouterr()
+    assert main(argv) == 2 and "c_flat" in capsys.readouterr().err
+    assert submitted == scans[2:3] + scans[4:], "finished scans were recomputed"
+    assert out.read_bytes() == full.read_bytes()
