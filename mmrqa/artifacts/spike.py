@@ -15,7 +15,9 @@ whatever the anatomy, and splits it equally between ``count`` spikes.
 
 Sampling (``presets.PRESETS["spike"]``): ``count`` spikes, each at a distance ``radius`` (fraction of the in-plane
 Nyquist frequency) from the k-space centre in a uniform random in-plane direction, a random through-plane frequency
-in the central half (3D), and a uniform random phase.
+in the central half (3D), and a uniform random phase. A position is redrawn (up to :data:`MAX_DRAWS` times) while the
+anatomy's own k-space energy around it exceeds a tenth of the spike's (:data:`DOMINANCE`): a spike landing among
+strong components of the anatomy is lost in its texture and would not be visible at its severity.
 
 Compared with TorchIO's ``Spike``: TorchIO inserts spikes in a 3D FFT (two full transforms), scales them by the
 k-space maximum (so its ``intensity`` is not comparable between scans), returns the real part of the inverse transform,
@@ -40,19 +42,49 @@ def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, 
     data = volume.data
     amplitude = energy * float(np.sqrt(np.mean(np.square(data, dtype=np.float64)))) / np.sqrt(count)
     nx, ny, nz = data.shape
+    natural = _natural_power(data)
     spikes = []
     for _ in range(count):
-        radius = draw(rng, ranges["radius"])
-        theta = float(rng.uniform(0.0, 2.0 * np.pi))
-        kx = int(round(radius * np.cos(theta) * (nx // 2)))
-        ky = int(round(radius * np.sin(theta) * (ny // 2)))
-        if kx == 0 and ky == 0:
-            kx = 1
+        candidates = []
+        for _ in range(MAX_DRAWS):
+            radius = draw(rng, ranges["radius"])
+            theta = float(rng.uniform(0.0, 2.0 * np.pi))
+            kx = int(round(radius * np.cos(theta) * (nx // 2)))
+            ky = int(round(radius * np.sin(theta) * (ny // 2)))
+            if kx == 0 and ky == 0:
+                kx = 1
+            candidates.append((natural(kx, ky), kx, ky))
+            if amplitude**2 * nx * ny / 4 >= DOMINANCE * candidates[-1][0]:
+                break
+        _, kx, ky = min(candidates)  # the first dominant draw, else the quietest one
         kz = int(rng.integers(-(nz // 4), nz // 4 + 1)) if nz > 1 else 0
         spikes.append(
             {"frequency": [kx, ky, kz], "amplitude": float(amplitude), "phase": float(rng.uniform(0, 2 * np.pi))}
         )
     return {"energy": energy, "spikes": spikes}
+
+
+#: A spike is placed where its energy in the magnitude image is at least this multiple of the anatomy's around the
+#: same in-plane frequency (mean over the 5x5 neighbourhood and the slices). A spike of image amplitude a adds
+#: a^2 N to one k-space sample of the complex image; the magnitude keeps its component in phase with the image,
+#: about a^2 N / 4 at +k and at -k. Among strong low-frequency anatomy a spike of the same energy is lost in the
+#: anatomy's own texture, so the severity would not mean the same thing everywhere.
+DOMINANCE = 10.0
+#: Positions drawn at most per spike to find a dominant one (then the quietest position drawn is kept).
+MAX_DRAWS = 32
+#: The anatomy's spectrum is read on at most this many evenly spaced slices.
+CHECK_SLICES = 8
+
+
+def _natural_power(data: np.ndarray):
+    """A function (kx, ky) -> mean of |unitary FFT2 of a slice|^2 over the 5x5 neighbourhood of (kx, ky) (periodic)
+    and over at most :data:`CHECK_SLICES` evenly spaced slices (computed once)."""
+    from scipy import ndimage
+
+    picks = np.unique(np.linspace(0, data.shape[2] - 1, min(data.shape[2], CHECK_SLICES)).round().astype(int))
+    power = np.abs(np.fft.fft2(data[:, :, picks].astype(np.float64), axes=(0, 1), norm="ortho")) ** 2
+    local = ndimage.uniform_filter(power.mean(axis=2), 5, mode="wrap")
+    return lambda kx, ky: float(local[kx % data.shape[0], ky % data.shape[1]])
 
 
 def plane_wave(shape: tuple[int, int, int], frequency: list[int], amplitude: float, phase: float) -> np.ndarray:

@@ -28,8 +28,6 @@ def indicator_scans(scans):
 KNOWN_NON_MONOTONIC = {
     "ghosting": "pe_correlation: 9/10 (T1 seed 0 moderate 0.364 > severe 0.258; T1 is cropped to the head, so its ghosts "
     "overlap anatomy, a likely cause); gsr was 6/10 (NaN on T1), a k-space line-energy comb 5/10, max-lag autocorrelation 6/10",
-    "spike": "spike_energy: 9/10; MR_small seed 0 none -> mild 0.1693 -> 0.1692: the mild spike sits at k = (8, 2) "
-    "on a natural k-space peak that it only doubles, below any threshold that natural spectra stay under",
     "bias_field": "inu_cv: 8/10 (MR_small seed 1: 0.092, 0.057, 0.019, 0.044, the field first cancels the anatomy's "
     "own slow variation; dipy_epi seed 0 none 0.1344 -> mild 0.1309); inu_range was 2/10, a class-corrected "
     "order-3 Legendre fit of log intensity 4/10",
