@@ -12,6 +12,9 @@ Sampling (``presets.PRESETS["bias_field"]``): coefficients are drawn uniformly i
 standard deviation of ``log b`` over the foreground is ``log_std`` and shifted so that its foreground mean is 0 (the
 mean brightness is kept). The normalised RMS difference to the clean scan is then about ``log_std`` on every scan,
 whereas TorchIO's raw coefficients give a field whose strength depends on where the anatomy sits in the field of view.
+A field and its inverse are equally likely; of the two, the one that leaves the scan less uniform is applied (the
+larger coefficient of variation of the heavily smoothed foreground, on the coarse grid): the other may first cancel
+existing coil shading, making a mildly "corrupted" scan more uniform than the clean one.
 """
 
 from __future__ import annotations
@@ -61,9 +64,27 @@ def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, 
         mask = np.ones_like(mask)
     field = log_field(volume.shape, order, [[*t, c] for t, c in zip(terms, raw, strict=True)], stride)
     scale = target / max(float(field[mask].std()), 1e-12)
+    if _nonuniformity(coarse * np.exp(-scale * field), mask) > _nonuniformity(coarse * np.exp(scale * field), mask):
+        raw, field = -raw, -field  # the inverse field adds more to the scan's own slow variation
     coefficients = [[*t, float(c * scale)] for t, c in zip(terms, raw, strict=True)]
     coefficients.append([0, 0, 0, float(-scale * field[mask].mean())])
     return {"order": order, "log_std": target, "coefficients": coefficients}
+
+
+def _nonuniformity(image: np.ndarray, mask: np.ndarray) -> float:
+    """Coefficient of variation over the foreground of the image's slow intensity.
+
+    The slow intensity is the foreground smoothed with a Gaussian of an eighth of each axis (normalised
+    convolution, so the mask's edge does not darken it), which averages tissue contrast and noise away and keeps
+    coil shading.
+    """
+    from scipy import ndimage
+
+    sigma = [n / 8 if n > 8 else 0.0 for n in image.shape]
+    weight = ndimage.gaussian_filter(mask.astype(np.float64), sigma, mode="constant")
+    smooth = ndimage.gaussian_filter(np.where(mask, image, 0).astype(np.float64), sigma, mode="constant")
+    slow = smooth[mask] / np.maximum(weight[mask], 1e-12)
+    return float(slow.std() / slow.mean()) if slow.mean() > 0 else 0.0
 
 
 def apply(data: np.ndarray, params: dict[str, Any], spacing, pe_axis: int) -> np.ndarray:
