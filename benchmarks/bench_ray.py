@@ -1,15 +1,25 @@
-"""Cohort scale: scans/s of ``mmrqa metrics`` on the local pool and on Ray, and the driver's peak memory vs cohort size.
+"""Cohort scale: scans/s of ``mmrqa metrics`` on the local pool and on Ray, where the CPU goes, and the driver's peak
+memory vs cohort size.
 
-The cohort is made from the real sample scans (nibabel's T1, dipy's EPI b0, pydicom's MR_small and emri_small)
-with every artifact kind at every severity and two seeds (``mmrqa.artifacts.simulate``), saved as NIfTI::
+Two cohorts, both made from real scans with simulated artifacts (``mmrqa.artifacts.simulate``: every kind, every
+severity, several seeds), saved as NIfTI:
 
-    python benchmarks/bench_ray.py --scans 200 --big 2000 [--out results.json]
+- ``tiny``: the small sample scans (nibabel's T1 33x41x25, dipy's EPI b0 128x128x10, pydicom's MR_small 64x64 and
+  emri_small 64x64x10), ~40 ms of metrics each: any fixed per-scan cost of an engine shows at its worst.
+- ``realistic``: 15% full-size 1 mm brains (nilearn's MNI152 with Rician noise, ``mni152_noisy``, 197x233x189),
+  15% clinical pelvic T2w (the TCIA scans, 320x320x~30, when ``../shared/data/tcia`` is present; more MNI152 copies
+  otherwise) and 70% tiny scans: ~0.4 s of metrics per scan on average, closer to a real study.
 
-Throughput is measured inside one process per engine, after start-up (Ray runtime and worker warm-up on a few
-scans), as scans / wall second over the whole cohort, through the same ``engine.map`` that ``mmrqa metrics`` uses.
-Memory is the peak RSS (``wait4``) of a whole ``mmrqa metrics -o`` process over N scans and over the big cohort
-(the same files listed again through symlinks), for the local pool and for Ray (the driver; Ray's workers are
-separate processes whose memory does not grow with the cohort either, as they hold one block at a time).
+Usage (about 10-12 minutes on an idle 2-core machine, most of it the realistic cohort; the cohorts are cached)::
+
+    python benchmarks/bench_ray.py --scans 200 --realistic 200 --big 2000 [--out results.json]
+
+Throughput is measured inside one process per engine, after start-up (Ray runtime and one warm-up scan per worker),
+as scans / wall second over the whole cohort, through the same ``engine.map`` that ``mmrqa metrics`` uses. The CPU
+seconds of every process this benchmark started (the driver, the pool or Ray workers, Ray's own raylet/GCS) are read
+from ``/proc`` around each run. Memory is the peak RSS (``wait4``) of a whole ``mmrqa metrics -o`` process over N
+scans and over the big cohort (the same files listed again through symlinks), for both engines (the driver; workers
+hold one chunk at a time). The last lines are a compact summary with the ratios and the goal verdicts.
 """
 
 from __future__ import annotations
@@ -25,31 +35,89 @@ from functools import partial
 from pathlib import Path
 
 SAMPLES = ("t1", "epi", "dicom_t2", "dicom_enhanced")
+REPO = Path(__file__).resolve().parents[1]
+GOAL_SCALING, GOAL_OVERHEAD, GOAL_MEMORY = 1.8, 0.15, 0.20
 
 
-def make_cohort(root: Path, n: int) -> list[Path]:
+def _variants(volumes: dict, n: int, root: Path, start: int = 0) -> list[Path]:
+    """``n`` NIfTI copies of ``volumes`` (name -> Volume, or a callable returning one), each with a different
+    artifact (kind x severity x seed), written once into ``root``."""
     import nibabel as nib
 
     from mmrqa.artifacts import KINDS, SEVERITIES, simulate
+
+    combos = [(name, kind, sev) for name in volumes for kind in KINDS for sev in SEVERITIES]
+    paths = []
+    for k in range(n):
+        name, kind, severity = combos[k % len(combos)]
+        seed = k // len(combos)
+        path = root / f"{start + k:05d}_{name}_{kind}_{severity}_{seed}.nii.gz"
+        if not path.exists():
+            volume = volumes[name]() if callable(volumes[name]) else volumes[name]
+            out, _ = simulate(volume, kind, severity, seed)
+            nib.save(nib.Nifti1Image(out.data, out.affine), path)
+        paths.append(path)
+    return paths
+
+
+def make_cohort(root: Path, n: int) -> list[Path]:
+    """The tiny cohort: ``n`` variants of the small sample scans."""
     from mmrqa.data import load_sample
 
     root.mkdir(parents=True, exist_ok=True)
-    clean = {name: load_sample(name) for name in SAMPLES}
-    paths = []
-    seed = 0
-    while len(paths) < n:
-        for name, volume in clean.items():
-            for kind in KINDS:
-                for severity in SEVERITIES:
-                    if len(paths) == n:
-                        return paths
-                    path = root / f"{len(paths):05d}_{name}_{kind}_{severity}.nii.gz"
-                    if not path.exists():
-                        out, _ = simulate(volume, kind, severity, seed)
-                        nib.save(nib.Nifti1Image(out.data, out.affine), path)
-                    paths.append(path)
-        seed += 1
-    return paths
+    return _variants({name: load_sample(name) for name in SAMPLES}, n, root)
+
+
+def make_realistic_cohort(root: Path, n: int) -> list[Path]:
+    """The realistic cohort: 15% MNI152 (1 mm), 15% TCIA T2w (or MNI152), 70% tiny scans, interleaved."""
+    from functools import cache
+
+    from mmrqa.data import load_sample, tcia_dir
+    from mmrqa.io import load_volume
+
+    root.mkdir(parents=True, exist_ok=True)
+    n_mni = n_tcia = round(0.15 * n)
+    tcia = sorted(tcia_dir().glob("*_T2w.nii.gz")) if tcia_dir() else []
+    if not tcia:
+        n_mni, n_tcia = 2 * n_mni, 0
+    big = _variants({"mni152": cache(lambda: load_sample("mni152_noisy"))}, n_mni, root, start=0)
+    volumes = {p.name.split("_")[0]: cache(partial(load_volume, p)) for p in tcia}
+    big += _variants(volumes, n_tcia, root, start=n_mni) if tcia else []
+    small = _variants({name: load_sample(name) for name in SAMPLES}, n - len(big), root, start=len(big))
+    step = max(1, len(small) // max(1, len(big)))
+    mixed = []
+    for k, path in enumerate(big):  # spread the big scans through the cohort (a real study is not sorted by size)
+        mixed += [path, *small[k * step : (k + 1) * step]]
+    return mixed + small[len(big) * step :]
+
+
+def _descendants_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of this process and every process it started, grouped: driver, workers (pool
+    processes and Ray workers), ray_system (raylet, GCS and Ray's other helpers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        procs[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    me, mine = os.getpid(), {os.getpid()}
+    changed = True
+    while changed:
+        new = {pid for pid, (ppid, _, _) in procs.items() if ppid in mine} - mine
+        mine |= new
+        changed = bool(new)
+    out = {"driver": 0.0, "workers": 0.0, "ray_system": 0.0}
+    for pid in mine:
+        _, cpu, cmd = procs.get(pid, (0, 0.0, ""))
+        group = (
+            "driver" if pid == me else "workers" if (cmd.startswith("ray::") or "bench_ray" in cmd) else "ray_system"
+        )
+        out[group] += cpu
+    return out
 
 
 def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
@@ -59,13 +127,20 @@ def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
     func = partial(_compute, profile="default")
     start = time.perf_counter()
     with get_engine(engine_name, workers=workers) as engine:
-        list(engine.map(func, paths[: 2 * workers]))  # start-up and warm-up
+        list(engine.map(func, paths[:workers]))  # start-up and warm-up: one scan per worker
         ready = time.perf_counter()
+        before = _descendants_cpu()
         results = list(engine.map(func, paths))
         wall = time.perf_counter() - ready
+        after = _descendants_cpu()
+        tasks = getattr(engine, "tasks", None)
     assert all(error is None for _, _, error in results)
-    return {"engine": engine_name, "workers": workers, "scans": len(paths), "seconds": round(wall, 2),
-            "scans_per_s": round(len(paths) / wall, 2), "startup_s": round(ready - start, 2)}  # fmt: skip
+    cpu = {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
+    row = {"engine": engine_name, "workers": workers, "scans": len(paths), "seconds": round(wall, 2),
+           "scans_per_s": round(len(paths) / wall, 2), "startup_s": round(ready - start, 2), "cpu_s": cpu}  # fmt: skip
+    if tasks:
+        row["ray_tasks"] = tasks
+    return row
 
 
 def peak_rss(engine_name: str, workers: int, folder: Path, out: Path) -> dict:
@@ -81,33 +156,83 @@ def peak_rss(engine_name: str, workers: int, folder: Path, out: Path) -> dict:
             "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}  # fmt: skip
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def summary(results: dict) -> list[str]:
+    """Compact lines: scans/s per engine and workers, the two ratios and the memory check, with goal verdicts."""
+    lines = []
+    for cohort, rows in results["throughput"].items():
+        rate = {(r["engine"], r["workers"]): r["scans_per_s"] for r in rows}
+        lines.append(f"[{cohort}] " + "  ".join(f"{e}x{w}: {v:.2f} scans/s" for (e, w), v in rate.items()))
+        scaling = rate[("ray", 2)] / rate[("ray", 1)]
+        lines.append(
+            f"[{cohort}] Ray 2 vs 1 workers: {scaling:.2f}x (goal >= {GOAL_SCALING}x: {_verdict(scaling >= GOAL_SCALING)})"
+        )
+        for w in (1, 2):
+            overhead = 1 - rate[("ray", w)] / rate[("local", w)]
+            ok = overhead < GOAL_OVERHEAD
+            lines.append(
+                f"[{cohort}] Ray overhead vs local pool, {w} worker(s): {overhead:+.1%} (goal < 15%: {_verdict(ok)})"
+            )
+        cpu = {(r["engine"], r["workers"]): sum(r["cpu_s"].values()) / r["scans"] for r in rows}
+        lines.append(f"[{cohort}] CPU per scan, all processes (ms): "
+                     + "  ".join(f"{e}x{w}: {1000 * v:.1f}" for (e, w), v in cpu.items()))  # fmt: skip
+        for w in (1, 2):
+            ray_own = next(r["cpu_s"] for r in rows if r["engine"] == "ray" and r["workers"] == w)
+            lines.append(f"[{cohort}] Ray CPU over the local pool, {w} worker(s): {cpu[('ray', w)] / cpu[('local', w)] - 1:+.1%}"
+                         f" (Ray's own processes {ray_own['ray_system']:.2f} s, driver {ray_own['driver']:.2f} s;"
+                         " robust to other jobs' load, unlike scans/s)")  # fmt: skip
+    memory = results.get("memory", [])
+    for engine in ("ray", "local"):
+        rss = [m for m in memory if m["engine"] == engine]
+        if len(rss) == 2:
+            growth = rss[1]["peak_rss_mib"] / rss[0]["peak_rss_mib"] - 1
+            lines.append(f"[memory] {engine}: {rss[0]['peak_rss_mib']} MiB ({rss[0]['scans']} scans) -> "
+                         f"{rss[1]['peak_rss_mib']} MiB ({rss[1]['scans']}): {growth:+.1%} (goal within 20%: "
+                         f"{_verdict(abs(growth) <= GOAL_MEMORY)})")  # fmt: skip
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scans", type=int, default=200)
+    parser.add_argument("--scans", type=int, default=200, help="tiny cohort size (0: skip)")
+    parser.add_argument("--realistic", type=int, default=200, help="realistic cohort size (0: skip)")
     parser.add_argument("--big", type=int, default=2000, help="cohort size of the memory check (0: skip)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "mmrqa-bench-ray")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    paths = make_cohort(args.dir / "cohort", args.scans)
-    results = {"throughput": [], "memory": []}
-    for engine_name, workers in (("local", 1), ("local", 2), ("ray", 1), ("ray", 2)):
-        results["throughput"].append(throughput(engine_name, workers, paths))
-        print(results["throughput"][-1], flush=True)
-    if args.big:
+    print(f"load average at start: {os.getloadavg()[0]:.2f}; CPUs: {len(os.sched_getaffinity(0))}", flush=True)
+    cohorts = {}
+    if args.scans:
+        cohorts["tiny"] = make_cohort(args.dir / "cohort", args.scans)
+    if args.realistic:
+        t = time.perf_counter()
+        cohorts["realistic"] = make_realistic_cohort(args.dir / "realistic", args.realistic)
+        print(f"realistic cohort ready ({time.perf_counter() - t:.0f} s)", flush=True)
+    results: dict = {"throughput": {}, "memory": []}
+    for cohort, paths in cohorts.items():
+        results["throughput"][cohort] = []
+        for engine_name, workers in (("local", 1), ("local", 2), ("ray", 1), ("ray", 2)):
+            results["throughput"][cohort].append(throughput(engine_name, workers, paths))
+            print(cohort, results["throughput"][cohort][-1], flush=True)
+    if args.big and "tiny" in cohorts:
         big = args.dir / "big"
         big.mkdir(exist_ok=True)
         for k in range(args.big):
             link = big / f"{k:06d}.nii.gz"
             if not link.exists():
-                link.symlink_to(paths[k % len(paths)])
+                link.symlink_to(cohorts["tiny"][k % len(cohorts["tiny"])])
         for engine_name in ("ray", "local"):
             for folder in (args.dir / "cohort", big):
                 results["memory"].append(peak_rss(engine_name, 2, folder, args.dir / "out.tsv"))
                 print(results["memory"][-1], flush=True)
-    text = json.dumps(results, indent=2)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    results["summary"] = summary(results)
     if args.out:
-        args.out.write_text(text)
-    print(text)
+        args.out.write_text(json.dumps(results, indent=2))
+    print("\n".join(results["summary"]))
 
 
 if __name__ == "__main__":

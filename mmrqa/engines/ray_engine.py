@@ -154,6 +154,7 @@ class RayEngine:
         self.address = address
         self.num_gpus = num_gpus
         self._owns_runtime = False
+        self.tasks = 0  # Ray tasks submitted by the last map (for benchmarks: items / tasks = mean chunk)
 
     def __enter__(self) -> RayEngine:
         self.start()
@@ -213,6 +214,7 @@ class RayEngine:
         task = ray.remote(num_cpus=1)(_run_chunk)
         func_ref = ray.put(func)
         sizer = _ChunkSizer(workers)
+        self.tasks = 0
         pending: deque[tuple[Any, int]] = deque()  # (ref, chunk length), submission = input order
         running: set = set()
         start = 0
@@ -224,6 +226,7 @@ class RayEngine:
                     pending.append((ref, size))
                     running.add(ref)
                     start += size
+                    self.tasks += 1
                 head = pending[0][0]
                 if head in running:
                     ready, _ = ray.wait(list(running), num_returns=1)
