@@ -77,10 +77,16 @@ def simulate(volume: Volume, kind: str, severity: str, seed: int) -> tuple[Volum
         return volume.with_data(volume.data.copy(), artifact=record.to_dict()), record
     _check_data(volume)
     rng = np.random.default_rng(int(seed))
-    params = _MODULES[kind].sample_params(severity, rng, volume)
+    module = _MODULES[kind]
+    if hasattr(module, "sample_and_apply"):  # a closed loop that may already have rendered the final image
+        params, data = module.sample_and_apply(severity, rng, volume)
+    else:
+        params, data = module.sample_params(severity, rng, volume), None
     params = {**params, "pe_axis": resolve_pe_axis(volume), "shape": list(volume.shape)}
     record = ArtifactRecord(kind, severity, int(seed), params)
-    return _apply(volume, record), record
+    if data is None:
+        return _apply(volume, record), record
+    return _wrap(volume, data, record), record
 
 
 def replay(volume: Volume, record: ArtifactRecord) -> Volume:
@@ -99,7 +105,11 @@ def replay(volume: Volume, record: ArtifactRecord) -> Volume:
 
 def _apply(volume: Volume, record: ArtifactRecord) -> Volume:
     pe_axis = int(record.params.get("pe_axis", resolve_pe_axis(volume)))
-    data = np.asarray(_MODULES[record.kind].apply(volume.data, record.params, volume.spacing, pe_axis), np.float32)
+    return _wrap(volume, _MODULES[record.kind].apply(volume.data, record.params, volume.spacing, pe_axis), record)
+
+
+def _wrap(volume: Volume, data: np.ndarray, record: ArtifactRecord) -> Volume:
+    data = np.asarray(data, dtype=np.float32)
     if not (data.flags.c_contiguous or data.flags.f_contiguous):  # a Fortran-ordered result is kept as it is
         data = np.ascontiguousarray(data)
     return volume.with_data(data, artifact=record.to_dict())

@@ -58,6 +58,20 @@ def fft_along(data: np.ndarray, axis: int) -> np.ndarray:
     return sfft.fft(data.astype(np.complex64, copy=False), axis=axis, norm="ortho", workers=-1)
 
 
+def real_fft_lines(image: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
+    """The lines of signed ``frequencies`` of the unitary DFT of the real ``image`` along its last axis (complex64).
+
+    One real-input FFT (half the work of a complex one, no complex copy of the input); negative frequencies are the
+    conjugates of the positive ones (Hermitian symmetry of the spectrum of a real signal).
+    """
+    half = sfft.rfft(image, axis=-1, norm="ortho", workers=-1)
+    lines = half[..., np.abs(frequencies)]
+    negative = np.flatnonzero(frequencies < 0)
+    if negative.size:
+        lines[..., negative] = np.conj(lines[..., negative])
+    return lines.astype(np.complex64, copy=False)
+
+
 def ifft_along(kspace: np.ndarray, axis: int) -> np.ndarray:
     """Inverse of :func:`fft_along`."""
     return sfft.ifft(kspace, axis=axis, norm="ortho", workers=-1)
