@@ -64,7 +64,11 @@ def real_fft_lines(image: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
     One real-input FFT (half the work of a complex one, no complex copy of the input); negative frequencies are the
     conjugates of the positive ones (Hermitian symmetry of the spectrum of a real signal).
     """
-    half = sfft.rfft(image, axis=-1, norm="ortho", workers=-1)
+    return hermitian_lines(sfft.rfft(image, axis=-1, norm="ortho", workers=-1), frequencies)
+
+
+def hermitian_lines(half: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
+    """Lines of signed ``frequencies`` (a new complex64 array) from the half spectrum ``half`` of a real signal."""
     lines = half[..., np.abs(frequencies)]
     negative = np.flatnonzero(frequencies < 0)
     if negative.size:

@@ -38,10 +38,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import fft as sfft
 
 from mmrqa.artifacts.calibration import evaluation_slab, solve_strength
 from mmrqa.artifacts.kspace import (
-    fft_along,
+    hermitian_lines,
     ifft_along,
     is_signed,
     real_fft_lines,
@@ -158,8 +159,9 @@ def apply(data: np.ndarray, params: dict[str, Any], spacing, pe_axis: int) -> np
 class PreparedScan:
     """A clean scan laid out with the phase-encoding axis last, with its k-space along PE computed once.
 
-    The closed-loop calibration renders the same scan at several displacements; the clean k-space, the line times and
-    the magnitude/real decision do not depend on the displacement and are shared by every :meth:`render`.
+    The closed-loop calibration renders the same scan at several displacements; the clean k-space (kept as the half
+    spectrum of a real FFT), the line times and the magnitude/real decision do not depend on the displacement and are
+    shared by every :meth:`render`.
     """
 
     def __init__(self, data: np.ndarray, pe_axis: int) -> None:
@@ -170,13 +172,13 @@ class PreparedScan:
         n = data.shape[pe_axis]
         self.frequencies = signed_frequencies(n)
         self.line_time = (self.frequencies + n // 2 + 0.5) / n  # sequential ordering: acquisition time of each line
-        self.kspace = fft_along(self.work, 2)
+        self.half_kspace = sfft.rfft(self.work, axis=2, norm="ortho", workers=-1)  # real input: half the spectrum
         self.signed = is_signed(self.work)
 
     def render(self, params: dict[str, Any], spacing) -> np.ndarray:
         """The corrupted image for the motion ``params`` (times and poses), in the axes of the original data."""
         n = self.shape[self.pe_axis]
-        kspace = self.kspace.copy()
+        kspace = hermitian_lines(self.half_kspace, self.frequencies)  # the clean k-space, a fresh array
         bounds = [0.0, *params["times"], 1.0]
         for j, pose in enumerate(params["poses"]):
             lines = np.nonzero((self.line_time >= bounds[j]) & (self.line_time < bounds[j + 1]))[0]
