@@ -2,10 +2,15 @@
 
 Volumes: the 1 mm MNI152 brain with Rician noise (``mmrqa.data`` sample ``mni152_noisy``, 197x233x189), one TCIA
 pelvic T2w scan (320x320x~30, skipped when ``../shared/data/tcia`` is absent) and one 2D slice of it (goal < 50 ms).
-Each timing is the best of ``--repeats`` runs of ``simulate`` (sampling + applying) or of the TorchIO transform
-(``apply_transform``, numpy -> tensor conversion included as TorchIO users pay it).
+Each kind is warmed up once (FFT plans, lazy imports), then ``--repeats`` runs of ``simulate`` (sampling + applying)
+and of the TorchIO transform (``transform(image)``, with the subject copy and numpy -> tensor conversion TorchIO users
+pay) are interleaved, so that a change of machine load hits both alike. Reported: best and median wall time, best CPU
+time (``process_time``: all threads of the process), and TorchIO / mmrqa ratios of the best and of the median wall
+times. Both sides use every core: torch's intra-op threads (``torch.get_num_threads()``), scipy's FFT workers and the
+noise simulator's thread pool; both work in float32.
 
-Usage: ``python benchmarks/bench_artifacts.py [--repeats 2]``; prints a Markdown table.
+Usage: ``python benchmarks/bench_artifacts.py [--repeats 3]``; prints the environment (date, load average before and
+after, versions, threads) and a Markdown table.
 """
 
 from __future__ import annotations
@@ -32,13 +37,30 @@ def torchio_transforms() -> dict:
     }
 
 
-def best_of(func, repeats: int) -> float:
-    times = []
+def timed(func) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the whole process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    func()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def interleaved(ours, theirs, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """Warm both up once, then alternate them ``repeats`` times; ``theirs`` may be None."""
+    ours()
+    if theirs is not None:
+        theirs()
+    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
     for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        runs["ours"].append(timed(ours))
+        if theirs is not None:
+            runs["theirs"].append(timed(theirs))
+    return runs
+
+
+def summary(runs: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """(best wall, median wall, best CPU) in ms."""
+    walls = [wall for wall, _ in runs]
+    return 1000 * min(walls), 1000 * float(np.median(walls)), 1000 * min(cpu for _, cpu in runs)
 
 
 def volumes() -> dict[str, Volume]:
@@ -59,27 +81,63 @@ def volumes() -> dict[str, Volume]:
     return found
 
 
+def environment() -> str:
+    import datetime
+    import os
+
+    import scipy
+    import torch
+    import torchio as tio
+
+    from mmrqa.artifacts.noise import _usable_cpus
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return (
+        f"{now}; load average (1, 5, 15 min) {load}; {os.cpu_count()} CPUs ({_usable_cpus()} usable); numpy "
+        f"{np.__version__}, scipy {scipy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"torchio {tio.__version__}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     import torch
     import torchio as tio
 
     transforms = torchio_transforms()
-    print(f"torch threads: {torch.get_num_threads()}; torchio {tio.__version__}\n")
-    print("| volume | kind | mmrqa (ms) | TorchIO (ms) | TorchIO / mmrqa |")
-    print("|---|---|---:|---:|---:|")
+    print(f"start: {environment()}\n")
+    print(
+        "| volume | kind | mmrqa best / median (ms) | mmrqa CPU (ms) | TorchIO best / median (ms) | TorchIO CPU (ms) "
+        "| TorchIO / mmrqa (best; median) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for label, volume in volumes().items():
+        is_slice = label.startswith("TCIA 2D")
+        subject = None
+        if not is_slice:
+            tensor = torch.from_numpy(volume.data[np.newaxis].copy())
+            subject = tio.ScalarImage(tensor=tensor, affine=np.diag([*volume.spacing, 1.0]))
         for kind in KINDS:
-            ours = best_of(lambda v=volume, k=kind: simulate(v, k, "moderate", 0), args.repeats)
-            theirs, ratio = "n/a", "no equivalent"
-            if kind in transforms and not label.startswith("TCIA 2D"):
-                tensor = torch.from_numpy(volume.data[np.newaxis].copy())
-                subject = tio.ScalarImage(tensor=tensor, affine=np.diag([*volume.spacing, 1.0]))
-                seconds = best_of(lambda s=subject, k=kind: transforms[k](s), args.repeats)
-                theirs, ratio = f"{seconds * 1000:.0f}", f"{seconds / ours:.1f}x"
-            print(f"| {label} | {kind} | {ours * 1000:.1f} | {theirs} | {ratio} |", flush=True)
+            theirs = None
+            if kind in transforms and subject is not None:
+                theirs = lambda s=subject, k=kind: transforms[k](s)  # noqa: E731
+            runs = interleaved(lambda v=volume, k=kind: simulate(v, k, "moderate", 0), theirs, args.repeats)
+            best, median, cpu = summary(runs["ours"])
+            row = f"| {label} | {kind} | {best:.1f} / {median:.1f} | {cpu:.0f} |"
+            if runs["theirs"]:
+                t_best, t_median, t_cpu = summary(runs["theirs"])
+                row += (
+                    f" {t_best:.1f} / {t_median:.1f} | {t_cpu:.0f} | {t_best / best:.2f}x; {t_median / median:.2f}x |"
+                )
+            elif is_slice:
+                row += f" n/a | n/a | goal < 50 ms: {'met' if best < 50 else 'NOT met'} |"
+            else:
+                row += " n/a | n/a | no equivalent |"
+            print(row, flush=True)
+    print(f"\nend: {environment()}")
 
 
 if __name__ == "__main__":
