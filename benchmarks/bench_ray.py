@@ -17,7 +17,7 @@ Usage (about 10-12 minutes on an idle 2-core machine, most of it the realistic c
 Throughput is measured inside one process per engine, after start-up (Ray runtime and one warm-up scan per worker),
 as scans / wall second over the whole cohort, through the same ``engine.map`` that ``mmrqa metrics`` uses. The CPU
 seconds of every process this benchmark started (the driver, the pool or Ray workers, Ray's own raylet/GCS) are read
-from ``/proc`` around each run. Memory is the peak RSS (``wait4``) of a whole ``mmrqa metrics -o`` process over N
+from ``/proc`` around each run. Memory is the peak RSS (``VmHWM``) of a whole ``mmrqa metrics -o`` driver process over N
 scans and over the big cohort (the same files listed again through symlinks), for both engines (the driver; workers
 hold one chunk at a time). The last lines are a compact summary with the ratios and the goal verdicts.
 """
@@ -143,17 +143,25 @@ def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
     return row
 
 
+_PEAK = (
+    "import sys\nfrom mmrqa.cli import main\nrc = main(sys.argv[1:])\n"
+    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "open(sys.argv[0], 'w').write(hwm)\nsys.exit(rc)"
+)
+
+
 def peak_rss(engine_name: str, workers: int, folder: Path, out: Path) -> dict:
-    cmd = [str(Path(sys.executable).with_name("mmrqa")), "metrics", str(folder), "-o", str(out), "--overwrite"]
-    cmd += ["--engine", engine_name, "--workers", str(workers)]
+    """Peak RSS of the ``mmrqa metrics`` driver process, read from its own ``VmHWM`` at exit (``wait4``'s ru_maxrss
+    would include the high-water mark this big benchmark process had when it forked the child)."""
+    report = out.with_suffix(".vmhwm")
+    cmd = [sys.executable, "-c", _PEAK.replace("sys.argv[0]", repr(str(report))), "metrics", str(folder)]
+    cmd += ["-o", str(out), "--overwrite", "--engine", engine_name, "--workers", str(workers)]
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{' '.join(cmd)} failed")
+    if subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO).returncode:
+        raise SystemExit(f"mmrqa metrics {folder} --engine {engine_name} failed")
     rows = len(out.read_text().splitlines()) - 1
     return {"engine": engine_name, "workers": workers, "scans": rows, "wall_s": round(time.perf_counter() - start, 1),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}  # fmt: skip
+            "peak_rss_mib": round(int(report.read_text()) / 1024, 1)}  # fmt: skip
 
 
 def _verdict(ok: bool) -> str:
@@ -206,7 +214,7 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}; CPUs: {len(os.sched_getaffinity(0))}", flush=True)
     cohorts = {}
     if args.scans:
-        cohorts["tiny"] = make_cohort(args.dir / "cohort", args.scans)
+        cohorts["tiny"] = make_cohort(args.dir / "tiny", args.scans)
     if args.realistic:
         t = time.perf_counter()
         cohorts["realistic"] = make_realistic_cohort(args.dir / "realistic", args.realistic)
@@ -225,7 +233,7 @@ def main() -> None:
             if not link.exists():
                 link.symlink_to(cohorts["tiny"][k % len(cohorts["tiny"])])
         for engine_name in ("ray", "local"):
-            for folder in (args.dir / "cohort", big):
+            for folder in (args.dir / "tiny", big):
                 results["memory"].append(peak_rss(engine_name, 2, folder, args.dir / "out.tsv"))
                 print(results["memory"][-1], flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

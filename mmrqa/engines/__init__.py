@@ -7,9 +7,10 @@ order**, streaming, so that the caller writes its output incrementally and two e
 
 - ``local`` (:class:`~mmrqa.engines.local.LocalEngine`, the default): this process, or a pool of ``workers``
   processes on this machine. No extra dependency.
-- ``ray`` (:class:`~mmrqa.engines.ray_engine.RayEngine`): Ray Data tasks for the per-scan CPU work and Ray Data's
-  actor pool for the model stage (one model load per actor, batched, ``num_gpus`` per actor), on a local Ray runtime
-  sized to this machine or on an existing cluster (``address``). Ray is imported only when this engine is asked for.
+- ``ray`` (:class:`~mmrqa.engines.ray_engine.RayEngine`): Ray tasks over adaptive chunks of inputs (a bounded
+  window, ``ray.wait``) for the per-scan CPU work and Ray actors for the model stage (one model load per actor,
+  batched, ``num_gpus`` per actor), on a local Ray runtime sized to this machine or on an existing cluster
+  (``address``). Ray is imported only when this engine is asked for.
 
 Both are context managers (``with get_engine(...) as engine``), which release their workers or Ray runtime.
 """

@@ -106,3 +106,33 @@ def test_json_records_name_their_source(scans, tmp_path):
     main(["assess", scans[0], scans[1], "--format", "json", "-o", str(out)])
     sources = [json.loads(line)["source"] for line in out.read_text().splitlines()]
     assert sources[0] == scans[0] and Path(sources[1]).parent == Path(scans[1])
+
+
+@pytest.mark.slow
+def test_killed_assess_process_resumes(scans, tmp_path):
+    """A real SIGKILL of ``mmrqa assess -o`` midway: the rerun keeps the finished records and equals a full run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    many = [s for s in scans if "broken" not in s] + [str(sample_path("dicom_enhanced"))]  # 5 readable scans
+    full, out = tmp_path / "full.jsonl", tmp_path / "out.jsonl"
+    cli = [sys.executable, "-m", "mmrqa.cli", "assess", *many, "--format", "json", "-o"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    assert subprocess.run([*cli, str(full)], env=env, capture_output=True, timeout=120).returncode == 0
+    process = subprocess.Popen([*cli, str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial, deadline = partial_path(out), time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if partial.exists() and partial.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    written = partial.read_text().count("\n")
+    assert 1 <= written < len(many), "the run must be killed after a record and before the last"
+    assert not out.exists()
+    resumed = subprocess.run([*cli, str(out)], env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _same_reports(out, full, "json")
