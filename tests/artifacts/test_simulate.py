@@ -90,6 +90,11 @@ def test_invalid_volume_raises():
         simulate(np.zeros((4, 4, 4)), "noise", "mild", 0)
     with pytest.raises(InvalidScanError, match="NaN"):
         simulate(Volume(np.full((8, 8, 2), np.nan), meta={"source": "nan.nii"}), "noise", "mild", 0)
+    for bad in (np.inf, -np.inf):
+        data = np.ones((8, 8, 2))
+        data[3, 4, 1] = bad
+        with pytest.raises(InvalidScanError, match="infinite"):
+            simulate(Volume(data), "motion", "mild", 0)
     with pytest.raises(InvalidScanError, match="all zero"):
         simulate(Volume(np.zeros((8, 8, 2))), "blur", "mild", 0)
 
