@@ -16,7 +16,8 @@ difference to the clean scan is the artifact itself. Each other segment gets a r
 :mod:`mmrqa.artifacts.shear`): the leading steps by linear interpolation in the image domain, the trailing steps along
 the PE axis (the last shear of the rotation and the PE translation) exactly, as a linear phase ramp on that segment's
 k-space lines (Fourier shift theorem; circular, like any DFT shift). The PE axis is laid out last so that the one
-FFT per moved pose is contiguous; the segment masks depend on the PE frequency alone, so 1D FFTs are exact.
+real-input FFT per moved pose is contiguous; the segment masks depend on the PE frequency alone, so 1D FFTs are
+exact.
 
 Sampling (``presets.PRESETS["motion"]``): ``events`` motion events at ``|t - 0.5|`` in ``offset`` (before or after the
 centre); each moved pose gets a random in-plane (2D) or 3D translation direction, a rotation sign and out-of-plane
@@ -26,6 +27,12 @@ view far more than a body filling it, so ``d`` is calibrated per scan: a target 
 to the clean scan is drawn from the severity's band and ``d`` (bounded to ``[0.02, 40]`` voxels) is scaled by
 :func:`mmrqa.artifacts.calibration.solve_strength` on the real simulator (a slab of central slices for large
 volumes) until the image reaches it. The final poses (degrees, mm) and ``displacement_vox`` are recorded.
+
+Cost of the closed loop (the bulk of a 2D slice's time): the clean scan's k-space is computed once
+(:class:`PreparedScan`), the solver starts at ``INITIAL_GAIN x target`` and takes Newton/secant steps with the known
+log-log slope (:data:`NRMSE_SLOPE`) instead of a factor-of-2 bracketing walk, and when the slab is the whole volume
+(2D slices, small volumes) the loop's last image is the result (``sample_and_apply``; replaying the record renders
+the same image bit for bit).
 
 Compared with TorchIO's ``RandomMotion`` (Perez-Garcia et al., CMPB 2021;208:106236): TorchIO always segments k-space
 along the *last* array axis (the slice axis of most volumes, not the PE axis; a single 2D slice only gets a global
