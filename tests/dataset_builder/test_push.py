@@ -30,6 +30,23 @@ def test_push_then_load_dataset_from_the_hub(mrart, hub, hub_repo_id):
     assert remote["train"][0]["images"][0].tobytes() == local["train"][0]["images"][0].tobytes()
 
 
+def test_push_is_one_commit_that_removes_stale_shards(mrart, hub, hub_repo_id):
+    from huggingface_hub import HfApi
+
+    from dataset_builder.push import push_dataset
+
+    api = HfApi()
+    api.create_repo(hub_repo_id, repo_type="dataset")
+    stale = "data/train-00001-of-00002.parquet"  # a shard of an earlier, bigger build
+    api.upload_file(path_or_fileobj=b"old", path_in_repo=stale, repo_id=hub_repo_id, repo_type="dataset")
+    before = len(hub.requests)
+    push_dataset(mrart.output, hub_repo_id)
+    commits = [path for method, path in hub.requests[before:] if method == "POST" and "/commit/" in path]
+    assert len(commits) == 1  # data and card together: never a new card over old data
+    files = set(api.list_repo_files(hub_repo_id, repo_type="dataset"))
+    assert stale not in files and "data/train-00000-of-00001.parquet" in files and "README.md" in files
+
+
 def test_cli_push_without_repo_id_is_an_error(mrart, tmp_path, capsys):
     from dataset_builder.__main__ import main
 
