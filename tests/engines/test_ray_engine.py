@@ -242,3 +242,58 @@ def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, coho
     assert main(argv) == 2 and "c_flat" in capsys.readouterr().err
     assert submitted == scans[2:3] + scans[4:], "finished scans were recomputed"
     assert out.read_bytes() == full.read_bytes()
+
+
+def _timed_sleep(seconds: float) -> tuple[float, float, float]:
+    start = time.time()
+    time.sleep(seconds)
+    return seconds, start, time.time()
+
+
+def test_ray_tasks_keep_input_order_and_the_worker_cap(ray_address):
+    """Results come back in input order; ``workers=1`` never runs two items at once, ``workers=2`` does; items are
+    grouped into fewer tasks once their cost is known."""
+    from mmrqa.engines.ray_engine import RayEngine
+
+    costs = [0.02 * (1 + k % 3) for k in range(24)]
+    for workers in (1, 2):
+        engine = RayEngine(workers=workers, address=ray_address)
+        results = list(engine.map(_timed_sleep, costs))
+        assert [r[0] for r in results] == costs
+        intervals = sorted((start, end) for _, start, end in results)
+        overlaps = sum(b[0] < a[1] - 1e-3 for a, b in zip(intervals, intervals[1:], strict=False))
+        assert (overlaps == 0) if workers == 1 else (overlaps > 0)
+        assert workers <= engine.tasks < len(costs)  # chunks of several items after the first ones
+
+
+def test_chunk_sizes_follow_the_measured_cost():
+    from mmrqa.engines.ray_engine import MAX_CHUNK, TARGET_TASK_S, _ChunkSizer
+
+    sizer = _ChunkSizer(workers=2)
+    assert sizer.next(left=1000) == 1  # nothing measured yet
+    sizer.record(items=4, seconds=0.04)  # 10 ms per item
+    assert sizer.next(left=1000) == int(TARGET_TASK_S / 0.01)
+    assert sizer.next(left=8) == 2  # a fair share of what is left: the last tasks end together
+    sizer.record(items=1, seconds=100.0)  # a slow item: one per task
+    assert sizer.next(left=1000) == 1
+    fast = _ChunkSizer(workers=1)
+    fast.record(items=1000, seconds=0.001)
+    assert fast.next(left=10**6) == MAX_CHUNK
+
+
+def test_an_exception_in_a_ray_task_is_raised_in_the_driver_with_its_type(ray_address):
+    from mmrqa.engines.ray_engine import RayEngine
+    from mmrqa.errors import MMRQAError
+
+    results = RayEngine(workers=2, address=ray_address).map(_fail_on_three, range(6))
+    assert next(results) == 0 and next(results) == 1 and next(results) == 2
+    with pytest.raises(MMRQAError, match="scan 3 is unreadable"):
+        next(results)
+
+
+def _fail_on_three(k: int) -> int:
+    from mmrqa.errors import MMRQAError
+
+    if k == 3:
+        raise MMRQAError("scan 3 is unreadable")
+    return k
