@@ -119,3 +119,18 @@ def test_every_kind_simulates_a_2d_slice_in_under_50_ms_of_cpu(kind):
         simulate(volume, kind, "severe", seed)
         times.append(time.process_time() - start)
     assert np.median(times) < 0.050, times
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_float64_fallback_of_a_noise_chunk_agrees_with_the_float32_path(signed):
+    from mmrqa.artifacts import noise
+
+    n = 4096
+    x = np.random.default_rng(2).random(n, dtype=np.float32) * 300 - (150 if signed else 0)
+    uniforms = noise._uniform_words(np.random.PCG64(3), n)
+    fast, exact = np.empty(n, np.float32), np.empty(n, np.float32)
+    noise._noisy_chunk(x, fast, uniforms, 20.0, signed, np.empty((2, n), np.float32))
+    noise._noisy_chunk_float64(x, exact, uniforms, 20.0, signed)
+    np.testing.assert_allclose(fast, exact, rtol=1e-5, atol=5e-4 * (300 + 20 * 6))
+    if not signed:
+        assert exact.min() >= 0
