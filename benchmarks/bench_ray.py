@@ -15,7 +15,8 @@ Usage (about 10-12 minutes on an idle 2-core machine, most of it the realistic c
     python benchmarks/bench_ray.py --scans 200 --realistic 200 --big 2000 [--out results.json]
 
 Throughput is measured inside one process per engine, after start-up (Ray runtime and one warm-up scan per worker),
-as scans / wall second over the whole cohort, through the same ``engine.map`` that ``mmrqa metrics`` uses. The CPU
+as scans / wall second over the whole cohort (tiny: the best of ``--repeats`` interleaved runs, which filters
+other jobs' load on a shared machine), through the same ``engine.map`` that ``mmrqa metrics`` uses. The CPU
 seconds of every process this benchmark started (the driver, the pool or Ray workers, Ray's own raylet/GCS) are read
 from ``/proc`` around each run. Memory is the peak RSS (``VmHWM``) of a whole ``mmrqa metrics -o`` driver process over N
 scans and over the big cohort (the same files listed again through symlinks), for both engines (the driver; workers
@@ -171,10 +172,21 @@ def _verdict(ok: bool) -> str:
 def summary(results: dict) -> list[str]:
     """Compact lines: scans/s per engine and workers, the two ratios and the memory check, with goal verdicts."""
     lines = []
-    for cohort, rows in results["throughput"].items():
+    for cohort, all_rows in results["throughput"].items():
+        best: dict = {}
+        for r in all_rows:  # the best of the repeats of each engine and worker count
+            key = (r["engine"], r["workers"])
+            if key not in best or r["scans_per_s"] > best[key]["scans_per_s"]:
+                best[key] = r
+        rows = list(best.values())
+        if len(all_rows) > len(rows):
+            lines.append(f"[{cohort}] best of {len(all_rows) // len(rows)} interleaved runs per engine and workers")
         rate = {(r["engine"], r["workers"]): r["scans_per_s"] for r in rows}
         lines.append(f"[{cohort}] " + "  ".join(f"{e}x{w}: {v:.2f} scans/s" for (e, w), v in rate.items()))
         scaling = rate[("ray", 2)] / rate[("ray", 1)]
+        lines.append(
+            f"[{cohort}] local pool 2 vs 1 workers: {rate[('local', 2)] / rate[('local', 1)]:.2f}x (for reference)"
+        )
         lines.append(
             f"[{cohort}] Ray 2 vs 1 workers: {scaling:.2f}x (goal >= {GOAL_SCALING}x: {_verdict(scaling >= GOAL_SCALING)})"
         )
@@ -191,7 +203,7 @@ def summary(results: dict) -> list[str]:
             ray_own = next(r["cpu_s"] for r in rows if r["engine"] == "ray" and r["workers"] == w)
             lines.append(f"[{cohort}] Ray CPU over the local pool, {w} worker(s): {cpu[('ray', w)] / cpu[('local', w)] - 1:+.1%}"
                          f" (Ray's own processes {ray_own['ray_system']:.2f} s, driver {ray_own['driver']:.2f} s;"
-                         " robust to other jobs' load, unlike scans/s)")  # fmt: skip
+                         " less disturbed by other jobs than scans/s, not immune)")  # fmt: skip
     memory = results.get("memory", [])
     for engine in ("ray", "local"):
         rss = [m for m in memory if m["engine"] == engine]
@@ -207,6 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scans", type=int, default=200, help="tiny cohort size (0: skip)")
     parser.add_argument("--realistic", type=int, default=200, help="realistic cohort size (0: skip)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs on the tiny cohort (best is kept)")
     parser.add_argument("--big", type=int, default=2000, help="cohort size of the memory check (0: skip)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "mmrqa-bench-ray")
     parser.add_argument("--out", type=Path, default=None)
@@ -222,9 +235,11 @@ def main() -> None:
     results: dict = {"throughput": {}, "memory": []}
     for cohort, paths in cohorts.items():
         results["throughput"][cohort] = []
-        for engine_name, workers in (("local", 1), ("local", 2), ("ray", 1), ("ray", 2)):
-            results["throughput"][cohort].append(throughput(engine_name, workers, paths))
-            print(cohort, results["throughput"][cohort][-1], flush=True)
+        for repeat in range(args.repeats if cohort == "tiny" else 1):  # interleaved: load drifts hit every engine
+            for engine_name, workers in (("local", 1), ("local", 2), ("ray", 1), ("ray", 2)):
+                row = {**throughput(engine_name, workers, paths), "repeat": repeat}
+                results["throughput"][cohort].append(row)
+                print(cohort, row, flush=True)
     if args.big and "tiny" in cohorts:
         big = args.dir / "big"
         big.mkdir(exist_ok=True)
