@@ -6,9 +6,13 @@
 2. each scan gets a cache key (file content + settings); cached scans are read back, the others are mapped with an
    engine (:mod:`dataset_builder.engine`, ``config.num_proc`` processes) over :func:`dataset_builder.scan.run_job`,
    with a progress bar; each finished scan is cached at once; a bad scan is reported (``error: ...``) and skipped;
-3. subjects are assigned to splits (:mod:`dataset_builder.splits`), rows are concatenated in scan order
+3. subjects are assigned to splits (:mod:`dataset_builder.splits`), each split's rows follow scan order
    (so the dataset does not depend on ``num_proc`` or on what came from the cache);
 4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`, :mod:`dataset_builder.card`).
+
+Memory stays bounded whatever the cohort: with the cache on (the default), a finished scan's rows are dropped once
+cached and only a small summary is kept (:func:`dataset_builder.card.scan_summary`); the shards are written by
+reading the scans back from the cache one at a time. Without a cache the rows stay in memory until written.
 """
 
 from __future__ import annotations
@@ -22,16 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.cache import ScanCache, scan_key
-from dataset_builder.card import render_card
+from dataset_builder.card import render_card, scan_summary
 from dataset_builder.config import BuildConfig
 from dataset_builder.engine import Engine, map_with_processes
-from dataset_builder.layout import write_hub_layout
+from dataset_builder.layout import SplitParts, write_hub_layout
 from dataset_builder.scan import ScanJob, run_job
 from dataset_builder.schema import features, rows_to_table
 from dataset_builder.sources import ScanTask, discover
 from dataset_builder.splits import SPLITS, assign_splits
 from mmrqa.cli.common import progress, report_error
-from mmrqa.errors import InvalidScanError
+from mmrqa.errors import InvalidScanError, OutputError
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +99,29 @@ def _run_jobs(jobs: list[ScanJob], pending: list[int], engine: Engine, config, c
         yield index, table, None
 
 
+@dataclass
+class ScanRows:
+    """A finished scan: how to load its rows (from the cache, or the table itself when there is no cache) and the
+    :func:`dataset_builder.card.scan_summary` of them."""
+
+    load: Callable[[], Any]
+    summary: dict[str, Any]
+
+
+def _finished(table, key: str, cache: ScanCache) -> ScanRows:
+    table = table.cast(features().arrow_schema)
+    if cache.directory is None:
+        return ScanRows(lambda: table, scan_summary(table))
+
+    def load():
+        cached = cache.get(key)
+        if cached is None:
+            raise OutputError(f"the scan cache entry {cache.path(key)} vanished while the dataset was being written")
+        return cached.cast(features().arrow_schema)
+
+    return ScanRows(load, scan_summary(table))
+
+
 def process_scans(
     tasks: list[ScanTask],
     config: BuildConfig,
@@ -104,37 +131,34 @@ def process_scans(
     engine: Engine | None = None,
     show_progress: bool | None = None,
     on_error: Callable[[str], None] = report_error,
-) -> dict[int, Any]:
-    """Rows (a pyarrow Table) of every task that succeeded, by task index; fills ``summary``."""
+) -> dict[int, ScanRows]:
+    """Every task that succeeded, by task index (its rows not held when cached); fills ``summary``."""
     settings = config.scan_settings()
     jobs = [ScanJob(t, settings, scan_key(t, settings)) for t in tasks]
-    tables: dict[int, Any] = {}
+    done: dict[int, ScanRows] = {}
     for i, job in enumerate(jobs):
         table = cache.get(job.key)
         if table is not None:
-            tables[i] = table
+            done[i] = _finished(table, job.key, cache)
             summary.cached.append(job.task.scan)
-    pending = [i for i in range(len(jobs)) if i not in tables]
+    pending = [i for i in range(len(jobs)) if i not in done]
     for index, table, error in _run_jobs(jobs, pending, engine or map_with_processes, config, cache, show_progress):
         if error is not None:
             on_error(error)
             summary.failed.append(tasks[index].scan)
         else:
-            tables[index] = table
+            done[index] = _finished(table, jobs[index].key, cache)
             summary.computed.append(tasks[index].scan)
-    return tables
+    return done
 
 
-def split_tables(tasks: list[ScanTask], tables: dict[int, Any], config: BuildConfig) -> dict[str, Any]:
-    """Concatenate the scans' rows per split, in task order (subject-level assignment)."""
-    import pyarrow as pa
-
-    assignment = assign_splits((tasks[i].subject for i in tables), config.split_ratios, config.seed)
-    schema = features().arrow_schema
-    by_split: dict[str, list] = {name: [] for name in SPLITS}
-    for i in sorted(tables):
-        by_split[assignment[tasks[i].subject]].append(tables[i].cast(schema))
-    return {name: pa.concat_tables(parts) for name, parts in by_split.items() if parts}
+def split_parts(tasks: list[ScanTask], done: dict[int, ScanRows], config: BuildConfig) -> dict[str, list[ScanRows]]:
+    """The finished scans of each split, in task order (subject-level assignment)."""
+    assignment = assign_splits((tasks[i].subject for i in done), config.split_ratios, config.seed)
+    by_split: dict[str, list[ScanRows]] = {name: [] for name in SPLITS}
+    for i in sorted(done):
+        by_split[assignment[tasks[i].subject]].append(done[i])
+    return {name: parts for name, parts in by_split.items() if parts}
 
 
 def _source_rows(tasks: list[ScanTask], done: dict[int, Any], source: str) -> list[dict[str, Any]]:
@@ -177,18 +201,29 @@ def build_dataset(
     done = process_scans(tasks, config, cache, summary, engine=engine, show_progress=show_progress, on_error=on_error)
     if not done:
         raise InvalidScanError(f"{input_path}: none of the {len(tasks)} scan(s) could be processed; nothing written")
-    splits = split_tables(tasks, done, config)
+    splits = split_parts(tasks, done, config)
+    summaries = {name: [part.summary for part in parts] for name, parts in splits.items()}
     card = render_card(
         config,
-        splits,
+        summaries,
         source=source,
         command=command or f"python -m dataset_builder --source {source} --input {input_path} --output {output_dir}",
         sources=_source_rows(tasks, done, source),
         failed=summary.failed,
         repo_id=repo_id,
     )
-    summary.files = write_hub_layout(output_dir, splits, str(card))
-    summary.rows = {name: table.num_rows for name, table in splits.items()}
-    summary.subjects = {name: sorted(set(t.column("subject").to_pylist())) for name, t in splits.items()}
+    layout = {
+        name: SplitParts(
+            [part.load for part in parts],
+            sum(part.summary["rows"] for part in parts),
+            sum(part.summary["num_bytes"] for part in parts),
+        )
+        for name, parts in splits.items()
+    }
+    summary.files = write_hub_layout(output_dir, layout, str(card), features().arrow_schema)
+    summary.rows = {name: parts.num_rows for name, parts in layout.items()}
+    summary.subjects = {
+        name: sorted(set().union(*(part["subjects"] for part in parts))) for name, parts in summaries.items()
+    }
     summary.seconds = time.perf_counter() - start
     return summary

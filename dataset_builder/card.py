@@ -50,28 +50,40 @@ def template_text() -> str:
     return resources.files("dataset_builder").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
 
 
-def split_stats(split_tables: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per split: subjects, scans, rows, quality counts and artifact counts (of scan variants, not rows)."""
-    stats = []
-    for name in SPLITS:
-        if name not in split_tables:
-            continue
-        table = split_tables[name]
-        cols = {c: table.column(c).to_pylist() for c in ("subject", "scan", "variant", "quality", "artifact")}
-        variants = {
+def scan_summary(table) -> dict[str, Any]:
+    """What the card needs of one scan's rows (a pyarrow Table), so the rows themselves need not be kept."""
+    cols = {c: table.column(c).to_pylist() for c in ("subject", "scan", "variant", "quality", "artifact")}
+    return {
+        "rows": table.num_rows,
+        "num_bytes": int(table.nbytes),
+        "subjects": set(cols["subject"]),
+        "scans": set(cols["scan"]),
+        "variants": {
             (s, v): (q, a)
             for s, v, q, a in zip(cols["scan"], cols["variant"], cols["quality"], cols["artifact"], strict=True)
-        }
+        },
+    }
+
+
+def split_stats(split_summaries: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per split: subjects, scans, rows, quality counts and artifact counts (of scan variants, not rows), from the
+    :func:`scan_summary` of each of its scans."""
+    stats = []
+    for name in SPLITS:
+        if name not in split_summaries:
+            continue
+        parts = split_summaries[name]
+        variants = {k: v for part in parts for k, v in part["variants"].items()}
         quality = Counter(q for q, _ in variants.values())
         artifacts = Counter(a or "unknown" for _, a in variants.values())
         stats.append(
             {
                 "name": name,
-                "subjects": len(set(cols["subject"])),
-                "scans": len(set(cols["scan"])),
+                "subjects": len(set().union(*(part["subjects"] for part in parts))),
+                "scans": len(set().union(*(part["scans"] for part in parts))),
                 "variants": len(variants),
-                "rows": table.num_rows,
-                "num_bytes": int(table.nbytes),
+                "rows": sum(part["rows"] for part in parts),
+                "num_bytes": sum(part["num_bytes"] for part in parts),
                 "quality": " / ".join(str(quality.get(q, 0)) for q in (1, 2, 3)),
                 "artifacts": ", ".join(f"{k} {v}" for k, v in sorted(artifacts.items())),
             }
@@ -114,7 +126,7 @@ def _size_category(n: int) -> str:
 
 def render_card(
     config: BuildConfig,
-    split_tables: dict[str, Any],
+    split_summaries: dict[str, list[dict[str, Any]]],
     *,
     source: str,
     command: str,
@@ -123,13 +135,14 @@ def render_card(
     repo_id: str | None = None,
     pretty_name: str = "MMRQA: metric-grounded MRI quality QA",
 ):
-    """Render the card of a built dataset (a ``huggingface_hub.DatasetCard``)."""
+    """Render the card of a built dataset (a ``huggingface_hub.DatasetCard``) from its splits' scan summaries
+    (:func:`scan_summary`)."""
     from huggingface_hub import DatasetCard
 
     import mmrqa
     from mmrqa.qa import SEVERITY_TO_QUALITY
 
-    stats = split_stats(split_tables)
+    stats = split_stats(split_summaries)
     data = card_data(config, stats, pretty_name)
     return DatasetCard.from_template(
         data,

@@ -126,9 +126,16 @@ def test_card_round_trips_and_describes_the_build(mrart, dataset):
     # rendering again from the same tables gives the same metadata, and that metadata survives str() -> parse
     import pyarrow.parquet as pq
 
+    from dataset_builder.card import scan_summary
+
     tables = {s: pq.read_table(next((mrart.output / "data").glob(f"{s}-*.parquet"))) for s in dataset}
+    summaries = {s: [scan_summary(t)] for s, t in tables.items()}
     rendered = render_card(
-        mrart.config, tables, source="mr-art", command="x", sources=[{"source": "mr-art", "scans": 1, "subjects": 1}]
+        mrart.config,
+        summaries,
+        source="mr-art",
+        command="x",
+        sources=[{"source": "mr-art", "scans": 1, "subjects": 1}],
     )
     again = rendered.data.to_dict()
     assert DatasetCard(str(rendered)).data.to_dict() == again
