@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -101,7 +102,7 @@ def run_on_engine(args: argparse.Namespace, load_pipeline, render) -> int:
     try:
         with AssessOutput(args.output, args.format, getattr(args, "overwrite", False)) as out:
             paths = out.todo([str(p) for p in args.paths])
-            with engine_from_args(args) as engine:
+            with engine_from_args(args) if paths else nullcontext() as engine:  # no Ray start-up for nothing
                 results = assess_cohort(engine, paths, args, load_pipeline) if paths else iter(())
                 for item in progress(results, total=len(paths), desc="assessing"):
                     if isinstance(item, Failed):
