@@ -19,8 +19,9 @@ import shlex
 import sys
 
 from dataset_builder.sources import SOURCES
+from mmrqa.cli.common import run_command
 from mmrqa.engines import add_engine_arguments
-from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.errors import InvalidArgumentError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,14 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        return run(args, argv)
-    except MMRQAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted (finished scans are cached; rerun to resume)", file=sys.stderr)
-        return 130
+    return run_command(lambda: run(args, argv), interrupted="interrupted (finished scans are cached; rerun to resume)")
 
 
 if __name__ == "__main__":

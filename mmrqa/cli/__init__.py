@@ -12,8 +12,6 @@ import argparse
 import importlib
 import sys
 
-from mmrqa.errors import MMRQAError
-
 # Order is the order shown by `mmrqa --help`.
 SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate")
 
@@ -58,14 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.func(args) or 0)
-    except MMRQAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    from mmrqa.cli.common import run_command
+
+    return run_command(lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import TypeVar
 from mmrqa.errors import MMRQAError
 from mmrqa.fileio import write_bytes_atomic, write_text_atomic
 
-__all__ = ["map_inputs", "progress", "report_error", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["map_inputs", "progress", "report_error", "run_command", "write_bytes_atomic", "write_text_atomic"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,6 +21,19 @@ R = TypeVar("R")
 def report_error(message: str) -> None:
     """Print one failure the way every command does: `error: ...` on stderr."""
     print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def run_command(body: Callable[[], int | None], interrupted: str = "interrupted") -> int:
+    """Run a command's body as every entry point does: its exit code (None -> 0); an ``MMRQAError`` prints
+    ``error: ...`` on stderr and exits 2, Ctrl-C prints ``error: <interrupted>`` and exits 130, never a traceback."""
+    try:
+        return int(body() or 0)
+    except MMRQAError as exc:
+        report_error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        report_error(interrupted)
+        return 130
 
 
 def map_inputs(inputs: Iterable[T], func: Callable[[T], R]) -> Iterator[tuple[T, R | None]]:
