@@ -84,34 +84,10 @@ def sample_and_apply(severity: str, rng: np.random.Generator, volume) -> tuple[d
     n_events = draw_int(rng, ranges["events"])
     times = sorted(0.5 + float(rng.choice([-1.0, 1.0])) * draw(rng, ranges["offset"]) for _ in range(n_events))
     target = draw(rng, ranges["nrmse"])
-    bounds = [0.0, *times, 1.0]
-    is_2d = volume.shape[2] == 1
-    shapes = []
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        if start <= 0.5 < stop:
-            shapes.append(None)  # the segment holding the k-space centre is the reference pose
-            continue
-        direction = rng.standard_normal(2 if is_2d else 3)
-        direction /= np.linalg.norm(direction)
-        sign = float(rng.choice([-1.0, 1.0]))
-        tilts = np.zeros(2) if is_2d else rng.uniform(-0.5, 0.5, size=2)
-        shapes.append((direction, sign, tilts))
-    inplane_mm = float(np.mean(volume.spacing[:2]))
-    half_fov_vox = 0.5 * max(volume.shape[:2])
+    shapes = _draw_pose_shapes(rng, times, is_2d=volume.shape[2] == 1)
 
     def poses(displacement: float) -> list[dict[str, list[float]]]:
-        result = []
-        for shape in shapes:
-            if shape is None:
-                result.append({"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [0.0, 0.0, 0.0]})
-                continue
-            direction, sign, tilts = shape
-            angle = float(np.degrees(displacement / half_fov_vox)) * sign
-            translation = [float(v) for v in direction * displacement * inplane_mm] + ([0.0] if is_2d else [])
-            result.append(
-                {"rotation_deg": [*(float(t) * abs(angle) for t in tilts), angle], "translation_mm": translation}
-            )
-        return result
+        return [_pose(shape, displacement, volume) for shape in shapes]
 
     pe_axis = resolve_pe_axis(volume)
     slab = evaluation_slab(volume.data, pe_axis, MOTION_SLAB_VOXELS)
@@ -126,6 +102,35 @@ def sample_and_apply(severity: str, rng: np.random.Generator, volume) -> tuple[d
     displacement = solve_strength(render, slab, target, DISPLACEMENT_BOUNDS, initial=initial, slope=NRMSE_SLOPE)
     params = {"times": times, "target_nrmse": target, "displacement_vox": displacement, "poses": poses(displacement)}
     return params, (renders[displacement] if slab is volume.data else None)
+
+
+def _draw_pose_shapes(rng: np.random.Generator, times: list[float], is_2d: bool) -> list[tuple | None]:
+    """Per k-space segment: None for the reference (it holds the centre), else (direction, rotation sign, tilts)."""
+    bounds = [0.0, *times, 1.0]
+    shapes: list[tuple | None] = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        if start <= 0.5 < stop:
+            shapes.append(None)  # the segment holding the k-space centre is the reference pose
+            continue
+        direction = rng.standard_normal(2 if is_2d else 3)
+        direction /= np.linalg.norm(direction)
+        sign = float(rng.choice([-1.0, 1.0]))
+        tilts = np.zeros(2) if is_2d else rng.uniform(-0.5, 0.5, size=2)
+        shapes.append((direction, sign, tilts))
+    return shapes
+
+
+def _pose(shape: tuple | None, displacement: float, volume) -> dict[str, list[float]]:
+    """The pose of one segment at ``displacement`` voxels: a translation of that length along the drawn direction and
+    an in-plane rotation that moves the edge of the field of view by as much (tilts by at most half)."""
+    if shape is None:
+        return {"rotation_deg": [0.0, 0.0, 0.0], "translation_mm": [0.0, 0.0, 0.0]}
+    direction, sign, tilts = shape
+    is_2d = volume.shape[2] == 1
+    angle = float(np.degrees(displacement / (0.5 * max(volume.shape[:2])))) * sign
+    inplane_mm = float(np.mean(volume.spacing[:2]))
+    translation = [float(v) for v in direction * displacement * inplane_mm] + ([0.0] if is_2d else [])
+    return {"rotation_deg": [*(float(t) * abs(angle) for t in tilts), angle], "translation_mm": translation}
 
 
 def rotation_matrix(rotation_deg: list[float]) -> np.ndarray:
