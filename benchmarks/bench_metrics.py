@@ -8,7 +8,8 @@ MRQy runs from a throw-away venv (never a project dependency)::
 Both are timed as whole processes (start-up, reading, computing, writing), single worker; peak memory is the
 child's maximum resident set size. The values are compared column by column (relative 1e-6). Also times the
 ``default`` profile's compute on nilearn's 1 mm MNI152 template with seeded Rician noise (``mni152_noisy``; process
-CPU time, run with ``OMP_NUM_THREADS=1`` for one core) and says how much of it the artifact indicators take.
+CPU time, run with ``OMP_NUM_THREADS=1`` for one core) and says how much of it the artifact indicators take, and
+the wall time and peak memory of a whole ``mmrqa metrics`` process on it (default profile).
 """
 
 from __future__ import annotations
@@ -79,12 +80,14 @@ def default_profile_cpu() -> str:
     profile = cProfile.Profile(time.process_time)
     profile.runcall(compute_metrics, volume, "default")
     stats = pstats.Stats(profile).stats
-    parts = {f[2]: v[3] for f, v in stats.items() if f[0].endswith("indicators.py") and f[2][0] != "<"}
+    parts = {
+        f[2]: v[3] for f, v in stats.items() if f[0].endswith(("indicators.py", "spectral.py")) and f[2][0] != "<"
+    }
     total = sum(v[3] for f, v in stats.items() if f[2] == "_default_profile")
     shares = ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]) if v >= 0.01)
     return (
         f"{volume.shape}: {min(times):.2f} s CPU (best of 3; runs {', '.join(f'{t:.2f}' for t in times)}); "
-        f"profiled {total:.2f} s of which indicators.py {sum(parts.values()):.2f} s ({shares})"
+        f"profiled {total:.2f} s of which indicators.py + spectral.py {sum(parts.values()):.2f} s ({shares})"
     )
 
 
@@ -98,8 +101,10 @@ def main() -> int:
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
+    process_line = default_profile_process()  # first: a child's peak RSS includes this process's at fork time
     if args.skip_mrqy:
         print(f"default profile on MNI152 {default_profile_cpu()}")
+        print(process_line)
         return 0
     scans = sorted(Path(args.tcia).glob("*.nii.gz"))
     work = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
@@ -133,7 +138,18 @@ def main() -> int:
     print(f"speed-up: {mrqy_wall / ours_wall:.1f}x; worst relative difference: {worst:.2e}")
 
     print(f"default profile on MNI152 {default_profile_cpu()}")
+    print(process_line)
     return 0
+
+
+def default_profile_process() -> str:
+    """Wall time and peak RSS of a whole ``mmrqa metrics`` process (default profile) on the MNI152 sample."""
+    from mmrqa.data import sample_path
+
+    work = Path(tempfile.mkdtemp(prefix="bench-metrics-default-"))
+    command = [sys.executable, "-c", "import sys; from mmrqa.cli import main; sys.exit(main())", "metrics"]
+    wall, peak = timed([*command, str(sample_path("mni152_noisy")), "-o", str(work / "out.tsv")], work)
+    return f"default profile, whole `mmrqa metrics` process on MNI152: {wall:.2f} s wall, {peak:.0f} MiB peak RSS"
 
 
 if __name__ == "__main__":

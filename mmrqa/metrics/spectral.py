@@ -32,8 +32,9 @@ MAX_SLICES = 24
 SPIKE_FACTOR = 10.0
 #: Spikes are searched outside the central |f| <= 0.04 cycles/voxel, where natural spectra are too steep.
 SPIKE_CENTRE = 0.04
-#: From this many slices on, spikes are searched in every 2nd slice (:func:`spectrum_slices`).
+#: From this many slices on, spikes are searched in :data:`SPIKE_SLICES` evenly spaced slices (:func:`spectrum_slices`).
 SPIKE_SAMPLED_FROM = 96
+SPIKE_SLICES = 48
 #: A truncation cliff is a drop of at least this many decades between the line energy just below a frequency
 #: and every line energy above it.
 CLIFF_DECADES = 1.0
@@ -52,15 +53,16 @@ def sample_slices(n: int, limit: int = MAX_SLICES) -> np.ndarray:
 
 
 def spectrum_slices(n: int) -> np.ndarray:
-    """The slices whose spectrum is computed: all ``n`` up to :data:`SPIKE_SAMPLED_FROM`, else every 2nd slice and
-    the :func:`sample_slices` ones (so the line powers of the profile and of :func:`truncation` use the same slices).
+    """The slices whose spectrum is computed: all ``n`` below :data:`SPIKE_SAMPLED_FROM`, else
+    :data:`SPIKE_SLICES` evenly spaced ones and the :func:`sample_slices` ones (so the line powers of the profile and
+    of :func:`truncation` use the same slices).
 
     So many slices mean a 3D acquisition, whose k-space spike is a 3D sample: a plane wave present in every slice.
     A 2D multi-slice acquisition, whose spike can sit in a single slice, has fewer slices and is read whole.
     """
     if n < SPIKE_SAMPLED_FROM:
         return np.arange(n)
-    return np.union1d(np.arange(0, n, 2), sample_slices(n))
+    return np.union1d(sample_slices(n, SPIKE_SLICES), sample_slices(n))
 
 
 def slice_power(data: np.ndarray) -> np.ndarray:
@@ -125,8 +127,8 @@ def spike_energy(data: np.ndarray) -> float:
     log P exceeds the mean log P of its 24 neighbours (5x5, periodic) by log :data:`SPIKE_FACTOR`, and contributes
     P - exp(mean log P of neighbours). The result estimates the spike's share of the image energy (the quantity
     that sets its visibility); natural spectra give ~4-6% from chance peaks. Every slice is used below
-    :data:`SPIKE_SAMPLED_FROM` slices (a 2D multi-slice acquisition can have its spike in one slice), every 2nd one
-    from there on (:func:`spectrum_slices`). (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
+    :data:`SPIKE_SAMPLED_FROM` slices (a 2D multi-slice acquisition can have its spike in one slice), about
+    :data:`SPIKE_SLICES` evenly spaced ones from there on (:func:`spectrum_slices`). (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
     """
     return spike_energy_from_power(slice_power(data[:, :, spectrum_slices(data.shape[2])]), data.shape[1])
 
