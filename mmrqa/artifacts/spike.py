@@ -40,7 +40,8 @@ def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, 
     count = draw_int(rng, ranges["count"])
     energy = draw(rng, ranges["energy"])
     data = volume.data
-    amplitude = energy * float(np.sqrt(np.mean(np.square(data, dtype=np.float64)))) / np.sqrt(count)
+    mean_square = float(np.square(data, dtype=np.float32).sum(dtype=np.float64)) / data.size  # float32 squares
+    amplitude = energy * np.sqrt(mean_square) / np.sqrt(count)
     nx, ny, nz = data.shape
     natural = _natural_power(data)
     spikes = []
@@ -79,11 +80,12 @@ CHECK_SLICES = 8
 def _natural_power(data: np.ndarray):
     """A function (kx, ky) -> mean of |unitary FFT2 of a slice|^2 over the 5x5 neighbourhood of (kx, ky) (periodic)
     and over at most :data:`CHECK_SLICES` evenly spaced slices (computed once)."""
+    from scipy import fft as sfft
     from scipy import ndimage
 
     picks = np.unique(np.linspace(0, data.shape[2] - 1, min(data.shape[2], CHECK_SLICES)).round().astype(int))
-    power = np.abs(np.fft.fft2(data[:, :, picks].astype(np.float64), axes=(0, 1), norm="ortho")) ** 2
-    local = ndimage.uniform_filter(power.mean(axis=2), 5, mode="wrap")
+    power = np.abs(sfft.fft2(data[:, :, picks].astype(np.float32), axes=(0, 1), norm="ortho"))
+    local = ndimage.uniform_filter(np.square(power).mean(axis=2, dtype=np.float64), 5, mode="wrap")
     return lambda kx, ky: float(local[kx % data.shape[0], ky % data.shape[1]])
 
 
@@ -99,9 +101,22 @@ def plane_wave(shape: tuple[int, int, int], frequency: list[int], amplitude: flo
     return (scale * factors[0] * factors[1]) * factors[2]
 
 
+def _plane(axis: int, i: int, factor: np.ndarray | None = None) -> tuple:
+    """Index of plane ``i`` along ``axis`` (plane 0 of a ``factor`` that is broadcast along it)."""
+    return (slice(None),) * axis + (i if factor is None or factor.shape[axis] > 1 else 0,)
+
+
 def apply(data: np.ndarray, params: dict[str, Any], spacing, pe_axis: int) -> np.ndarray:
-    """Add each spike's plane wave to the image and take the magnitude."""
+    """Add each spike's plane wave to the image and take the magnitude.
+
+    The wave is added slice by slice (its in-plane factor times the slice's through-plane phase), the same complex64
+    products as :func:`plane_wave` without a volume-sized temporary per spike.
+    """
     image = data.astype(np.complex64)
+    outer = int(np.argmax(image.strides))  # loop over the axis whose planes are contiguous in memory
     for spike in params["spikes"]:
-        image += plane_wave(data.shape, spike["frequency"], spike["amplitude"], spike["phase"])
+        in_plane = plane_wave((*data.shape[:2], 1), [*spike["frequency"][:2], 0], spike["amplitude"], spike["phase"])
+        through = plane_wave((1, 1, data.shape[2]), [0, 0, spike["frequency"][2]], 1.0, 0.0)
+        for i in range(data.shape[outer]):  # in_plane (x, y, 1) times through (1, 1, z): the wave on plane i
+            image[_plane(outer, i)] += in_plane[_plane(outer, i, in_plane)] * through[_plane(outer, i, through)]
     return to_image(image, data)

@@ -171,7 +171,9 @@ def to_canonical(data: np.ndarray, affine: np.ndarray, meta: dict[str, Any]) -> 
     axis = meta.get("phase_encoding_axis")
     if axis is not None:
         meta["phase_encoding_axis"] = int(transform[int(axis), 0])
-    return np.ascontiguousarray(new_data), new_affine
+    # keep the stored memory order (Fortran for NIfTI/MGH, C for DICOM): one copy, and consumers see one layout
+    reorder = np.asfortranarray if data.flags.f_contiguous and not data.flags.c_contiguous else np.ascontiguousarray
+    return reorder(new_data), new_affine
 
 
 def check_values(path: Path, data: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
