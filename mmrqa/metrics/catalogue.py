@@ -236,7 +236,8 @@ _ENTRIES = [
     _e(
         "spike_energy",
         "Share of the image energy in isolated k-space spikes (herringbone artifact), in percent.",
-        "100 sqrt(sum_{P > 10 gm} (P - gm) / sum P), P = |FFT2 slice|^2, gm = geometric mean of the 5x5 neighbours",
+        "100 sqrt(sum_{P > 10 gm} (P - gm) / sum P), P = |FFT2 slice|^2, gm = geometric mean of the 5x5 neighbours; "
+        "every slice, or 48 evenly spaced ones from 96 slices on",
         "%",
         False,
         "Zhang et al., AJR 2001 (herringbone); Parseval",
