@@ -17,7 +17,9 @@ import numpy as np
 def order_statistics(x: np.ndarray, ranks: list[int] | np.ndarray, copy: bool = True) -> np.ndarray:
     """``np.partition(x.ravel(), ranks)[ranks]``: the values of 0-based ``ranks`` in sorted order, exactly.
 
-    One single-kth partition per rank, from the largest rank down, each on the prefix left of the previous one.
+    One single-kth partition per rank, from the largest rank down, each on the prefix left of the previous one
+    (ranks all in the top 1% of a large array: within the values above a sampled threshold, see
+    :func:`_upper_tail`). ``x`` must hold no NaN (the metrics validate a scan first).
     ``copy=False`` partitions a contiguous ``x`` in place (its order is then lost).
     """
     flat = np.asarray(x).ravel()

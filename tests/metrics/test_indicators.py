@@ -122,3 +122,27 @@ def test_pe_axis_of_falls_back_to_axis_1():
     assert pe_axis_of(2, (64, 64, 1)) == 1  # a singleton slice axis cannot be phase-encoded
     assert pe_axis_of(None, (64, 64, 10)) == 1
     assert pe_axis_of("j", (64, 64, 10)) == 1
+
+
+def test_spectral_indicators_follow_the_phase_encoding_axis_through_the_slice_axis():
+    """PE along array axis 2: the same values as the volume with axes 1 and 2 swapped and PE along axis 1."""
+    rng = np.random.default_rng(3)
+    data = smooth_object((64, 48, 40)) + rng.normal(0, 5.0, (64, 48, 40))
+    data = data + 0.1 * np.roll(data, 20, axis=2)  # a replica along the PE axis
+    swapped = np.ascontiguousarray(np.swapaxes(data, 1, 2))
+    assert pe_correlation(data, pe_axis=2) == pytest.approx(pe_correlation(swapped, pe_axis=1), rel=1e-5)
+    assert pe_detail_loss(data, pe_axis=2) == pytest.approx(pe_detail_loss(swapped, pe_axis=1), rel=1e-5)
+    assert pe_correlation(data, pe_axis=2) > pe_correlation(data, pe_axis=0)
+
+
+def test_shared_line_powers_equal_one_dimensional_transforms():
+    from mmrqa.metrics.spectral import line_powers, slice_power
+
+    rng = np.random.default_rng(4)
+    for shape in ((33, 40, 3), (32, 41, 2)):  # odd and even lengths on both axes
+        data = rng.normal(100.0, 20.0, shape).astype(np.float32)
+        along0, along1 = line_powers(slice_power(data), shape[1])
+        for axis, lines in ((0, along0), (1, along1)):
+            direct = np.abs(np.fft.rfft(data.astype(np.float64), axis=axis)) ** 2
+            expected = direct.sum(axis=1 - axis)  # over the lines of the other in-plane axis: (frequency, slice)
+            np.testing.assert_allclose(lines, expected, rtol=1e-4)
