@@ -82,15 +82,11 @@ def test_metrics_on_ray_equal_the_local_engine_and_skip_the_bad_scan(ray_address
     assert [Path(r["meta"]["path"]).name for r in rows][:2] == ["a_t1.nii", "b_epi.nii.gz"]
 
 
-def test_metrics_on_ray_resume_without_recomputing_finished_rows(ray_address, cohort, tmp_path, capsys, monkeypatch):
+def _spy_on_submissions(monkeypatch) -> list:
+    """The inputs handed to ``RayEngine.map`` from now on (the list fills as the engine is called)."""
     from mmrqa.engines.ray_engine import RayEngine
 
-    full = tmp_path / "full.tsv"
-    assert main(["metrics", str(cohort), "-o", str(full)]) == 2
-    lines = full.read_text().splitlines(keepends=True)
-    partial = tmp_path / "partial.tsv"
-    partial.write_text("".join(lines[:4]) + lines[4][:20])  # killed while writing the 4th row
-    submitted = []
+    submitted: list = []
     original = RayEngine.map
 
     def spy(self, func, items, model=None):
@@ -99,6 +95,17 @@ def test_metrics_on_ray_resume_without_recomputing_finished_rows(ray_address, co
         return original(self, func, items, model)
 
     monkeypatch.setattr(RayEngine, "map", spy)
+    return submitted
+
+
+def test_metrics_on_ray_resume_without_recomputing_finished_rows(ray_address, cohort, tmp_path, capsys, monkeypatch):
+
+    full = tmp_path / "full.tsv"
+    assert main(["metrics", str(cohort), "-o", str(full)]) == 2
+    lines = full.read_text().splitlines(keepends=True)
+    partial = tmp_path / "partial.tsv"
+    partial.write_text("".join(lines[:4]) + lines[4][:20])  # killed while writing the 4th row
+    submitted = _spy_on_submissions(monkeypatch)
     assert main(["metrics", str(cohort), "-o", str(partial), "--engine", "ray", "--address", ray_address]) == 2
     assert partial.read_bytes() == full.read_bytes()
     done = {line.split("\t")[0] for line in lines[1:4]}
@@ -212,7 +219,6 @@ def test_assess_on_ray_actors_equals_the_local_path(ray_address, cohort, tmp_pat
 def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, cohort, tmp_path, capsys, monkeypatch):
     import mmrqa.cli.assess as assess_cli
     from mmrqa.engines.assess_output import partial_path
-    from mmrqa.engines.ray_engine import RayEngine
 
     scans = sorted(str(p) for p in cohort.iterdir())  # 8 scans, the flat one 3rd
     full, out = tmp_path / "full.txt", tmp_path / "out.txt"
@@ -229,15 +235,7 @@ def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, coho
     argv = ["assess", *scans, "-o", str(out), "--engine", "ray", "--address", ray_address]
     assert main(argv) == 130 and not out.exists() and partial_path(out).exists()
     monkeypatch.setattr(assess_cli, "_render", render)
-    submitted = []
-    original = RayEngine.map
-
-    def spy(self, func, items, model=None):
-        items = list(items)
-        submitted.extend(items)
-        return original(self, func, items, model)
-
-    monkeypatch.setattr(RayEngine, "map", spy)
+    submitted = _spy_on_submissions(monkeypatch)
     capsys.readouterr()
     assert main(argv) == 2 and "c_flat" in capsys.readouterr().err
     assert submitted == scans[2:3] + scans[4:], "finished scans were recomputed"
