@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from full_disk import FullDisk
 
 from mmrqa.cli import main as mmrqa_main
 
@@ -123,31 +124,10 @@ def _fill_disk_at(monkeypatch, folder: Path, after_bytes: int = 1000) -> None:
     """Files opened through ``os.fdopen`` in ``folder`` take ``after_bytes`` bytes, then fail with ENOSPC."""
     real = os.fdopen
 
-    class FullDisk:
-        def __init__(self, handle, name):
-            self.handle, self.left = handle, after_bytes
-
-        def write(self, data):
-            if len(data) > self.left:
-                self.handle.write(data[: self.left])
-                self.handle.flush()
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self.left -= len(data)
-            return self.handle.write(data)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def __getattr__(self, name):
-            return getattr(self.handle, name)
-
     def fdopen(fd, *args, **kwargs):
         handle = real(fd, *args, **kwargs)
         name = os.readlink(f"/proc/self/fd/{fd}") if Path("/proc/self/fd").is_dir() else ""
-        return FullDisk(handle, name) if Path(name).parent == folder else handle
+        return FullDisk(handle, after_bytes) if Path(name).parent == folder else handle
 
     monkeypatch.setattr(os, "fdopen", fdopen)
 

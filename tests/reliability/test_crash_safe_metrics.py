@@ -21,6 +21,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from full_disk import FullDisk
 
 from mmrqa.cli import main
 
@@ -140,24 +141,8 @@ def test_full_disk_gives_a_clear_error_and_keeps_earlier_rows(scan_folder, tmp_p
     assert code == 0
     before = out.read_bytes()
 
-    class FullDisk:
-        """A file on a disk with 10 bytes left: the first write past them fails with ENOSPC."""
-
-        def __init__(self, handle):
-            self.handle, self.left = handle, 10
-
-        def write(self, text):
-            if len(text) > self.left:
-                self.handle.write(text[: self.left])
-                self.handle.flush()
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self.left -= len(text)
-            return self.handle.write(text)
-
-        def __getattr__(self, name):
-            return getattr(self.handle, name)
-
-    monkeypatch.setattr(metrics_cli, "open", lambda *a, **kw: FullDisk(open(*a, **kw)), raising=False)
+    # a disk with 10 bytes left: the first write past them fails with ENOSPC
+    monkeypatch.setattr(metrics_cli, "open", lambda *a, **kw: FullDisk(open(*a, **kw), 10), raising=False)
     code, err = _run_in_process(capsys, *map(str, scans), "-o", str(out))
     assert code == 2 and err.startswith("error: ") and "No space left on device" in err
     assert out.read_bytes().startswith(before), "earlier rows were changed"
