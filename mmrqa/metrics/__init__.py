@@ -104,12 +104,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
     values["noise_local"] = indicators.noise_local(data, regions.head)
-    transformed = spectral.spectrum_slices(cdata.shape[2])
-    power = spectral.slice_power(cdata[:, :, transformed])  # their in-plane power spectra, once
-    values["spike_energy"] = spectral.spike_energy_from_power(power, cdata.shape[1])
-    picks = np.searchsorted(transformed, spectral.sample_slices(cdata.shape[2]))
-    axial = (*spectral.line_powers(power[:, :, picks], cdata.shape[1]), cdata.shape[:2])
-    del power
+    values["spike_energy"], axial = spectral.axial_spectra(cdata)  # one in-plane power spectrum per slice
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
     values["truncation"] = spectral.truncation_from_lines(*axial)
@@ -179,10 +174,9 @@ def _inu(data: np.ndarray, mask: np.ndarray, spacing) -> float:
     if factors == [1, 1, 1]:
         return indicators.inu_range(data, mask, spacing)
     weight, total = indicators.block_sums(data, mask, factors)
-    per_block = [f // 2 if f % 2 == 0 and f >= 4 else f for f in factors]
     coarse = (total / np.maximum(weight, 1)).astype(np.float32)
     spacing_ds = tuple(float(s) * f for s, f in zip(spacing, factors, strict=True))
-    return indicators.inu_range(coarse, weight >= 0.5 * np.prod(per_block), spacing_ds)
+    return indicators.inu_range(coarse, weight >= 0.5 * np.prod(indicators.sampled_per_block(factors)), spacing_ds)
 
 
 def _ghosting(volume: Volume, regions, ref: float) -> float:

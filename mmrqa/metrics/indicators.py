@@ -232,13 +232,17 @@ def block_sums(data: np.ndarray, mask: np.ndarray, factors: list[int]) -> tuple[
     the bias-field measures, whose Gaussian smoothing keeps no detail at the scale of a block.
     """
     shape = [n // f for n, f in zip(data.shape, factors, strict=True)]
-    steps = [2 if f % 2 == 0 and f >= 4 else 1 for f in factors]
-    crop = tuple(slice(0, n * f, s) for n, f, s in zip(shape, factors, steps, strict=True))
+    per_block = sampled_per_block(factors)
+    crop = tuple(slice(0, n * f, f // k) for n, f, k in zip(shape, factors, per_block, strict=True))
     sampled = mask[crop]
-    per_block = [f // s for f, s in zip(factors, steps, strict=True)]
     count = _pool_sum(sampled.astype(np.float64), per_block)
     total = _pool_sum(np.where(sampled, data[crop].astype(np.float64), 0.0), per_block)
     return count, total
+
+
+def sampled_per_block(factors: list[int]) -> list[int]:
+    """Voxels :func:`block_sums` reads per block along each axis: half of an even factor from 4 on, else all."""
+    return [f // 2 if f % 2 == 0 and f >= 4 else f for f in factors]
 
 
 def _pool_sum(a: np.ndarray, sizes: list[int]) -> np.ndarray:

@@ -9,9 +9,9 @@ frequency of the 1D spectra along ``a``, summed over the lines of the other axis
 With the half spectrum, ``P(k0, -k1) = P(-k0, k1)`` for a real image: the line power along axis 0 at ``k0`` takes
 the mirrored columns from row ``-k0``.
 
-The data flow: ``_default_profile`` computes ``slice_power`` once, of the slices spike_energy reads
-(:func:`spectrum_slices`), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices from it. The
-``*(data)`` functions below do the same from an array, for callers without a shared spectrum.
+The data flow: ``_default_profile`` calls :func:`axial_spectra`, which computes ``slice_power`` once, of the slices
+spike_energy reads (:func:`spectrum_slices`), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices
+from it; the line powers are then passed on as ``shared``. The ``*(data)`` functions below work from an array alone.
 
 All transforms run in float32 on one thread (``scipy.fft``'s default: the engines run one scan per core); sums are
 accumulated in float64.
@@ -130,7 +130,18 @@ def spike_energy(data: np.ndarray) -> float:
     :data:`SPIKE_SAMPLED_FROM` slices (a 2D multi-slice acquisition can have its spike in one slice), about
     :data:`SPIKE_SLICES` evenly spaced ones from there on (:func:`spectrum_slices`). (Zhang et al., AJR 2001 on herringbone artifacts; Parseval.)
     """
-    return spike_energy_from_power(slice_power(data[:, :, spectrum_slices(data.shape[2])]), data.shape[1])
+    return axial_spectra(data)[0]
+
+
+def axial_spectra(data: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, tuple[int, int]]]:
+    """:func:`spike_energy` and the line powers of the :func:`sample_slices` (``(along0, along1, in-plane shape)``,
+    the ``shared`` argument of :func:`pe_correlation` and :func:`pe_detail_loss`), from one :func:`slice_power` of
+    the :func:`spectrum_slices` of ``data`` (slices along axis 2)."""
+    transformed = spectrum_slices(data.shape[2])
+    power = slice_power(data[:, :, transformed])
+    picks = np.searchsorted(transformed, sample_slices(data.shape[2]))  # the sampled slices are among them
+    lines = line_powers(power[:, :, picks], data.shape[1])
+    return spike_energy_from_power(power, data.shape[1]), (*lines, data.shape[:2])
 
 
 def truncation_cliff(energy: np.ndarray, decades: float = CLIFF_DECADES) -> float:
