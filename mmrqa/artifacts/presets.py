@@ -6,7 +6,7 @@ are in voxels, k-space fractions are fractions of the matrix. A value is drawn u
 seeded generator; integer ranges are inclusive.
 
 Four kinds whose physical parameter does not transfer between scans (motion, ghosting, blur, undersampling: the same
-displacement, gain error, PSF or acceleration damages a small brain in a large field of view 2-3x more than a pelvis)
+displacement, phase error, PSF or acceleration damages a small brain in a large field of view 2-3x more than a pelvis)
 are instead given a target ``nrmse`` band, the normalised RMS difference to the clean scan ``||x - x0|| / ||x0||``;
 the strength parameter is scaled per scan by a closed loop on the real simulator until the target is reached
 (``calibration.py``) and the final physical parameters are recorded, so replays stay exact. The bands are at least
@@ -32,7 +32,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
         "moderate": {"nrmse": (0.14, 0.18), "events": (2, 2), "offset": (0.04, 0.10)},
         "severe": {"nrmse": (0.22, 0.27), "events": (3, 3), "offset": (0.02, 0.08)},
     },
-    # nrmse = target difference reached by scaling the complex gain error of every period-th PE line
+    # nrmse = target difference reached by scaling the phase error of every period-th PE line
     "ghosting": {
         "mild": {"nrmse": (0.020, 0.028), "period": (2, 4)},
         "moderate": {"nrmse": (0.07, 0.09), "period": (2, 4)},

@@ -114,7 +114,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["inu_range"] = _inu(cdata, bright_mask, volume.spacing)
     values["motion_index"] = indicators.motion_index(air_values, head_median, regions.stats("air"))
     pe_axis = indicators.pe_axis_of(volume.meta.get("phase_encoding_axis"), data.shape)
-    values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis, axial)
+    values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
     return values, _default_slices(cdata, regions)

@@ -1,9 +1,9 @@
-"""Spectral artifact indicators, all read off one in-plane power spectrum per slice.
+"""Spectral artifact indicators, read off in-plane power spectra of the slices.
 
 Spikes, truncation (Gibbs ringing), replicas along the phase-encoding axis (ghosting, undersampling) and motion's loss
 of phase-encoding detail are properties of a slice's k-space. Each slice's 2D power spectrum
 ``P(k0, k1) = |FFT2(I)|^2`` (the half spectrum of ``rfft2``) is computed once (:func:`slice_power`); spike_energy
-reads it whole, the others read its two *line powers*: for in-plane axis ``a``, the energy at each non-negative
+reads it whole, truncation and pe_detail_loss read its two *line powers*: for in-plane axis ``a``, the energy at each non-negative
 frequency of the 1D spectra along ``a``, summed over the lines of the other axis. By Parseval along the other axis,
 ``sum_lines |rFFT_a(I)|^2 = (1 / N_other) sum_{k_other} P`` (:func:`line_powers`), so no 1D transform is repeated.
 With the half spectrum, ``P(k0, -k1) = P(-k0, k1)`` for a real image: the line power along axis 0 at ``k0`` takes
@@ -11,7 +11,9 @@ the mirrored columns from row ``-k0``.
 
 The data flow: ``_default_profile`` calls :func:`axial_spectra`, which computes ``slice_power`` once, of the slices
 spike_energy reads (:func:`spectrum_slices`), and the line powers of at most :data:`MAX_SLICES` evenly spaced slices
-from it; the line powers are then passed on as ``shared``. The ``*(data)`` functions below work from an array alone.
+from it; the line powers are then passed on as ``shared``. :func:`pe_correlation` autocorrelates the slices' edge
+image instead (its own transforms, on the same sampled slices). The ``*(data)`` functions below work from an array
+alone.
 
 All transforms run in float32 on one thread (``scipy.fft``'s default: the engines run one scan per core); sums are
 accumulated in float64.
@@ -38,10 +40,6 @@ SPIKE_SLICES = 48
 #: A truncation cliff is a drop of at least this many decades between the line energy just below a frequency
 #: and every line energy above it.
 CLIFF_DECADES = 1.0
-#: :func:`pe_correlation` averages lags up to N / this. Chosen on the indicator test (10 scan-seed pairs each of
-#: ghosting / undersampling monotonic with severity): N/4 9/10 and 9/10, N/2 7/10 and 9/10, N/3 7 and 9, N/5 8 and 8,
-#: N/8 7 and 7: the best of the ranges tried, not a plateau.
-MAX_LAG_DIVISOR = 4
 #: Spatial frequencies above this (cycles/voxel) count as fine detail in :func:`pe_detail_loss`: the upper half of the
 #: band, where anatomy's edges live and motion's inconsistent k-space segments cancel each other.
 DETAIL_FREQUENCY = 0.25
@@ -135,7 +133,7 @@ def spike_energy(data: np.ndarray) -> float:
 
 def axial_spectra(data: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, tuple[int, int]]]:
     """:func:`spike_energy` and the line powers of the :func:`sample_slices` (``(along0, along1, in-plane shape)``,
-    the ``shared`` argument of :func:`pe_correlation` and :func:`pe_detail_loss`), from one :func:`slice_power` of
+    the ``shared`` argument of :func:`pe_detail_loss`), from one :func:`slice_power` of
     the :func:`spectrum_slices` of ``data`` (slices along axis 2)."""
     transformed = spectrum_slices(data.shape[2])
     power = slice_power(data[:, :, transformed])
@@ -217,28 +215,51 @@ def _autocorrelation(lines: np.ndarray, n: int) -> np.ndarray:
     return r / np.where(r[:1] > 0, r[:1], np.inf)
 
 
-def pe_correlation(data: np.ndarray, pe_axis: int = 1, shared=None) -> float:
-    """Replicas along the phase-encoding axis: PE minus readout image autocorrelation, percent. Lower is better.
+def edge_image(data: np.ndarray, axes: tuple[int, int]) -> np.ndarray:
+    """In-plane gradient magnitude ``|grad I|`` over ``axes`` (central differences, 0 on the border), float32."""
+    data = data.astype(np.float32, copy=False)
+    squares = np.zeros(data.shape, dtype=np.float32)
+    for axis in axes:
+        inner = [slice(None)] * data.ndim
+        inner[axis] = slice(1, -1)
+        ahead, behind = list(inner), list(inner)
+        ahead[axis], behind[axis] = slice(2, None), slice(None, -2)
+        step = (data[tuple(ahead)] - data[tuple(behind)]) * np.float32(0.5)
+        squares[tuple(inner)] += step * step
+    return np.sqrt(squares, out=squares)
+
+
+def pe_correlation(data: np.ndarray, pe_axis: int = 1) -> float:
+    """Replicas along the phase-encoding axis: PE minus readout autocorrelation of the edge image, %. Lower is better.
 
     Ghosting (periodic k-space line errors) and Cartesian undersampling (skipped PE lines, zero-filled) both add
     copies of the object shifted along the PE axis only: ghosts at multiples of N/P, coherent or incoherent aliases
-    at N/R (Haacke et al. 1999, ch. 15; Lustig et al., MRM 2007;58:1182). Such a copy raises the image's
-    autocorrelation at its shift along PE and not along the in-plane readout axis, whereas anatomy is roughly
-    isotropic. Per slice, r_PE(l) and r_RO(l) are the normalised circular autocorrelations along each in-plane axis
-    (:func:`_autocorrelation`); pe_correlation = 100 mean_slices [mean_{l in L_PE} r_PE(l) - mean_{l in L_RO}
-    r_RO(l)] with L = lags from max(1, N/64) to N/:data:`MAX_LAG_DIVISOR` on each axis (the tiny lags, where every
-    image correlates with itself, are left out; beyond N/4 the object's overlap with its own circular wrap-around
-    dominates). The clean value depends on the object's shape (a head elongated along PE reads
-    positive), so the measure compares a scan with itself or with scans of the same protocol. On at most
-    :data:`MAX_SLICES` evenly spaced slices. ``shared``: see :func:`pe_lines`.
+    at N/R (Haacke et al. 1999, ch. 15; Lustig et al., MRM 2007;58:1182). A copy's sign is that of its complex
+    weight (a phase error of a quarter of the lines gives one positive and one negative ghost), so the image's own
+    autocorrelation can fall as well as rise; its *edges* cannot: with E = |grad I| in-plane, a weak copy of
+    coefficient b adds |b| |grad I| shifted, because edges are sparse and rarely overlap their copy. Per slice,
+    E minus its mean is autocorrelated along each in-plane axis (circular, normalised at lag 0, Wiener-Khinchin);
+    pe_correlation = 100 mean_slices [mean_{l in L_PE} r_PE(l) - mean_{l in L_RO} r_RO(l)], L = lags from
+    max(1, N/64) to N/2 on each axis (every distinct lag: ghosts sit anywhere up to N/2). The edge image of a disk
+    is isotropic and reads 0; the clean value depends on the object's shape (elongated or striped anatomy reads
+    a few points either side), so the measure compares a scan with itself or with scans of the same protocol. On
+    at most :data:`MAX_SLICES` evenly spaced slices across the PE axis.
     """
-    p_pe, p_ref, n_pe, n_ref = pe_lines(data, pe_axis, shared)
-    if min(n_pe, n_ref) < 4:
+    pe, ref, slice_axis = in_plane_axes(pe_axis)
+    picks = sample_slices(data.shape[slice_axis])
+    if min(data.shape[pe], data.shape[ref]) < 4:
         return math.nan
-    means = [
-        _autocorrelation(lines, n)[max(1, n // 64) : n // MAX_LAG_DIVISOR + 1].mean(axis=0)
-        for lines, n in ((p_pe, n_pe), (p_ref, n_ref))
-    ]
+    edges = edge_image(np.take(data, picks, axis=slice_axis), (pe, ref))
+    edges -= edges.mean(axis=(pe, ref), keepdims=True, dtype=np.float64).astype(np.float32)
+    from scipy import fft as sfft
+
+    means = []
+    for axis, other in ((pe, ref), (ref, pe)):
+        n = data.shape[axis]
+        power = np.abs(sfft.rfft(edges, axis=axis))
+        lines = np.square(power, out=power).sum(axis=other, dtype=np.float64)  # (frequency, slice), in either order
+        lines = lines if axis < slice_axis else lines.T
+        means.append(_autocorrelation(lines, n)[max(1, n // 64) : n // 2 + 1].mean(axis=0))
     keep = np.isfinite(means[0]) & np.isfinite(means[1]) & (means[0] != 0)
     return 100.0 * float(np.mean(means[0][keep] - means[1][keep])) if keep.any() else math.nan
 

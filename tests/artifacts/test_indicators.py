@@ -22,30 +22,12 @@ def indicator_scans(scans):
     return {name: scans[name] for name in names if name in scans}
 
 
-# Measured with the indicators of this commit on T1, MR_small, EPI and 2 TCIA scans, seeds 0 and 1 (none, mild,
-# moderate, severe); not run (they take ~2 min), the numbers are in the reasons. These are reported failures of the
-# indicators, not weakened checks: see benchmarks/RESULTS.md. Over seeds 0-5 on the same 5 scans: spike 30/30,
-# bias_field 27/30 (MR_small seeds 4 and 5, C3N-01871 seed 5), undersampling 28/30, ghosting only 21/30 (mostly
-# none > mild: a mild ghost's autocorrelation change is below the anatomy's; a k-space line-energy comb over periods
-# 2-8 gave 24/30: with a complex gain error g = 1 - c e^{i psi}, calibrated to the image difference, |g| is not
-# monotonic in c, so neither the comb depth nor the autocorrelation is).
-KNOWN_NON_MONOTONIC = {
-    "ghosting": "pe_correlation: 9/10 (T1 seed 0 moderate 0.364 > severe 0.258; T1 is cropped to the head, so its ghosts "
-    "overlap anatomy, a likely cause); gsr was 6/10 (NaN on T1), a k-space line-energy comb 5/10, max-lag autocorrelation 6/10",
-    "undersampling": "pe_correlation: 9/10 (T1 seed 0 moderate 1.201 > severe 1.010); efc was 6/10, missing PE line "
-    "energy 6/10",
-}
+# Every kind passes on these 10 scan-seed pairs. Over seeds 0-5 on the same 5 scans (30 pairs per kind, a check that
+# the test's pairs are not lucky; benchmarks/RESULTS.md): spike 30/30, bias_field 27/30, ghosting 28/30,
+# undersampling 28/30.
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_NON_MONOTONIC[k], run=False))
-        if k in KNOWN_NON_MONOTONIC
-        else k
-        for k in KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_indicator_moves_monotonically_with_severity(kind, indicator_scans):
     name = metrics.ARTIFACT_INDICATORS[kind]
     higher_is_better = metrics.CATALOGUE[name].higher_is_better
