@@ -103,7 +103,8 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_sigma"] = sigma
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
-    values["noise_local"] = indicators.noise_local(data, regions.head)
+    local_sigma, local_reference = indicators.local_noise(data, regions.head)
+    values["noise_local"] = indicators.percent_of(local_sigma, local_reference)
     values["spike_energy"], axial = spectral.axial_spectra(cdata)  # one in-plane power spectrum per slice
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
@@ -112,7 +113,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
         cdata >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )
     values["inu_range"] = _inu(cdata, bright_mask, volume.spacing)
-    values["motion_index"] = indicators.motion_index(air_values, head_median, regions.stats("air"))
+    values["motion_index"] = indicators.motion_index(air_values, head_median, regions.stats("air"), local_sigma)
     pe_axis = indicators.pe_axis_of(volume.meta.get("phase_encoding_axis"), data.shape)
     values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)

@@ -148,14 +148,18 @@ def inu_range(data: np.ndarray, tissue_mask: np.ndarray, spacing: tuple[float, f
     return float((p95 - p5) / p50) if p50 > 0 else math.nan
 
 
-def motion_index(air: np.ndarray, head_median: float, air_stats=None) -> float:
+def motion_index(air: np.ndarray, head_median: float, air_stats=None, noise_sigma: float = math.nan) -> float:
     """Excess air signal over the Rician noise floor, in percent of the head median. Lower is better.
 
     Pure noise in air has mean sigma sqrt(pi/2) (Rayleigh); motion during acquisition smears the object along
-    the phase-encoding direction into the air, raising its mean above that floor. sigma is taken from the air's
-    median (robust to the smeared tail), and the excess of the air's mean over sigma sqrt(pi/2) is reported.
-    ``air_stats``: :func:`mmrqa.metrics.anatomical.describe` of ``air`` when the caller has it (used only when the
-    air holds no exact zeros, which are left out).
+    the phase-encoding direction into the air (ghosts and blurred copies of the moved k-space segments), raising its
+    mean above that floor (Mortamet et al., MRM 2009;62:365-372, on artifactual air signal). sigma is
+    ``noise_sigma``, the local (Immerkaer) noise of the head from :func:`local_noise`: a second-difference filter
+    that the smooth motion ghosts barely move, whereas the air's own median or MAD rises with them and would cancel
+    the excess. Without it (NaN), sigma comes from the air's median (Rayleigh median = sigma sqrt(2 ln 2)).
+    Texture raises the local sigma a little, so a clean scan reads slightly below 0. ``air_stats``:
+    :func:`mmrqa.metrics.anatomical.describe` of ``air`` when the caller has it (used only when the air holds no
+    exact zeros, which are left out).
     """
     if air_stats is not None and air_stats.n == air.size and air.size >= 100 and np.all(air != 0):
         air_median, air_mean = air_stats.median, air_stats.mean
@@ -166,8 +170,8 @@ def motion_index(air: np.ndarray, head_median: float, air_stats=None) -> float:
         air_median, air_mean = float(np.median(air)), float(air.mean())
     if not head_median > 0:
         return math.nan
-    robust_sigma = air_median / math.sqrt(2 * math.log(2))  # Rayleigh median = sigma sqrt(2 ln 2)
-    floor = robust_sigma * math.sqrt(math.pi / 2)
+    sigma = noise_sigma if noise_sigma >= 0 else air_median / math.sqrt(2 * math.log(2))
+    floor = sigma * math.sqrt(math.pi / 2)
     return 100.0 * (air_mean - floor) / head_median
 
 
@@ -177,7 +181,17 @@ IMMERKAER_MEDIAN = 6.0 * 0.6744898
 
 
 def noise_local(data: np.ndarray, head: np.ndarray) -> float:
-    """Local noise level in the head, percent of the head median (Immerkaer, robust form). Lower is better.
+    """Local noise level in the head, percent of the head median: ``100 sigma / median`` of :func:`local_noise`."""
+    return percent_of(*local_noise(data, head))
+
+
+def percent_of(value: float, reference: float) -> float:
+    """``100 value / reference``, NaN unless the reference is positive."""
+    return 100.0 * value / reference if reference > 0 else math.nan
+
+
+def local_noise(data: np.ndarray, head: np.ndarray) -> tuple[float, float]:
+    """(sigma, head median) of the local noise in the head (Immerkaer, robust form), NaN sigma without a head.
 
     sigma = median_head |I * N| / (6 Phi^-1(3/4)) with Immerkaer's kernel N = [[1,-2,1],[-2,4,-2],[1,-2,1]], the
     difference of two Laplacians: blind to intensity planes, so smooth anatomy barely contributes, and its response to
@@ -197,9 +211,8 @@ def noise_local(data: np.ndarray, head: np.ndarray) -> float:
     values = data[:, :, picks][head[:, :, picks]]
     ref = float(np.median(values)) if values.size else 0.0
     if not responses or ref <= 0:
-        return math.nan
-    sigma = float(np.median(np.concatenate(responses))) / IMMERKAER_MEDIAN
-    return 100.0 * sigma / ref
+        return math.nan, ref
+    return float(np.median(np.concatenate(responses))) / IMMERKAER_MEDIAN, ref
 
 
 #: The phase-encoding array axis assumed when the header gives none (as the artifact simulator assumes).

@@ -1,4 +1,5 @@
-"""Analytic phantoms for the artifact indicators noise_local, truncation and spike_energy (known answers)."""
+"""Analytic phantoms for the artifact indicators (noise_local, motion_index, truncation, spike_energy, ...): known
+answers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE, compute_metrics
-from mmrqa.metrics.indicators import inu_cv, noise_local, pe_axis_of
+from mmrqa.metrics.indicators import inu_cv, local_noise, motion_index, noise_local, pe_axis_of
 from mmrqa.metrics.spectral import pe_correlation, pe_detail_loss, spike_energy, truncation, truncation_cliff
 
 
@@ -26,6 +27,22 @@ def test_noise_local_recovers_gaussian_sigma_within_5_percent():
     for sigma in (5.0, 25.0):
         value = noise_local(clean + rng.normal(0, sigma, clean.shape), head)
         assert value == pytest.approx(100 * sigma / 500.0, rel=0.05)
+
+
+def test_motion_index_is_zero_for_rician_air_and_reads_excess_air_signal_whatever_the_noise():
+    rng = np.random.default_rng(0)
+    clean = np.zeros((96, 96, 8))
+    clean[24:72] = 500.0  # the head: a slab; the rest is air
+    head = clean > 0
+    for sigma in (5.0, 25.0):
+        noisy = np.hypot(clean + rng.normal(0, sigma, clean.shape), rng.normal(0, sigma, clean.shape))
+        local_sigma, median = local_noise(noisy, head)
+        assert motion_index(noisy[~head], median, noise_sigma=local_sigma) == pytest.approx(0.0, abs=0.1)
+        smeared = noisy + np.where(head, 0.0, 0.04 * 500.0)  # 4% of the head's signal smeared into the air
+        # the air's Rayleigh floor stays estimated from the head's local noise, so the excess reads ~4 points; the
+        # air's own median would rise with the smear and hide most of it
+        assert motion_index(smeared[~head], median, noise_sigma=local_sigma) == pytest.approx(4.0, abs=0.3)
+        assert motion_index(smeared[~head], median) < 2.0
 
 
 def test_truncation_reads_the_cut_fraction():
