@@ -8,7 +8,9 @@ pay) are interleaved, so that a change of machine load hits both alike. Reported
 time (``process_time``: all threads of the process), and TorchIO / mmrqa ratios of the best and of the median wall
 times. Blur is compared at the same PSF: TorchIO's ``RandomBlur`` gets as its (fixed) standard deviation the one that
 our ``moderate`` calibration chose for that volume (its cost grows with the kernel's length, and its default range,
-1-2 mm, is narrower than a moderate blur of a 1 mm brain). Both sides use every core: torch's intra-op threads (``torch.get_num_threads()``), scipy's FFT workers and the
+1-2 mm, is narrower than a moderate blur of a 1 mm brain). TorchIO's ``RandomNoise`` adds one Gaussian channel to
+the magnitude image, half the work of Rician noise (two channels and a magnitude); a last row per volume therefore
+also compares our noise with Rician noise written with torch (:func:`rician_with_torch`). Both sides use every core: torch's intra-op threads (``torch.get_num_threads()``), scipy's FFT workers and the
 noise simulator's thread pool; both work in float32.
 
 Usage: ``python benchmarks/bench_artifacts.py [--repeats 3]``; prints the environment (date, load average before and
@@ -38,6 +40,23 @@ def torchio_transforms() -> dict:
         "bias_field": tio.RandomBiasField(coefficients=0.3),
         "blur": tio.RandomBlur(std=(1, 2)),
     }
+
+
+#: Row of the table comparing our Rician noise with the same physics written with torch: TorchIO has no Rician
+#: transform (its ``RandomNoise`` adds one Gaussian channel to the magnitude image, which is not what a receiver does).
+RICIAN_TORCH = "noise (vs Rician in torch)"
+
+
+def rician_with_torch(subject, sigma: float):
+    """``|x + sigma (n_r + i n_i)|`` with two ``torch.randn`` channels, on TorchIO's subject tensor: what a TorchIO
+    user would write to get Rician noise (a fresh float32 tensor, like our output)."""
+    import torch
+
+    def apply():
+        image = subject.data
+        return torch.hypot(image + sigma * torch.randn_like(image), sigma * torch.randn_like(image))
+
+    return apply
 
 
 def timed(func) -> tuple[float, float]:
@@ -123,7 +142,7 @@ def main() -> None:
         if not is_slice:
             tensor = torch.from_numpy(volume.data[np.newaxis].copy())
             subject = tio.ScalarImage(tensor=tensor, affine=np.diag([*volume.spacing, 1.0]))
-        for kind in KINDS:
+        for kind in [*KINDS, *([RICIAN_TORCH] if subject is not None else [])]:
             theirs = None
             if kind in transforms and subject is not None:
                 transform = transforms[kind]
@@ -131,7 +150,10 @@ def main() -> None:
                     sigma_mm = simulate(volume, kind, "moderate", 0)[1].params["fwhm_mm"] / FWHM_PER_SIGMA
                     transform = tio.RandomBlur(std=(sigma_mm, sigma_mm))
                 theirs = lambda s=subject, t=transform: t(s)  # noqa: E731
-            runs = interleaved(lambda v=volume, k=kind: simulate(v, k, "moderate", 0), theirs, args.repeats)
+            if kind == RICIAN_TORCH:  # our noise against the same physics written with torch
+                theirs = rician_with_torch(subject, simulate(volume, "noise", "moderate", 0)[1].params["sigma"])
+            ours_kind = "noise" if kind == RICIAN_TORCH else kind
+            runs = interleaved(lambda v=volume, k=ours_kind: simulate(v, k, "moderate", 0), theirs, args.repeats)
             best, median, cpu = summary(runs["ours"])
             row = f"| {label} | {kind} | {best:.1f} / {median:.1f} | {cpu:.0f} |"
             if runs["theirs"]:
