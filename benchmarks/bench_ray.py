@@ -21,6 +21,13 @@ seconds of every process this benchmark started (the driver, the pool or Ray wor
 from ``/proc`` around each run. Memory is the peak RSS (``VmHWM``) of a whole ``mmrqa metrics -o`` driver process over N
 scans and over the big cohort (the same files listed again through symlinks), for both engines (the driver; workers
 hold one chunk at a time). The last lines are a compact summary with the ratios and the goal verdicts.
+
+``--sched`` measures only the engines' scheduling: items that sleep instead of computing (200 of 20-60 ms, and a
+realistic mix of 120: 70% 10 ms, 15% 250 ms, 15% 350 ms), so the figure is the idle time an engine adds, wall /
+(total sleep / workers) - 1, which other jobs' CPU load on a shared machine barely changes (best and median of
+``--repeats`` interleaved runs)::
+
+    python benchmarks/bench_ray.py --sched --repeats 3
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +47,7 @@ from pathlib import Path
 SAMPLES = ("t1", "epi", "dicom_t2", "dicom_enhanced")
 REPO = Path(__file__).resolve().parents[1]
 GOAL_SCALING, GOAL_OVERHEAD, GOAL_MEMORY = 1.8, 0.15, 0.20
+RAY_AGENTS = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")  # Ray's own processes, named like workers
 
 
 def _variants(volumes: dict, n: int, root: Path, start: int = 0) -> list[Path]:
@@ -114,9 +124,8 @@ def _descendants_cpu() -> dict[str, float]:
     out = {"driver": 0.0, "workers": 0.0, "ray_system": 0.0}
     for pid in mine:
         _, cpu, cmd = procs.get(pid, (0, 0.0, ""))
-        group = (
-            "driver" if pid == me else "workers" if (cmd.startswith("ray::") or "bench_ray" in cmd) else "ray_system"
-        )
+        worker = (cmd.startswith("ray::") and not cmd.startswith(RAY_AGENTS)) or "bench_ray" in cmd
+        group = "driver" if pid == me else "workers" if worker else "ray_system"
         out[group] += cpu
     return out
 
@@ -142,6 +151,40 @@ def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
     if tasks:
         row["ray_tasks"] = tasks
     return row
+
+
+def sleep_items(kind: str) -> list[float]:
+    """Seconds to sleep per item: ``tiny`` (200 items of 20-60 ms) or ``mix`` (120: mostly 10 ms, 30% 0.25-0.35 s)."""
+    rng = random.Random(0)
+    if kind == "tiny":
+        return [rng.choice([0.02, 0.03, 0.04, 0.06]) for _ in range(200)]
+    return [rng.choices([0.01, 0.35, 0.25], [70, 15, 15])[0] for _ in range(120)]
+
+
+def scheduling(engine_name: str, workers: int, kind: str) -> dict:
+    """Idle time an engine adds to ``sleep_items(kind)`` (after start-up and one warm-up item per worker)."""
+    from mmrqa.engines import get_engine
+
+    items = sleep_items(kind)
+    with get_engine(engine_name, workers=workers) as engine:
+        list(engine.map(time.sleep, items[:workers]))
+        start = time.perf_counter()
+        list(engine.map(time.sleep, items))
+        wall = time.perf_counter() - start
+        tasks = getattr(engine, "tasks", None)
+    ideal = sum(items) / workers
+    return {"engine": engine_name, "workers": workers, "kind": kind, "seconds": round(wall, 3),
+            "ideal_s": round(ideal, 3), "idle_pct": round(100 * (wall / ideal - 1), 2), "ray_tasks": tasks,
+            "load": round(os.getloadavg()[0], 2)}  # fmt: skip
+
+
+def sched_summary(rows: list[dict]) -> list[str]:
+    lines = []
+    for key in dict.fromkeys((r["kind"], r["engine"], r["workers"]) for r in rows):
+        idle = [r["idle_pct"] for r in rows if (r["kind"], r["engine"], r["workers"]) == key]
+        lines.append(f"[sched {key[0]}] {key[1]}x{key[2]}: idle time added {min(idle):.1f}% best, "
+                     f"{statistics.median(idle):.1f}% median of {len(idle)}")  # fmt: skip
+    return lines
 
 
 _PEAK = (
@@ -223,8 +266,20 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=2000, help="cohort size of the memory check (0: skip)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "mmrqa-bench-ray")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--sched", action="store_true", help="only the scheduling check (sleeping items)")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f}; CPUs: {len(os.sched_getaffinity(0))}", flush=True)
+    if args.sched:
+        rows = []
+        for _ in range(args.repeats):
+            for kind in ("tiny", "mix"):
+                for engine_name, workers in (("local", 2), ("ray", 1), ("ray", 2)):
+                    rows.append(scheduling(engine_name, workers, kind))
+                    print(rows[-1], flush=True)
+        if args.out:
+            args.out.write_text(json.dumps({"sched": rows, "summary": sched_summary(rows)}, indent=2))
+        print("\n".join(sched_summary(rows)))
+        return
     cohorts = {}
     if args.scans:
         cohorts["tiny"] = make_cohort(args.dir / "tiny", args.scans)
