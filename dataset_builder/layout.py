@@ -4,9 +4,9 @@ A split is given as a :class:`SplitParts`: its row and byte counts and an ordere
 loaded only while its rows are written. The shard count is ``ceil(bytes / MAX_SHARD_BYTES)`` and every shard but the
 last holds ``ceil(rows / count)`` rows, as ``datasets``' ``push_to_hub`` cuts a split. A shard is streamed to its
 Parquet file in row groups of at most ``ROW_GROUP_BYTES`` of Arrow data, so memory holds one row group and one scan
-whatever the size of the cohort, not a whole 500 MB shard (measured: the driver of a 2,000-scan build peaked at
-1,025 MiB when shards were built whole in memory). A shard under ``ROW_GROUP_BYTES`` is one row group, the same
-file as writing it in one go.
+whatever the size of the cohort, not a whole 500 MB shard (measured, ``benchmarks/bench_builder_memory.py``: the
+driver of a 2,000-scan build peaked at 1,025 MiB with whole shards, 285 MiB now, 263 MiB for 200 scans). A shard
+under ``ROW_GROUP_BYTES`` is one row group, the same file as writing it in one go.
 
 Each shard is written to a temp file in ``data/``; once all are written they are renamed (so a full disk or a
 read-only folder leaves the earlier build whole); the card is written last (through
@@ -30,7 +30,7 @@ from mmrqa.errors import OutputError
 #: a shard holds at most this many bytes of Arrow data (``datasets``' default for ``push_to_hub``).
 MAX_SHARD_BYTES = 500 * 1024 * 1024
 #: a shard is written in row groups of at most about this many bytes of Arrow data (what memory holds of it).
-ROW_GROUP_BYTES = 64 * 1024 * 1024
+ROW_GROUP_BYTES = 16 * 1024 * 1024
 DATA_DIR = "data"
 
 
