@@ -36,7 +36,12 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("mmrqa/cli/metrics.py", "run", "open"): "append log, one flushed row per scan; torn rows repaired atomically "
     "(tests/reliability/test_crash_safe_metrics.py)",
     ("mmrqa/data.py", "_save_atomic", "save"): "nib.save into a mkstemp file, then os.replace",
-    ("dataset_builder/layout.py", "_write_parquet_staged", "write_table"): "temp shard, renamed by write_hub_layout",
+    ("dataset_builder/layout.py", "_write_split", "write_table"): "temp shard, renamed by write_hub_layout",
+    (
+        "dataset_builder/layout.py",
+        "flush",
+        "write_table",
+    ): "a row group into a temp shard, renamed by write_hub_layout",
     ("dataset_builder/cache.py", "put", "write_table"): "temp entry, then os.replace",
     ("dataset_builder/scan.py", "_png", "save"): "PNG encoded into an in-memory buffer",
     ("dataset_builder/build.py", "_canonical", "write_table"): "Parquet round trip in an in-memory buffer",
@@ -180,19 +185,28 @@ def built(mrart, tmp_path) -> tuple[list[str], Path]:
 
 
 def _fail_second_shard(monkeypatch, err: int) -> None:
-    """The second Parquet shard of a build fails half-written with ``err`` (cache writes are not affected)."""
+    """The second Parquet shard of a build fails half-written with ``err`` (cache writes are not affected). Shards are
+    streamed through ``pq.ParquetWriter`` (empty ones through ``pq.write_table``): both are intercepted."""
     import pyarrow.parquet as pq
 
-    real, seen = pq.write_table, []
+    real_writer, real_write, seen = pq.ParquetWriter, pq.write_table, []
 
-    def write_table(table, where, *args, **kwargs):
+    def fail_if_second_shard(where) -> None:
         if "/data/." in str(where):
             seen.append(where)
             if len(seen) == 2:
                 Path(where).write_bytes(b"PAR1 half a shard")
                 raise OSError(err, os.strerror(err))
-        return real(table, where, *args, **kwargs)
 
+    def parquet_writer(where, *args, **kwargs):
+        fail_if_second_shard(where)
+        return real_writer(where, *args, **kwargs)
+
+    def write_table(table, where, *args, **kwargs):
+        fail_if_second_shard(where)
+        return real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "ParquetWriter", parquet_writer)
     monkeypatch.setattr(pq, "write_table", write_table)
 
 
