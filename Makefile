@@ -38,6 +38,8 @@ bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_artifacts.py --repeats 2
 	$(PY) benchmarks/bench_builder.py
+	$(PY) benchmarks/bench_builder_memory.py --sizes 200 2000
+	$(PY) benchmarks/indicator_monotonicity.py
 	$(PY) benchmarks/bench_pipeline.py --tiny
 	$(PY) benchmarks/bench_ray.py --scans 200 --big 2000
 	$(PY) benchmarks/fuzz_readers.py --cases 10000 --workers 2 -o benchmarks/results/fuzz_readers.json
