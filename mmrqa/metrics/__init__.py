@@ -104,7 +104,7 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
     local_sigma, local_reference = indicators.local_noise(data, regions.head)
-    values["noise_local"] = indicators.percent_of(local_sigma, local_reference)
+    values["noise_local"] = indicators.noise_rel(local_sigma, local_reference)
     values["spike_energy"], axial = spectral.axial_spectra(cdata)  # one in-plane power spectrum per slice
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)

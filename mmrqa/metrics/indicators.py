@@ -182,12 +182,7 @@ IMMERKAER_MEDIAN = 6.0 * 0.6744898
 
 def noise_local(data: np.ndarray, head: np.ndarray) -> float:
     """Local noise level in the head, percent of the head median: ``100 sigma / median`` of :func:`local_noise`."""
-    return percent_of(*local_noise(data, head))
-
-
-def percent_of(value: float, reference: float) -> float:
-    """``100 value / reference``, NaN unless the reference is positive."""
-    return 100.0 * value / reference if reference > 0 else math.nan
+    return noise_rel(*local_noise(data, head))
 
 
 def local_noise(data: np.ndarray, head: np.ndarray) -> tuple[float, float]:

@@ -3,8 +3,8 @@
 Spikes, truncation (Gibbs ringing), replicas along the phase-encoding axis (ghosting, undersampling) and motion's loss
 of phase-encoding detail are properties of a slice's k-space. Each slice's 2D power spectrum
 ``P(k0, k1) = |FFT2(I)|^2`` (the half spectrum of ``rfft2``) is computed once (:func:`slice_power`); spike_energy
-reads it whole, truncation and pe_detail_loss read its two *line powers*: for in-plane axis ``a``, the energy at each non-negative
-frequency of the 1D spectra along ``a``, summed over the lines of the other axis. By Parseval along the other axis,
+reads it whole, truncation and pe_detail_loss read its two *line powers*: for in-plane axis ``a``, the energy at each
+non-negative frequency of the 1D spectra along ``a``, summed over the lines of the other axis. By Parseval along the other axis,
 ``sum_lines |rFFT_a(I)|^2 = (1 / N_other) sum_{k_other} P`` (:func:`line_powers`), so no 1D transform is repeated.
 With the half spectrum, ``P(k0, -k1) = P(-k0, k1)`` for a real image: the line power along axis 0 at ``k0`` takes
 the mirrored columns from row ``-k0``.
@@ -245,14 +245,14 @@ def pe_correlation(data: np.ndarray, pe_axis: int = 1) -> float:
     a few points either side), so the measure compares a scan with itself or with scans of the same protocol. On
     at most :data:`MAX_SLICES` evenly spaced slices across the PE axis.
     """
-    pe, ref, slice_axis = in_plane_axes(pe_axis)
-    picks = sample_slices(data.shape[slice_axis])
-    if min(data.shape[pe], data.shape[ref]) < 4:
-        return math.nan
-    edges = edge_image(np.take(data, picks, axis=slice_axis), (pe, ref))
-    edges -= edges.mean(axis=(pe, ref), keepdims=True, dtype=np.float64).astype(np.float32)
     from scipy import fft as sfft
 
+    pe, ref, slice_axis = in_plane_axes(pe_axis)
+    if min(data.shape[pe], data.shape[ref]) < 4:
+        return math.nan
+    picks = sample_slices(data.shape[slice_axis])
+    edges = edge_image(np.take(data, picks, axis=slice_axis), (pe, ref))
+    edges -= edges.mean(axis=(pe, ref), keepdims=True, dtype=np.float64).astype(np.float32)
     means = []
     for axis, other in ((pe, ref), (ref, pe)):
         n = data.shape[axis]
