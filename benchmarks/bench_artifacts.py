@@ -10,7 +10,8 @@ times. Blur is compared at the same PSF: TorchIO's ``RandomBlur`` gets as its (f
 our ``moderate`` calibration chose for that volume (its cost grows with the kernel's length, and its default range,
 1-2 mm, is narrower than a moderate blur of a 1 mm brain). TorchIO's ``RandomNoise`` adds one Gaussian channel to
 the magnitude image, half the work of Rician noise (two channels and a magnitude); a last row per volume therefore
-also compares our noise with Rician noise written with torch (:func:`rician_with_torch`). Both sides use every core: torch's intra-op threads (``torch.get_num_threads()``), scipy's FFT workers and the
+also compares our noise with Rician noise written with torch (:func:`rician_with_torch`). Both sides use every core:
+torch's intra-op threads (``torch.get_num_threads()``), scipy's FFT workers and the
 noise simulator's thread pool; both work in float32.
 
 Usage: ``python benchmarks/bench_artifacts.py [--repeats 3]``; prints the environment (date, load average before and
