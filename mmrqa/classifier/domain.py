@@ -1,0 +1,196 @@
+"""Is this input an MR magnitude image like those the classifier was fitted on? Rules first, then novelty.
+
+Two layers, both cheap and both explained in the reason they return:
+
+1. **What an MR magnitude image cannot be** (:func:`image_rules`, on the raw intensities and the metadata): a DICOM
+   whose modality is not MR; an image with a sizeable share of clearly negative voxels (a magnitude is never
+   negative: CT in Hounsfield units, a phase or a difference map); fewer than ``MIN_LEVELS`` distinct values (a label
+   map or a mask); almost no contrast (a constant-ish image); no spatial structure (a flat spatial spectrum:
+   a random image); no measurable noise at all (a smooth ramp or a synthetic drawing).
+2. **Unlike the training data** (:class:`Novelty`): the scan's features, each mapped by a signed log and standardised
+   with the median and IQR of the training rows, are compared with the training rows; the score is the mean distance
+   to the ``K`` nearest rows. The threshold is set from leave-one-scan-out distances (each training scan's rows to the
+   rows of the *other* scans), so that a new real scan -- always unseen -- sits inside it: the
+   ``THRESHOLD_QUANTILE`` quantile of those distances times ``THRESHOLD_MARGIN``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmrqa.volume import Volume
+
+#: fewer distinct intensities than this: a label map / mask, not an acquisition (8-bit exports have ~100-256)
+MIN_LEVELS = 16
+#: share of the voxels off the most common value held by the ``TOP_LEVELS`` next most common values above this: a
+#: label map (an atlas of a few dozen labels), not intensities
+MAX_TOP_SHARE = 0.9
+TOP_LEVELS = 16
+#: share of voxels below -NEGATIVE_LEVEL x P99 that rules out a magnitude image
+NEGATIVE_SHARE = 0.01
+NEGATIVE_LEVEL = 0.05
+#: (P99 - P1) / (|P50| + P99 - P1) below this: almost constant
+MIN_CONTRAST = 0.02
+#: log10 of the in-plane power at the lowest spatial frequencies over that at the highest, below this: a flat
+#: spectrum, i.e. no spatial structure (a random image). Anatomy puts orders of magnitude more power at low
+#: frequencies than independent noise does, however noisy the scan
+MIN_SPECTRAL_DECAY = 0.3
+#: share of voxels whose 2nd difference along both in-plane axes is exactly zero above this: no noise at all (a
+#: ramp, a drawing); real magnitudes, even zero-filled ones, keep noise in the object
+MAX_FLAT_SHARE = 0.6
+K = 5
+THRESHOLD_QUANTILE = 0.995
+THRESHOLD_MARGIN = 1.5
+
+
+def image_statistics(volume: Volume) -> dict[str, float]:
+    """Raw-intensity statistics behind :func:`image_rules` (computed on the classifier's grid)."""
+    data = np.asarray(volume.data, dtype=np.float64)
+    flat = data.ravel()
+    p1, p50, p99 = np.percentile(flat, [1, 50, 99])
+    spread = p99 - p1
+    sample = flat if flat.size <= 2_000_000 else flat[:: flat.size // 2_000_000 + 1]
+    values, counts = np.unique(sample[:400_000], return_counts=True)
+    levels = len(values)
+    counts = np.sort(counts)[::-1]
+    rest = counts[1:].sum()
+    top_share = float(counts[1 : 1 + TOP_LEVELS].sum() / rest) if rest else 1.0
+    negative = float(np.mean(flat < -NEGATIVE_LEVEL * max(abs(p99), 1e-12))) if p99 > 0 else 1.0
+    contrast = spread / (abs(p50) + spread) if (abs(p50) + spread) > 0 else 0.0
+    decay = spectral_decay(data)
+    second = np.abs(np.diff(data, n=2, axis=0))[:, 1:-1] + np.abs(np.diff(data, n=2, axis=1))[1:-1, :]
+    foreground = data[1:-1, 1:-1] > p50
+    flat_share = float(np.mean(second[foreground] <= 1e-6 * max(abs(p99), 1e-12))) if foreground.any() else 1.0
+    return {
+        "distinct_levels": float(levels),
+        "top_levels_share": top_share,
+        "negative_share": negative,
+        "contrast": float(contrast),
+        "spectral_decay": decay,
+        "flat_share": flat_share,
+    }
+
+
+def spectral_decay(data: np.ndarray) -> float:
+    """log10(mean in-plane power at radial frequency < 1/8 of Nyquist / mean power above 3/4 of Nyquist), slices
+    pooled (mean removed per slice); NaN for slices smaller than 16 x 16."""
+    nx, ny = data.shape[:2]
+    if nx < 16 or ny < 16:
+        return math.nan
+    step = max(1, data.shape[2] // 16)  # at most ~16 slices: the spectrum's shape, not its detail, is needed
+    sub = data[:, :, ::step]
+    sub = sub - sub.mean(axis=(0, 1), keepdims=True)
+    power = (np.abs(np.fft.fft2(sub, axes=(0, 1))) ** 2).sum(axis=2)
+    fx, fy = np.meshgrid(np.fft.fftfreq(nx) * 2, np.fft.fftfreq(ny) * 2, indexing="ij")  # in units of Nyquist
+    radius = np.hypot(fx, fy)
+    low, high = (radius > 0) & (radius < 0.125), radius > 0.75
+    if not low.any() or not high.any() or power[high].mean() <= 0:
+        return math.nan
+    return float(np.log10(power[low].mean() / power[high].mean()))
+
+
+def image_rules(volume: Volume, stats: dict[str, float] | None = None) -> str | None:
+    """Why ``volume`` cannot be an MR magnitude image, or None when no rule excludes it."""
+    modality = str(volume.meta.get("modality") or "").upper()
+    if modality and modality not in ("MR", "MRI"):
+        return f"the file says modality {modality}, not MR"
+    stats = stats or image_statistics(volume)
+    if stats["negative_share"] > NEGATIVE_SHARE:
+        return (
+            f"{100 * stats['negative_share']:.0f}% of the voxels are clearly negative: not an MR magnitude image "
+            "(CT in Hounsfield units, a phase or difference map?)"
+        )
+    if stats["distinct_levels"] < MIN_LEVELS:
+        return f"only {stats['distinct_levels']:.0f} distinct intensities: a label map or mask, not an acquisition"
+    if stats["top_levels_share"] > MAX_TOP_SHARE:
+        return f"{TOP_LEVELS} values make up {100 * stats['top_levels_share']:.0f}% of the object: a label map"
+    if stats["contrast"] < MIN_CONTRAST:
+        return "almost constant intensities: nothing to assess"
+    decay = stats["spectral_decay"]
+    if not math.isnan(decay) and decay < MIN_SPECTRAL_DECAY:
+        return "its spectrum is flat (no spatial structure): a random image, not an anatomy"
+    if stats["flat_share"] > MAX_FLAT_SHARE:
+        return "no noise in the object: a synthetic image (ramp, drawing or template), not an acquisition"
+    return None
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+@dataclass
+class Novelty:
+    """k-nearest-neighbour novelty on standardised, log-compressed features (see the module docstring)."""
+
+    features: list[str]
+    center: np.ndarray
+    scale: np.ndarray
+    reference: np.ndarray  # (n, d) standardised training rows
+    threshold: float
+
+    @staticmethod
+    def transform_raw(x: np.ndarray) -> np.ndarray:
+        """Signed log of the features; undefined values (NaN or the MISSING stand-in) become 0."""
+        from mmrqa.classifier.features import MISSING
+
+        x = np.where(np.isfinite(x) & (x > MISSING / 2), x, np.nan)
+        return _signed_log(x)
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        z = (self.transform_raw(x) - self.center) / self.scale
+        return np.nan_to_num(z, nan=0.0)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Mean distance of each row of ``x`` (raw features) to its ``K`` nearest reference rows."""
+        return knn_distance(self.standardise(np.atleast_2d(x)), self.reference)
+
+    def to_arrays(self, prefix: str = "novelty") -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}_center": self.center,
+            f"{prefix}_scale": self.scale,
+            f"{prefix}_reference": self.reference.astype(np.float32),
+            f"{prefix}_threshold": np.asarray(self.threshold),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, features: list[str], prefix: str = "novelty") -> Novelty:
+        return cls(
+            list(features),
+            np.asarray(arrays[f"{prefix}_center"], dtype=np.float64),
+            np.asarray(arrays[f"{prefix}_scale"], dtype=np.float64),
+            np.asarray(arrays[f"{prefix}_reference"], dtype=np.float64),
+            float(arrays[f"{prefix}_threshold"]),
+        )
+
+
+def knn_distance(z: np.ndarray, reference: np.ndarray, k: int = K) -> np.ndarray:
+    """Mean Euclidean distance of each row of ``z`` to its ``k`` nearest rows of ``reference``."""
+    out = np.empty(len(z))
+    sq_ref = np.sum(reference * reference, axis=1)
+    for start in range(0, len(z), 256):
+        block = z[start : start + 256]
+        d2 = np.sum(block * block, axis=1)[:, None] + sq_ref[None, :] - 2.0 * block @ reference.T
+        d2 = np.sort(np.maximum(d2, 0.0), axis=1)[:, :k]
+        out[start : start + 256] = np.sqrt(d2).mean(axis=1)
+    return out
+
+
+def fit_novelty(x: np.ndarray, groups: np.ndarray, features: list[str], max_reference: int = 3000) -> Novelty:
+    """Fit the novelty score on training rows ``x`` (raw features) grouped by scan; threshold from held-out scans."""
+    t = Novelty.transform_raw(x)
+    center = np.nanmedian(t, axis=0)
+    q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
+    scale = np.where((q75 - q25) > 1e-6, q75 - q25, 1.0)
+    z = np.nan_to_num((t - center) / scale, nan=0.0)
+    held_out = np.empty(len(z))
+    for group in np.unique(groups):
+        inside = groups == group
+        held_out[inside] = knn_distance(z[inside], z[~inside])
+    threshold = float(np.quantile(held_out, THRESHOLD_QUANTILE)) * THRESHOLD_MARGIN
+    keep = np.arange(len(z))
+    if len(keep) > max_reference:  # an even thinning keeps every scan and every kind represented
+        keep = keep[np.linspace(0, len(keep) - 1, max_reference).round().astype(int)]
+    return Novelty(list(features), center, scale, z[keep], threshold)

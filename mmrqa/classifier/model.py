@@ -1,0 +1,188 @@
+"""The signal classifier: two gradient-boosted heads, their calibration and the domain check, in one ``.npz`` file.
+
+Heads (scikit-learn ``GradientBoostingClassifier``, exported by :mod:`mmrqa.classifier.trees`):
+    artifact   "none" or one artifact kind of :mod:`mmrqa.artifacts`
+    severity   "none", "mild", "moderate", "severe"
+Each head's raw scores are divided by a temperature fitted on held-out scans (Guo et al. 2017, "On calibration of
+modern neural networks", ICML: one scalar minimising the negative log-likelihood), then soft-maxed. The file also
+holds the :class:`mmrqa.classifier.domain.Novelty` reference and the clean rows' feature medians and IQRs (to name
+the metrics that drove a verdict), and a JSON ``meta`` string (features, provenance, validation numbers).
+
+``load_model`` reads it with ``numpy.load(allow_pickle=False)``: loading runs no code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+from scipy.special import log_softmax, softmax
+
+from mmrqa.classifier.domain import Novelty, fit_novelty
+from mmrqa.classifier.trees import TreeEnsemble
+from mmrqa.errors import InvalidArgumentError, ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "mmrqa-signal-classifier"
+FORMAT_VERSION = 2
+DEFAULT_MODEL_PATH = Path(__file__).with_name("model.npz")
+HEADS = ("artifact", "severity")
+#: scikit-learn GradientBoostingClassifier settings (the card argues them)
+GBM_PARAMS = {
+    "n_estimators": 120,
+    "learning_rate": 0.1,
+    "max_depth": 3,
+    "subsample": 0.8,
+    "min_samples_leaf": 5,
+    "max_features": 0.5,
+}
+
+
+@dataclass
+class SignalModel:
+    """The fitted classifier (see the module docstring)."""
+
+    features: list[str]
+    heads: dict[str, TreeEnsemble]
+    temperature: dict[str, float]
+    novelty: Novelty
+    clean_center: np.ndarray
+    clean_scale: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, head: str, x: np.ndarray) -> np.ndarray:
+        return self.heads[head].raw(x)
+
+    def proba(self, head: str, x: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """(n, K) class probabilities of ``head`` for raw feature rows ``x`` (temperature-scaled when calibrated)."""
+        t = self.temperature.get(head, 1.0) if calibrated else 1.0
+        return softmax(self.raw(head, x) / t, axis=1)
+
+    def classes(self, head: str) -> list[str]:
+        return self.heads[head].classes
+
+    # -- storage -----------------------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        from mmrqa.fileio import atomic_output
+
+        arrays: dict[str, np.ndarray] = {}
+        for name, head in self.heads.items():
+            arrays.update(head.to_arrays(name))
+        arrays.update(self.novelty.to_arrays())
+        arrays["clean_center"], arrays["clean_scale"] = self.clean_center, self.clean_scale
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "features": self.features, **self.meta}
+        meta["temperature"] = self.temperature
+        arrays["meta"] = np.asarray(json.dumps(meta, sort_keys=True))
+        path = Path(path)
+        with atomic_output(path, suffix=".npz", what="the classifier") as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SignalModel:
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except FileNotFoundError as exc:
+            raise ModelLoadError(f"signal classifier file {path} does not exist") from exc
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"cannot read signal classifier {path}: {exc}") from exc
+        try:
+            meta = json.loads(str(arrays["meta"]))
+        except (KeyError, ValueError) as exc:
+            raise ModelLoadError(f"{path} is not an MMRQA signal classifier (no readable meta)") from exc
+        if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
+            raise ModelLoadError(f"{path} is not an MMRQA signal classifier of version {FORMAT_VERSION}")
+        features = list(meta["features"])
+        return cls(
+            features,
+            {name: TreeEnsemble.from_arrays(arrays, name) for name in HEADS},
+            {k: float(v) for k, v in meta.get("temperature", {}).items()},
+            Novelty.from_arrays(arrays, features),
+            np.asarray(arrays["clean_center"], dtype=np.float64),
+            np.asarray(arrays["clean_scale"], dtype=np.float64),
+            {k: v for k, v in meta.items() if k not in ("format", "version", "features", "temperature")},
+        )
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> SignalModel:
+    """The classifier stored at ``path`` (default: the shipped ``model.npz``), loaded once per path."""
+    return SignalModel.load(Path(path) if path else DEFAULT_MODEL_PATH)
+
+
+# -- fitting ---------------------------------------------------------------------------------------------------------
+def balanced_weights(labels: np.ndarray) -> np.ndarray:
+    """n / (k * n_class) per row: every class weighs the same in the loss."""
+    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return (len(labels) / (len(values) * counts))[inverse]
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, seed: int = 0):
+    """A fitted ``GradientBoostingClassifier`` (balanced classes, ``GBM_PARAMS``, seeded) and its exported trees."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from mmrqa.classifier.trees import export
+
+    estimator = GradientBoostingClassifier(random_state=seed, **GBM_PARAMS)
+    estimator.fit(x.astype(np.float32), y, sample_weight=balanced_weights(y))
+    return export(estimator, x)
+
+
+def fit_temperature(raw: np.ndarray, y_index: np.ndarray) -> float:
+    """The temperature T minimising the mean negative log-likelihood of softmax(raw / T) (bounded to [0.05, 20])."""
+    if len(raw) == 0:
+        return 1.0
+
+    def nll(log_t: float) -> float:
+        logp = log_softmax(raw / np.exp(log_t), axis=1)
+        return float(-np.mean(logp[np.arange(len(raw)), y_index]))
+
+    res = optimize.minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def fit_model(
+    x: np.ndarray,
+    labels: dict[str, np.ndarray],
+    groups: np.ndarray,
+    validation: set[str],
+    features: list[str],
+    seed: int = 0,
+) -> SignalModel:
+    """Fit both heads on the rows of the scans not in ``validation``, their temperatures on the rows of the
+    ``validation`` scans, and the domain reference on all rows (raw feature rows ``x``, labels per head)."""
+    if len(x) == 0:
+        raise InvalidArgumentError("no training rows")
+    in_val = np.isin(groups, sorted(validation))
+    if in_val.all() or not in_val.any():
+        raise InvalidArgumentError("the validation scans must be a non-empty proper subset of the scans")
+    heads, temperature = {}, {}
+    for head in HEADS:
+        heads[head] = fit_head(x[~in_val], labels[head][~in_val], seed)
+        classes = heads[head].classes
+        known = np.isin(labels[head][in_val], classes)
+        y_index = np.array([classes.index(c) for c in labels[head][in_val][known]])
+        temperature[head] = fit_temperature(heads[head].raw(x[in_val][known]), y_index)
+    clean = labels["artifact"] == "none"
+    t = Novelty.transform_raw(x[clean])
+    center = np.nanmedian(t, axis=0)
+    q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
+    scale = np.where((q75 - q25) > 1e-6, q75 - q25, 1.0)
+    novelty = fit_novelty(x, groups, features)
+    return SignalModel(list(features), heads, temperature, novelty, np.nan_to_num(center), scale)
+
+
+def validation_scans(scans: list[str]) -> set[str]:
+    """The scans whose rows calibrate the temperatures: every 4th of the sorted names, starting with the 2nd."""
+    return set(sorted(scans)[1::4])
