@@ -356,13 +356,15 @@ def change_plane(session: dict | None, plane: str, series: str | None) -> tuple:
 
 
 def _rating_markdown(result: Any, notice: str) -> str:
+    if not result.rated:  # outside the domain: no rating, the reason instead
+        return f"## Not rated\n\n{result.trust_markdown()}\n**Mode:** {result.mode}\n\n{notice}"
     light = LIGHT_COLOURS[RATING_LIGHT.get(result.rating, "grey")]
     usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(result.usability, "usability ?")
     found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in result.artifacts]
     return (
         f"## <span style='background:{light};padding:0 .4em'>Rating: {result.rating or 'undetermined'}</span>\n\n**Usability:** {usability}  \n"
         f"**Artifacts:** {', '.join(found) if found else 'none detected'}  \n"
-        f"**Mode:** {result.mode}{f' ({result.model})' if result.model else ''}\n\n{notice}"
+        f"**Mode:** {result.mode}{f' ({result.model})' if result.model else ''}\n\n{result.trust_markdown()}\n{notice}"
     )
 
 
@@ -436,7 +438,7 @@ def assess(session: dict | None) -> tuple:
     pipe, notice = get_pipeline()
     result = pipe(session["volume"])
     session = {**session, "assessment": result}
-    report = result.report or "(no report)"
+    report = (result.report or "(no report)") if result.rated else "(not rated: outside the domain)"
     return (
         session,
         _rating_markdown(result, notice),

@@ -36,9 +36,10 @@ DEFAULT_MAX_NEW_TOKENS = 128
 
 
 def metric_info(values: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Catalogue description of each metric with a reference range or an artifact-indicator role, and whether the
-    scan's value is acceptable."""
+    """Catalogue description of each metric with a reference range or an artifact-indicator role, whether the
+    scan's value is acceptable and its traffic light (:func:`mmrqa.presentation.traffic_light`)."""
     from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
+    from mmrqa.presentation import traffic_light
     from mmrqa.qa.answers import is_acceptable, reference_range
 
     info = {}
@@ -54,6 +55,7 @@ def metric_info(values: dict[str, float]) -> dict[str, dict[str, Any]]:
             "higher_is_better": entry.higher_is_better,
             "reference_range": list(bounds) if bounds else None,
             "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
+            "light": traffic_light(name, value, CATALOGUE),
             "reference": entry.reference,
         }
     return info
