@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 if (REPO / "mmrqa" / "__init__.py").is_file() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # a checkout without `pip install -e .` (e.g. the Space repo itself)
 
-from mmrqa.cli.common import write_bytes_atomic, write_text_atomic  # noqa: E402
 from mmrqa.data import SAMPLES, sample_path  # noqa: E402
 from mmrqa.errors import MMRQAError  # noqa: E402
+from mmrqa.fileio import write_bytes_atomic, write_text_atomic  # noqa: E402
 from mmrqa.io import format_summary, summarize  # noqa: E402
 from mmrqa.presentation import light_counts, metric_rows, slice_series  # noqa: E402
 from mmrqa.qa.bank import PHRASINGS  # noqa: E402

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
@@ -307,8 +308,6 @@ class MMRQAPipeline:
     ) -> list[Assessment]:
         """Assess each scan in turn (progress bar on a terminal); a scan that fails yields an entry with ``error``
         set instead of stopping the batch. ``kwargs`` as for ``__call__``."""
-        from mmrqa.cli.common import progress as progress_bar
-
         scans = list(scans)
         results = []
         for scan in progress_bar(scans, total=len(scans), desc="assessing", enabled=progress):
