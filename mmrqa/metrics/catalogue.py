@@ -66,7 +66,7 @@ _ENTRIES = [
         _e(
             f"snrd_{c}",
             f"Dietrich SNR of the {c} class: signal over the air's noise.",
-            "0.6551364 * median(class) / MAD(air)",
+            "0.6551364 * median(class) / MAD(air); std(air) when the MAD is ~0 (zero-filled air, as MRIQC 24)",
             "ratio",
             True,
             "Dietrich et al., MRI 2007;25:1293-1302; " + MRIQC,
