@@ -35,7 +35,7 @@ from mmrqa.presentation import (
     METRIC_TABLE_COLUMNS,
     artifact_table,
     metric_table,
-    quoted,
+    report_markdown,
     verdict_markdown,
 )
 from mmrqa.render import PLANES
@@ -205,8 +205,8 @@ def assess(session: ScanSession | None) -> tuple:
     session = _need_scan(session).assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
-    verdict = f"{verdict_markdown(result)}\n\n{notice}"
-    return session, verdict, artifacts, quoted(result.report), result.to_dict(), files().write_reports(session)
+    verdict, report = verdict_markdown(result, notice), report_markdown(result)
+    return session, verdict, artifacts, report, result.to_dict(), files().write_reports(session)
 
 
 @_user_errors

@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.fileio import write_text_atomic
 from mmrqa.hub import push_with_retries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def stage_space(out: str | Path, repo: Path = REPO) -> Path:
     if screenshot.is_file():  # the README points at it in the repo's docs/; in the Space it sits beside the README
         shutil.copy2(screenshot, out / SCREENSHOT)
         readme = out / "README.md"
-        readme.write_text(readme.read_text(encoding="utf-8").replace("../docs/", ""), encoding="utf-8")
+        write_text_atomic(readme, readme.read_text(encoding="utf-8").replace("../docs/", ""))
     return out
 
 

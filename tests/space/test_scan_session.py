@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -15,7 +16,7 @@ from mmrqa.data import is_sample_copy, sample_path
 from mmrqa.errors import CorruptScanError
 from mmrqa.metrics import compute_metrics
 from mmrqa.pipeline import MMRQAPipeline
-from mmrqa.presentation import artifact_table, lights_sentence, metric_table, quoted, verdict_markdown
+from mmrqa.presentation import artifact_table, lights_sentence, metric_table, report_markdown, verdict_markdown
 from mmrqa.scan_session import (
     METRICS_ONLY_NOTE,
     ScanSession,
@@ -76,7 +77,10 @@ def test_assessment_and_its_wording_match_the_pipeline(t1, pipe):
     assert session.assessment.rating == direct.rating and session.assessment.report == direct.report
     verdict = verdict_markdown(session.assessment)
     assert f"Rating: {direct.rating}" in verdict and "**Mode:** metrics-only" in verdict
-    assert quoted(direct.report).startswith("> Overall quality") and quoted(None) == "> (no report)"
+    assert report_markdown(direct).startswith("> Overall quality") and verdict_markdown(direct, "N").endswith("\nN")
+    outside = dataclasses.replace(direct, in_domain=False, domain_reason="not an MRI")
+    assert report_markdown(outside) == "> (not rated: outside the domain)"
+    assert verdict_markdown(outside).startswith("## Not rated") and "Rating" not in verdict_markdown(outside)
     rows = artifact_table(session.assessment)
     assert rows == [["none detected", "", "", 0]] or rows[0][0] == direct.artifacts[0].kind
     table = metric_table(t1.report.values)
