@@ -2,9 +2,9 @@
 
 **Scans** (:func:`real_scans`): the samples of :mod:`mmrqa.data` (the MNI152 template once, noise-free: the recipe
 gives it clinical noise), more real MR scans shipped by installed packages (nibabel's 4D EPI, dipy's anisotropic T1,
-PIESNO EPI and coronal T1 slice, pydicom-data's Siemens head slice, fslpy's 1 mm T1 crop when fslpy is installed) and
-the TCIA pelvic T2w scans when ``../shared/data/tcia`` (or ``$MMRQA_TCIA_DIR``) is there; plus any folder of clean
-scans a user passes. Each scan is one *group*: all its views and variants go to the same side of any split.
+PIESNO EPI and coronal T1 slice, pydicom-data's Siemens head slice, fslpy's 1 mm T1 crop and 4 mm EPI when fslpy is
+installed) and the TCIA pelvic T2w scans when ``../shared/data/tcia`` (or ``$MMRQA_TCIA_DIR``) is there; plus any
+folder of clean scans a user passes. Each scan is one *group*: all its views and variants go to the same side of any split.
 
 **Views** (:func:`make_view`, seeded per scan and view): what clinical scans look like --
     plane           3D scans are resliced along a random axis (axial, coronal, sagittal stacks)
@@ -130,6 +130,7 @@ def real_scans(tcia: Path | None = None) -> list[Scan]:
         _npy_slice(_package_file("dipy", "data", "files", "t1_coronal_slice.npy"), "dipy_t1_coronal"),
         maybe(dicom("MR-SIEMENS-DICOM-WithOverlays.dcm"), "siemens_head"),
         maybe(_package_file("fsl", "tests", "test_transform", "testdata", "nonlinear", "src.nii.gz"), "fslpy_t1"),
+        maybe(_package_file("fsl", "tests", "testdata", "example_func.nii.gz"), "fslpy_epi"),
     ]
     folder = tcia or tcia_dir()
     if folder is not None:
@@ -143,7 +144,7 @@ def folder_scans(folder: Path) -> list[Scan]:
 
     scans = []
     for path in find_scans([Path(folder)]):
-        scans.append(_file(Path(path), "user_" + Path(path).name.split(".")[0]))
+        scans.append(_file(Path(path).resolve(), "user_" + Path(path).name.split(".")[0]))
     return [scan for scan in scans if scan is not None]
 
 
@@ -271,6 +272,9 @@ def read_rows(path: Path) -> list[dict[str, object]]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         return [
-            {k: (v if k in ("scan", "kind", "severity") else (int(v) if k == "view" else float(v))) for k, v in r.items()}
+            {
+                k: (v if k in ("scan", "kind", "severity") else (int(v) if k == "view" else float(v)))
+                for k, v in r.items()
+            }
             for r in reader
         ]

@@ -3,7 +3,7 @@
 Two layers, both cheap and both explained in the reason they return:
 
 1. **What an MR magnitude image cannot be** (:func:`image_rules`, on the raw intensities and the metadata): a DICOM
-   whose modality is not MR; an image with a sizeable share of clearly negative voxels (a magnitude is never
+   whose modality is not MR; a colour picture; an image with a sizeable share of clearly negative voxels (a magnitude is never
    negative: CT in Hounsfield units, a phase or a difference map); fewer than ``MIN_LEVELS`` distinct values (a label
    map or a mask); almost no contrast (a constant-ish image); no spatial structure (a flat spatial spectrum:
    a random image); no measurable noise at all (a smooth ramp or a synthetic drawing).
@@ -23,6 +23,8 @@ import numpy as np
 
 from mmrqa.volume import Volume
 
+#: mean chroma of a colour picture (``meta["chroma"]`` of the 2D-image reader) above this: not a grayscale scan
+MAX_CHROMA = 0.02
 #: fewer distinct intensities than this: a label map / mask, not an acquisition (8-bit exports have ~100-256)
 MIN_LEVELS = 16
 #: share of the voxels off the most common value held by the ``TOP_LEVELS`` next most common values above this: a
@@ -97,6 +99,9 @@ def image_rules(volume: Volume, stats: dict[str, float] | None = None) -> str | 
     modality = str(volume.meta.get("modality") or "").upper()
     if modality and modality not in ("MR", "MRI"):
         return f"the file says modality {modality}, not MR"
+    chroma = float(volume.meta.get("chroma") or 0.0)
+    if chroma > MAX_CHROMA:
+        return f"a colour picture (mean chroma {100 * chroma:.0f}%): MR magnitude images are grayscale"
     stats = stats or image_statistics(volume)
     if stats["negative_share"] > NEGATIVE_SHARE:
         return (

@@ -22,7 +22,15 @@ from pathlib import Path
 from mmrqa.classifier.card import render_card
 from mmrqa.classifier.data import CACHE_DIR, build_table, real_scans
 from mmrqa.classifier.model import DEFAULT_MODEL_PATH, GBM_PARAMS
-from mmrqa.classifier.validation import fit_rows, leave_one_scan_out, per_scan_clean, score
+from mmrqa.classifier.validation import (
+    fit_rows,
+    leave_one_scan_out,
+    native_row,
+    native_verdicts,
+    per_scan_clean,
+    score,
+)
+from mmrqa.fileio import write_text_atomic
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     fitted = time.perf_counter() - start - built
     benchmark = None
     if not args.no_benchmark:
-        predictions = leave_one_scan_out(rows, seed=args.seed)
-        benchmark = {"scores": score(predictions), "clean_by_scan": per_scan_clean(predictions)}
+        natives = {scan.name: native_row(scan.load()) for scan in scans}
+        predictions = leave_one_scan_out(rows, seed=args.seed, natives=natives)
+        benchmark = {
+            "scores": score(predictions),
+            "clean_by_scan": per_scan_clean(predictions),
+            "native": native_verdicts(predictions),
+        }
     model.meta = {
         "provenance": {
             "script": "python -m mmrqa.classifier.fit",
@@ -61,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     model.save(args.output)
     card = args.output.with_name("card.md")
-    card.write_text(render_card(model, rows), encoding="utf-8")
-    print(f"{len(rows)} rows from {len(scans)} scans (table {built:.0f} s, fit {fitted:.0f} s) -> {args.output}, {card}")
+    write_text_atomic(card, render_card(model, rows))
+    print(
+        f"{len(rows)} rows from {len(scans)} scans (table {built:.0f} s, fit {fitted:.0f} s) -> {args.output}, {card}"
+    )
     if benchmark:
         print(json.dumps(benchmark["scores"], indent=1))
     return 0

@@ -3,13 +3,13 @@
 Order of the decision (:func:`classify`):
 1. the image rules of :mod:`mmrqa.classifier.domain` and then the novelty score: outside the domain -> no rating,
    ``in_domain`` False and the reason;
-2. the artifact head: an artifact is present when P(none) < 0.5; its kind is the most probable kind, its severity the
-   most probable of mild/moderate/severe by the severity head; clean otherwise;
-3. the *confidence* is the calibrated probability of what is stated (P(none) for a clean verdict, P(kind) for an
-   artifact); below ``MIN_CONFIDENCE`` the verdict is withheld (``uncertain``: no rating, the leading candidates are
-   reported instead);
-4. the *drivers*: the metrics that most set this scan apart from the clean training scans among the artifact head's
-   most used features (standardised distance to the clean median), the stated kind's indicator first.
+2. the presence head: clean when P(none) >= 0.5, with confidence P(none);
+3. otherwise an artifact is present: its severity is the most probable of mild/moderate/severe (severity head), which
+   sets the rating; its kind is the artifact head's most probable kind, with confidence P(present) x P(kind). When
+   P(kind) < ``MIN_CONFIDENCE`` the kind is withheld (``uncertain``): the verdict names the leading candidates
+   instead of picking one, and its confidence is P(present);
+4. the *drivers*: the stated kind's indicator, then the metrics that most set this scan apart from the clean training
+   scans among the artifact heads' most used features (standardised distance to the clean median).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ DRIVERS = 3
 
 @dataclass
 class Verdict:
-    """What the classifier concludes about one scan (fields None when out of domain or uncertain)."""
+    """What the classifier concludes about one scan: fields None out of the domain; ``artifact`` None (and
+    ``uncertain``) when an artifact is present but its kind is not settled (``candidates`` then name the leading
+    kinds)."""
 
     in_domain: bool
     domain_reason: str | None = None
@@ -50,7 +52,7 @@ class Verdict:
         """Whether an artifact is reported (None out of the domain)."""
         if not self.in_domain:
             return None
-        return self.probabilities["artifact"]["none"] < 0.5
+        return self.probabilities["presence"]["none"] < 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,25 +85,35 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
         unusual = ", ".join(_unusual(model, x[0], model.novelty.center, model.novelty.scale, 3))
         reason = f"its metrics are unlike every training scan (novelty {novelty:.1f} > {model.novelty.threshold:.1f}"
         return Verdict(False, reason + (f"; most unusual: {unusual})" if unusual else ")"), novelty=round(novelty, 3))
-    p_art = dict(zip(model.classes("artifact"), model.proba("artifact", x)[0].tolist(), strict=True))
-    p_sev = dict(zip(model.classes("severity"), model.proba("severity", x)[0].tolist(), strict=True))
-    verdict = Verdict(True, probabilities={"artifact": p_art, "severity": p_sev}, novelty=round(novelty, 3))
-    ranked = sorted(p_art.items(), key=lambda kv: -kv[1])
+    p_pres = _probabilities(model, "presence", x)
+    p_kind = _probabilities(model, "artifact", x)
+    p_sev = _probabilities(model, "severity", x)
+    verdict = Verdict(True, probabilities={"presence": p_pres, "artifact": p_kind, "severity": p_sev})
+    verdict.novelty = round(novelty, 3)
+    ranked = sorted(p_kind.items(), key=lambda kv: -kv[1])
     verdict.candidates = [(k, round(p, 4)) for k, p in ranked[:3]]
-    if p_art["none"] >= 0.5:
-        artifact, severity, confidence = "none", "none", p_art["none"]
-    else:
-        artifact, confidence = max(((k, p) for k, p in p_art.items() if k != "none"), key=lambda kv: kv[1])
-        severity = max(SEVERITY_ORDER[1:], key=lambda s: p_sev.get(s, 0.0))
-    verdict.confidence = round(float(confidence), 4)
-    verdict.drivers = drivers(model, values, x[0], artifact)
-    if confidence < MIN_CONFIDENCE:
-        verdict.uncertain = True
+    p_clean = p_pres.get("none", 0.0)
+    if p_clean >= 0.5:
+        verdict.artifact, verdict.severity, verdict.quality = "none", "none", 1
+        verdict.confidence = round(p_clean, 4)
+        verdict.drivers = drivers(model, values, x[0], "none")
         return verdict
     from mmrqa.qa.labels import quality_from_severity
 
-    verdict.artifact, verdict.severity, verdict.quality = artifact, severity, quality_from_severity(severity)
+    kind, p_best = ranked[0]
+    verdict.severity = max(SEVERITY_ORDER[1:], key=lambda s: p_sev.get(s, 0.0))
+    verdict.quality = quality_from_severity(verdict.severity)
+    if p_best < MIN_CONFIDENCE:
+        verdict.uncertain, verdict.confidence = True, round(1.0 - p_clean, 4)
+        verdict.drivers = drivers(model, values, x[0], "none")
+        return verdict
+    verdict.artifact, verdict.confidence = kind, round((1.0 - p_clean) * p_best, 4)
+    verdict.drivers = drivers(model, values, x[0], kind)
     return verdict
+
+
+def _probabilities(model: SignalModel, head: str, x: np.ndarray) -> dict[str, float]:
+    return dict(zip(model.classes(head), model.proba(head, x)[0].tolist(), strict=True))
 
 
 def _unusual(model: SignalModel, row: np.ndarray, center: np.ndarray, scale: np.ndarray, n: int) -> list[str]:
@@ -117,7 +129,7 @@ def drivers(model: SignalModel, values: dict[str, float], row: np.ndarray, artif
     whose metrics all sit near the clean median."""
     from mmrqa.metrics import ARTIFACT_INDICATORS
 
-    importance = model.heads["artifact"].importance
+    importance = model.heads["artifact"].importance + model.heads["presence"].importance
     used = [i for i in np.argsort(-importance, kind="stable")[:12] if importance[i] > 0]
     candidates = _unusual(model, row, model.clean_center, model.clean_scale, len(model.features))
     ranked = [name for name in candidates if model.features.index(name) in used]

@@ -6,7 +6,9 @@ through scikit-learn's public tree API (``estimators_[i, k].tree_``: ``children_
 ``feature``, ``threshold``, ``value``) into arrays saved with ``numpy.savez`` and read back with
 ``numpy.load(allow_pickle=False)``, which runs no code. Prediction reproduces scikit-learn's ``decision_function``:
 a sample goes left when ``float32(x[feature]) <= threshold`` (trees see float32 inputs), the raw score of class k is
-the initial score plus ``learning_rate`` times the sum of the leaf values of the trees of class k.
+the initial score plus ``learning_rate`` times the sum of the leaf values of the trees of class k (a two-class head
+keeps one tree per iteration, for the second class; the first class's raw score is 0, so that the softmax of the two
+is scikit-learn's logistic probability).
 :func:`export` checks the agreement on the training rows (to 1e-9) before returning.
 """
 
@@ -48,7 +50,8 @@ class TreeEnsemble:
             go_left = x[rows, np.where(inner, feat, 0)] <= self.threshold[node]
             node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
         leaves = self.value[node].reshape(n, iterations, k).sum(axis=1)
-        return self.init[None, :] + self.learning_rate * leaves
+        raw = self.init[None, :] + self.learning_rate * leaves
+        return np.column_stack([np.zeros(n), raw]) if len(self.classes) == 2 and k == 1 else raw
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {
@@ -81,16 +84,15 @@ class TreeEnsemble:
             )
         except KeyError as exc:
             raise ModelLoadError(f"the classifier file has no {exc.args[0]!r}: damaged or another format") from exc
-        if out.roots.shape[1] != len(out.classes) or out.init.shape != (len(out.classes),):
+        k = 1 if len(out.classes) == 2 else len(out.classes)
+        if out.roots.shape[1] != k or out.init.shape != (k,):
             raise ModelLoadError(f"the classifier's {prefix} head is inconsistent (classes vs trees)")
         return out
 
 
 def export(estimator, x: np.ndarray) -> TreeEnsemble:
     """The arrays of a fitted multiclass ``GradientBoostingClassifier``; ``x`` (training rows) checks agreement."""
-    trees = estimator.estimators_  # (iterations, K) DecisionTreeRegressor
-    if trees.shape[1] == 1:
-        raise ValueError("a head needs at least three classes (binary boosting keeps one tree per iteration)")
+    trees = estimator.estimators_  # (iterations, K) DecisionTreeRegressor; K = 1 for two classes
     features, thresholds, lefts, rights, values, roots = [], [], [], [], [], np.zeros(trees.shape, dtype=np.int32)
     offset = 0
     for i in range(trees.shape[0]):
@@ -116,9 +118,10 @@ def export(estimator, x: np.ndarray) -> TreeEnsemble:
         roots,
         np.asarray(estimator.feature_importances_, dtype=np.float64),
     )
-    reference = estimator.decision_function(x)
-    ensemble.init = (reference - ensemble.raw(x)).mean(axis=0)  # the prior's raw score, the same for every row
-    gap = float(np.max(np.abs(ensemble.raw(x) - reference)))
+    reference = estimator.decision_function(x).reshape(len(x), -1)
+    own = ensemble.raw(x)[:, -trees.shape[1] :]
+    ensemble.init = (reference - own).mean(axis=0)  # the prior's raw score, the same for every row
+    gap = float(np.max(np.abs(ensemble.raw(x)[:, -trees.shape[1] :] - reference)))
     if gap > 1e-9:
         raise RuntimeError(f"exported trees disagree with scikit-learn by {gap:.2e}")
     return ensemble

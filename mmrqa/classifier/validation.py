@@ -5,13 +5,15 @@ that calibrate the temperatures and the rest train the heads, exactly as the shi
 the test scan). Every variant of the test scan (its views, clean and corrupted) is predicted by that fold's model.
 
 Scores (:func:`score`), on the pooled held-out predictions:
-    clean_ok            clean variants rated good or medium, usable, no severe artifact, in the domain, not uncertain
+    native_ok           each test scan as it is (no augmentation) rated good or medium, usable, no severe artifact
+    clean_ok            clean variants (augmented views) rated good or medium, usable, no severe artifact, in domain
     clean_in_domain     clean variants judged inside the domain
-    presence            corrupted variants not passed as clean (an artifact reported, or the verdict withheld)
-    type_accuracy       corrupted variants whose artifact kind is right (a withheld verdict counts as wrong)
-    severity_within_one severity within one grade of the truth (withheld: wrong)
-    each for moderate+severe and for mild; and ece: expected calibration error of the artifact head (top label,
-    10 equal-width bins, all variants in the domain).
+    presence            corrupted variants reported with an artifact (P(present) >= 0.5)
+    type_accuracy       corrupted variants whose artifact kind is right (a withheld kind counts as wrong)
+    severity_within_one severity within one grade of the truth
+    each for moderate+severe and for mild; ece: expected calibration error of the artifact-type head (top label,
+    10 equal-width bins) on the moderate and severe variants in the domain (what it is fitted for), ece_all on every
+    corrupted variant, ece_presence of the presence head on clean + moderate + severe variants.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from mmrqa.classifier.features import feature_matrix, feature_names
 from mmrqa.classifier.model import SignalModel, fit_model, validation_scans
-from mmrqa.classifier.predict import SEVERITY_ORDER, decide
+from mmrqa.classifier.predict import SEVERITY_ORDER, Verdict, decide
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +51,16 @@ def fit_rows(rows: Sequence[dict], seed: int = 0) -> tuple[SignalModel, list[str
     return model, [s for s in scans if s not in validation], sorted(validation)
 
 
-def leave_one_scan_out(rows: Sequence[dict], test_scans: Sequence[str] | None = None, seed: int = 0) -> list[dict]:
-    """Held-out predictions of every row of every test scan (default: every scan), one fold per test scan."""
+def leave_one_scan_out(
+    rows: Sequence[dict],
+    test_scans: Sequence[str] | None = None,
+    seed: int = 0,
+    natives: dict[str, dict] | None = None,
+) -> list[dict]:
+    """Held-out predictions of every row of every test scan (default: every scan), one fold per test scan.
+
+    ``natives`` (scan -> :func:`native_row`): the scan as it is, judged by the same fold's model too (``native``
+    True in its prediction)."""
     scans = sorted({str(r["scan"]) for r in rows})
     out = []
     for k, test in enumerate(test_scans or scans):
@@ -59,6 +69,36 @@ def leave_one_scan_out(rows: Sequence[dict], test_scans: Sequence[str] | None = 
         for row in (r for r in rows if r["scan"] == test):
             verdict = decide(model, row)
             out.append({"scan": test, "kind": row["kind"], "severity": row["severity"], "verdict": verdict})
+        native = (natives or {}).get(test)
+        if native is not None:
+            verdict = Verdict(False, native["rule"]) if native.get("rule") else decide(model, native)
+            out.append({"scan": test, "kind": "none", "severity": "none", "verdict": verdict, "native": True})
+    return out
+
+
+def native_row(volume) -> dict:
+    """Features of a scan as it is (on the classifier's grid), with the image rule that excludes it, if any."""
+    from mmrqa.classifier.data import row_of
+    from mmrqa.classifier.domain import image_rules
+    from mmrqa.classifier.features import decimate
+
+    small = decimate(volume)
+    return {**row_of(small), "rule": image_rules(small)}
+
+
+def native_verdicts(predictions: Sequence[dict]) -> dict[str, str]:
+    """Scan -> the verdict on the held-out scan as it is, in words."""
+    out = {}
+    for p in predictions:
+        if p.get("native"):
+            v = p["verdict"]
+            if not v.in_domain:
+                out[p["scan"]] = f"out of domain ({v.domain_reason})"
+            elif v.artifact is None:
+                out[p["scan"]] = f"artifact of uncertain kind, {v.severity} (p={v.confidence})"
+            else:
+                words = "clean" if v.artifact == "none" else f"{v.artifact} {v.severity}"
+                out[p["scan"]] = f"{words} (confidence {v.confidence})"
     return out
 
 
@@ -82,17 +122,18 @@ def _share(flags: list[bool]) -> float:
 
 def score(predictions: Sequence[dict]) -> dict[str, float]:
     """The scores of the module docstring."""
+    native = [p["verdict"] for p in predictions if p.get("native")]
+    predictions = [p for p in predictions if not p.get("native")]
     clean = [p["verdict"] for p in predictions if p["kind"] == "none"]
-    out: dict[str, float] = {"n_clean": len(clean)}
-    out["clean_ok"] = _share(
-        [v.in_domain and not v.uncertain and v.quality in (1, 2) and v.severity != "severe" for v in clean]
-    )
+    out: dict[str, float] = {"n_clean": len(clean), "n_native": len(native)}
+    out["native_ok"] = _share([v.in_domain and v.quality in (1, 2) and v.severity != "severe" for v in native])
+    out["clean_ok"] = _share([v.in_domain and v.quality in (1, 2) and v.severity != "severe" for v in clean])
     out["clean_in_domain"] = _share([v.in_domain for v in clean])
     for name, severities in (("modsev", ("moderate", "severe")), ("mild", ("mild",))):
         rows = [p for p in predictions if p["kind"] != "none" and p["severity"] in severities]
         verdicts = [p["verdict"] for p in rows]
         out[f"n_{name}"] = len(rows)
-        out[f"{name}_presence"] = _share([v.uncertain or (v.in_domain and v.artifact != "none") for v in verdicts])
+        out[f"{name}_presence"] = _share([bool(v.present) for v in verdicts])
         out[f"{name}_type_accuracy"] = _share([v.artifact == p["kind"] for p, v in zip(rows, verdicts, strict=True)])
         out[f"{name}_severity_within_one"] = _share(
             [
@@ -102,14 +143,27 @@ def score(predictions: Sequence[dict]) -> dict[str, float]:
             ]
         )
         out[f"{name}_in_domain"] = _share([v.in_domain for v in verdicts])
-    judged = [p for p in predictions if p["verdict"].in_domain]
+    for name, keep in (("", ("moderate", "severe")), ("_all", SEVERITY_ORDER[1:])):
+        out.update(_calibration([p for p in predictions if p["verdict"].in_domain and p["severity"] in keep], name))
+    presence = [p for p in predictions if p["verdict"].in_domain and p["severity"] in ("none", "moderate", "severe")]
+    if presence:
+        conf = np.array([p["verdict"].probabilities["presence"]["none"] for p in presence])
+        clean = np.array([p["kind"] == "none" for p in presence], dtype=float)
+        top = np.maximum(conf, 1 - conf)
+        correct = np.where(conf >= 0.5, clean, 1 - clean)
+        out["ece_presence"] = expected_calibration_error(top, correct)
+    return out
+
+
+def _calibration(judged: list[dict], suffix: str) -> dict[str, float]:
+    out = {}
     if judged:
-        probs = [p["verdict"].probabilities["artifact"] for p in judged]
+        probs = [p["verdict"].probabilities["artifact"] for p in judged]  # the kind head, P(kind | present)
         top = [max(q, key=q.get) for q in probs]
         conf = np.array([q[t] for q, t in zip(probs, top, strict=True)])
         correct = np.array([t == p["kind"] for t, p in zip(top, judged, strict=True)], dtype=float)
-        out["ece"] = expected_calibration_error(conf, correct)
-        out["artifact_head_accuracy"] = float(correct.mean())
+        out["ece" + suffix] = expected_calibration_error(conf, correct)
+        out["artifact_head_accuracy" + suffix] = float(correct.mean())
     return out
 
 
@@ -117,13 +171,15 @@ def per_scan_clean(predictions: Sequence[dict]) -> dict[str, str]:
     """One line per test scan: how its clean variants were judged."""
     out = {}
     for scan in sorted({p["scan"] for p in predictions}):
-        verdicts = [p["verdict"] for p in predictions if p["scan"] == scan and p["kind"] == "none"]
+        verdicts = [
+            p["verdict"] for p in predictions if p["scan"] == scan and p["kind"] == "none" and not p.get("native")
+        ]
         words = []
         for v in verdicts:
             if not v.in_domain:
                 words.append("out-of-domain")
             elif v.uncertain:
-                words.append("uncertain")
+                words.append(f"uncertain-kind/{v.severity}")
             else:
                 words.append("clean" if v.artifact == "none" else f"{v.artifact}/{v.severity}")
         counts = {w: words.count(w) for w in sorted(set(words))}

@@ -2,7 +2,7 @@
 
 - ``evaluate_predictions``: scores per question type (accuracy, macro-F1, SRCC/PLCC, absolute error, grounding
   rate) with seeded bootstrap intervals; the functions behind it live in ``scores``.
-- ``MajorityBaseline`` and ``SignalClassifier`` (MRIQC-style classifier on the metrics, stored as JSON).
+- ``MajorityBaseline`` (the signal-only baseline is :mod:`mmrqa.classifier`).
 - ``comparison_table`` (markdown) and ``model_index`` (Hub model-index entries) for several systems.
 - ``METRIC_MODULE``: path of the ``evaluate`` module, ``evaluate.load(str(METRIC_MODULE))`` works offline.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
+from mmrqa.evaluation.baselines import MajorityBaseline
 from mmrqa.evaluation.grounding import grounding_counts
 from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index
 from mmrqa.evaluation.scores import (
@@ -40,7 +40,6 @@ __all__ = [
     "RATING_LABELS",
     "SEVERITY_LABELS",
     "MajorityBaseline",
-    "SignalClassifier",
     "bootstrap_ci",
     "classification_scores",
     "comparison_table",

@@ -11,8 +11,9 @@ Systems, all on the same rows:
 - the model as given (signal-enhanced prompts as stored in the dataset), and the ablation with the signal summary
   removed from the prompts;
 - the base model zero-shot (the adapter switched off; only when the model is a LoRA adapter);
-- the signal-only classifier (MRIQC-style, fitted on the dataset's train split metrics and labels; the shipped
-  default when there is no train split), which answers rating, presence, artifact type and severity;
+- the signal-only classifier (the recipe of :mod:`mmrqa.classifier`, fitted on the dataset's train split metrics and
+  labels; the shipped model when there is no train split), which answers rating, presence, artifact type and
+  severity (a withheld verdict answers nothing and counts as wrong);
 - the majority class of the train split's answers per question type.
 A system is only scored on the question types it answers; the others show as "n/a", never as a filled-in number.
 """
@@ -27,14 +28,15 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from mmrqa.classifier import decide, load_model
+from mmrqa.classifier.model import fit_baseline
 from mmrqa.errors import InvalidArgumentError, MMRQAError
-from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
+from mmrqa.evaluation.baselines import MajorityBaseline
 from mmrqa.evaluation.grounding import grounding_counts
 from mmrqa.evaluation.reporting import comparison_table, model_index
 from mmrqa.evaluation.suite import evaluate_predictions
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.model import generate
-from mmrqa.pipeline.signal import estimate, load_classifier, scale_free_features
 from mmrqa.qa.bank import Question
 from mmrqa.qa.labels import quality_from_word, quality_word
 
@@ -163,27 +165,29 @@ def _collect(items: list[Example], predicted: list[dict[str, Any]], references: 
 
 
 def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
-    """What the signal-only classifier answers to each row (from the row's metrics)."""
+    """What the signal-only classifier answers to each row (from the row's metrics; nothing when it withholds)."""
     out = []
     for ex in items:
-        est = estimate(ex.metrics, classifier)
+        verdict = decide(classifier, ex.metrics)
         kind = ex.question.type
         answer: dict[str, Any] = {}
-        if kind in ("rating", "report"):
-            answer = {"rating": quality_word(est.quality), "quality": est.quality}
+        if verdict.quality is None:
+            pass
+        elif kind in ("rating", "report"):
+            answer = {"rating": quality_word(verdict.quality), "quality": verdict.quality}
         elif kind == "presence":
-            answer = {"presence": "yes" if est.artifact != "none" else "no"}
+            answer = {"presence": "yes" if verdict.artifact != "none" else "no"}
         elif kind == "artifact_type":
-            answer = {"artifact": est.artifact}
+            answer = {"artifact": verdict.artifact}
         elif kind == "severity":
-            answer = {"severity": est.severity if est.artifact == ex.question.target else "none"}
+            answer = {"severity": verdict.severity if verdict.artifact == ex.question.target else "none"}
         out.append(answer)
     return out
 
 
 def fit_signal_baseline(train_rows) -> Any:
-    """``SignalClassifier`` fitted on the distinct (metrics, labels) of the train split's rows."""
-    seen, metrics, labels = set(), [], {"quality": [], "artifact": [], "severity": []}
+    """The signal classifier's recipe fitted on the distinct (metrics, labels) of the train split's rows."""
+    seen, metrics, labels = set(), [], {"artifact": [], "severity": []}
     for row in train_rows.select_columns([c for c in ("metrics", "quality", "artifact", "severity")]):
         key = (row["metrics"], row["quality"], row["artifact"], row["severity"])
         if key in seen or row["quality"] is None or row["artifact"] is None or row["severity"] is None:
@@ -192,10 +196,9 @@ def fit_signal_baseline(train_rows) -> Any:
         metrics.append(_metrics(row["metrics"]))
         for name in labels:
             labels[name].append(row[name])
-    if len(set(labels["quality"])) < 2:
-        raise InvalidArgumentError("the train split has fewer than two quality levels: cannot fit the signal baseline")
-    features = [f for f in scale_free_features() if all(f in m for m in metrics)]
-    return SignalClassifier(class_weight="balanced", features=features).fit(metrics, labels)
+    if len(set(labels["severity"])) < 2:
+        raise InvalidArgumentError("the train split has fewer than two severities: cannot fit the signal baseline")
+    return fit_baseline(metrics, labels)
 
 
 def evaluate_model(
@@ -258,7 +261,7 @@ def evaluate_model(
         if train is not None:
             clf, clf_source = fit_signal_baseline(train), "fitted on the train split"
         else:
-            clf, clf_source = load_classifier(), "shipped default (no train split)"
+            clf, clf_source = load_model(), "shipped default (no train split)"
         preds, refs = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
         systems["Signal-only classifier"] = evaluate_predictions(preds, refs, n_resamples=n_resamples, seed=0)
         train_items = examples(train) if train is not None else items

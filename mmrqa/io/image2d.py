@@ -40,28 +40,33 @@ def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
                 n_pages = int(getattr(image, "n_frames", 1))
                 width, height = image.size
                 check_budget(path, (width, height, n_pages), max_bytes, what="image")
-                slices = []
+                slices, chroma = [], 0.0
                 for page in range(n_pages):
                     image.seek(page)
                     if image.size != (width, height):
                         raise CorruptScanError(f"{path}: TIFF pages differ in size; not a stack of slices")
-                    slices.append(picture_to_xy(_gray(image)))
+                    gray, page_chroma = _gray(image)
+                    slices.append(picture_to_xy(gray))
+                    chroma = max(chroma, page_chroma)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise CorruptScanError(f"{path}: not a readable image ({exc})") from exc
     except MMRQAError:
         raise
     except Exception as exc:  # Pillow's plugins raise many types on damaged streams (OSError, KeyError, TypeError...)
         raise CorruptScanError(f"{path}: damaged image ({type(exc).__name__}: {exc})") from exc
-    meta = {"format": FORMAT_NAMES[path.suffix.lower()], "source": str(path), "pages": n_pages}
+    meta = {"format": FORMAT_NAMES[path.suffix.lower()], "source": str(path), "pages": n_pages, "chroma": chroma}
     return Decoded(data=np.stack(slices, axis=2), affine=None, spacing=(1.0, 1.0, 1.0), meta=meta)
 
 
-def _gray(image: Any) -> np.ndarray:
-    """Pixels as float32 luminance; 16-bit and float grayscale keep their values."""
+def _gray(image: Any) -> tuple[np.ndarray, float]:
+    """Pixels as float32 luminance (16-bit and float grayscale keep their values), and the picture's *chroma*: the
+    mean over pixels of (max - min of R, G, B) / 255, 0 for a grayscale picture (an MR image saved as RGB included),
+    recorded in ``meta["chroma"]`` so that a colour photograph can be told from a scan."""
     mode = image.mode
     if mode in ("RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA", "LA"):
         rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-        return rgb @ LUMA_WEIGHTS
+        chroma = float(np.mean(rgb.max(axis=2) - rgb.min(axis=2))) / 255.0
+        return rgb @ LUMA_WEIGHTS, chroma
     if mode == "1":
-        return np.asarray(image.convert("L"), dtype=np.float32)
-    return np.asarray(image, dtype=np.float32)
+        return np.asarray(image.convert("L"), dtype=np.float32), 0.0
+    return np.asarray(image, dtype=np.float32), 0.0

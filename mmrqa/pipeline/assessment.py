@@ -4,7 +4,7 @@ An assessment holds the evidence (the scan's metrics with their catalogue descri
 answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
 slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
-signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
+signal classifier of :mod:`mmrqa.classifier`). A scan that could not be assessed is an assessment with
 ``error`` set and no conclusions (batch runs report it and go on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):

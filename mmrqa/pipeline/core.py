@@ -26,7 +26,7 @@ from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
-from mmrqa.pipeline.metrics_only import estimate_labels, signal_report
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_report, uncertain_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
@@ -45,7 +45,7 @@ class MMRQAPipeline:
             metrics-only mode (see :meth:`metrics_only`).
         max_new_tokens: cap on generated tokens per answer.
         batch_size: prompts per generation batch.
-        classifier: a fitted ``SignalClassifier`` for the metrics-only mode (default: the shipped one).
+        classifier: a :class:`mmrqa.classifier.SignalModel` for the metrics-only mode (default: the shipped one).
     """
 
     def __init__(
@@ -81,9 +81,9 @@ class MMRQAPipeline:
     @classmethod
     def metrics_only(cls, classifier_path: str | os.PathLike | None = None) -> MMRQAPipeline:
         """A pipeline without a model: rating and artifact estimates from the signal-only classifier."""
-        from mmrqa.pipeline.signal import load_classifier
+        from mmrqa.classifier import load_model
 
-        return cls(None, classifier=load_classifier(str(classifier_path) if classifier_path else None))
+        return cls(None, classifier=load_model(str(classifier_path) if classifier_path else None))
 
     @property
     def mode(self) -> str:
@@ -161,16 +161,24 @@ class MMRQAPipeline:
         return result
 
     def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
-        from mmrqa.pipeline.signal import classifier_metrics, estimate, load_classifier
+        from mmrqa.classifier import classify, load_model
+        from mmrqa.qa.labels import is_usable, quality_word
 
-        est = estimate(classifier_metrics(volume, result.metrics), self.classifier or load_classifier())
-        result.signal_estimate = est.to_dict()
+        verdict = classify(volume, model=self.classifier or load_model())
+        result.in_domain, result.domain_reason = verdict.in_domain, verdict.domain_reason
+        result.confidence, result.drivers = verdict.confidence, list(verdict.drivers)
+        result.signal_estimate = verdict.to_dict()
+        if not verdict.in_domain:
+            return
+        result.rating = quality_word(verdict.quality)
+        result.usability = "usable" if is_usable(verdict.quality) else "repeat"
+        if verdict.uncertain:  # an artifact is likely but its kind is not settled: say so, name no kind
+            result.report = uncertain_report(verdict.candidates, verdict.severity, verdict.confidence)
+            return
         labels = estimate_labels(result.signal_estimate)
-        result.rating = labels.quality_word
-        result.usability = "usable" if labels.usable else "repeat"
-        if est.artifact != "none":
-            result.artifacts = [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
-        result.report = signal_report(result.metrics, labels)
+        if verdict.artifact != "none":
+            result.artifacts = [ArtifactFinding(verdict.artifact, verdict.severity, 0, verdict.confidence)]
+        result.report = signal_report(result.metrics, labels, verdict.drivers)
 
     def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
         asked = (

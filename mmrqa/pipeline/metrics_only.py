@@ -1,6 +1,6 @@
 """What the metrics-only mode says in words: its report and its answers to questions about a scan.
 
-Without an image model the pipeline rates a scan with the signal-only classifier (:mod:`mmrqa.pipeline.signal`).
+Without an image model the pipeline rates a scan with the signal classifier (:mod:`mmrqa.classifier`).
 Its estimate becomes :class:`mmrqa.qa.labels.Labels`, and both the assessment's report and the answer to a question
 of the question bank are the grounded templates of :mod:`mmrqa.qa.answers` (the sentences the training data uses)
 filled from those labels and the scan's metrics: the report and a chat answer about the same scan never disagree.
@@ -8,7 +8,7 @@ filled from those labels and the scan's metrics: the report and a chat answer ab
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,24 +23,37 @@ REPORT_NOTE = "(Metrics-only mode: signal-only classifier on the metrics; no ima
 
 
 def estimate_labels(estimate: Mapping[str, Any]) -> Labels:
-    """The labels the classifier's estimate states (``SignalEstimate.to_dict()``: quality, artifact, severity)."""
+    """The labels the classifier's verdict states (``Verdict.to_dict()``: quality, artifact, severity)."""
     return Labels(int(estimate["quality"]), estimate.get("artifact", "none"), estimate.get("severity", "none"))
 
 
-def signal_report(values: Mapping[str, float], labels: Labels) -> str:
+def signal_report(values: Mapping[str, float], labels: Labels, drivers: Sequence[str] = ()) -> str:
     """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
     no image model was run.
 
     Args:
         values: the scan's per-volume metrics (NaN values are left out).
         labels: the classifier's estimate (:func:`estimate_labels`).
+        drivers: the metrics that drove the classifier's verdict, cited first (``Verdict.drivers``).
     """
     catalogue, indicators = default_catalogue()
     finite = {k: v for k, v in values.items() if v == v}
-    cited = evidence_metrics(finite, labels, catalogue, indicators)
+    cited = [d for d in drivers if d in finite and d in catalogue]
+    cited += [m for m in evidence_metrics(finite, labels, catalogue, indicators) if m not in cited]
     expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
     expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
     return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
+
+
+def uncertain_report(candidates: Sequence[tuple[str, float]], severity: str | None, present: float | None) -> str:
+    """The report of a verdict whose artifact kind is withheld: an artifact is likely (probability ``present``, of
+    ``severity``), the leading candidate kinds with their probabilities, and what to do."""
+    named = ", ".join(f"{k.replace('_', ' ')} {p:.2f}" for k, p in candidates)
+    likely = f"An artifact is likely (p = {present:.2f}, {severity or 'severity unknown'})" if present else "Uncertain"
+    return (
+        f"{likely}, but the metrics do not settle its kind (candidates: {named}). Look at the images before "
+        "deciding.\n" + REPORT_NOTE
+    )
 
 
 def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
@@ -60,6 +73,9 @@ def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> st
         The answer; for a question outside the bank, a sentence listing the questions it can answer.
     """
     asked = classify_question(question.strip())
+    if estimate.get("quality") is None or estimate.get("artifact") is None:
+        why = estimate.get("domain_reason") or "the metrics do not settle the kind of artifact"
+        return f"Without an image model I cannot answer about this scan: {why}."
     if asked.type is None or asked.type == "comparison":
         examples = "; ".join(f"*{q}*" for q in example_questions())
         return f"Without an image model I can answer the question-bank questions, for example: {examples}"

@@ -47,7 +47,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("dataset_builder/build.py", "_canonical", "write_table"): "Parquet round trip in an in-memory buffer",
     ("train_sft.py", "save_final", "save_model"): "into a staging folder, each file then os.replace'd",
     ("train_sft.py", "save_final", "save_pretrained"): "into a staging folder, each file then os.replace'd",
-    ("mmrqa/evaluation/signal_benchmark.py", "main", "save"): "SignalClassifier.save uses write_text_atomic",
+    ("mmrqa/classifier/model.py", "save", "open"): "numpy.savez into atomic_output's temp file, then os.replace",
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save_pretrained"): "builds the random test/demo model into a "
     "fresh folder; a killed build is rebuilt (demo checks config.json last), nothing of value is lost",
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save"): "see build_tiny_model",

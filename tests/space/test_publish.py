@@ -47,7 +47,7 @@ def test_staged_space_is_the_app_its_card_requirements_and_the_library(tmp_path)
     staged = publish.stage_space(tmp_path / "space")
     names = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
     assert {"app.py", "README.md", "requirements.txt", "mmrqa/__init__.py", "mmrqa/scan_session.py"} <= names
-    assert "mmrqa/pipeline/signal_classifier.json" in names and "publish.py" not in names
+    assert "mmrqa/classifier/model.npz" in names and "publish.py" not in names
     assert not any("__pycache__" in n or n.startswith(("tests/", "dataset_builder/")) for n in names)
     readme = (staged / "README.md").read_text()
     assert "../docs/" not in readme and ("space_screenshot.png" not in readme or "space_screenshot.png" in names)

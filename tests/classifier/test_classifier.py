@@ -1,0 +1,154 @@
+"""The signal classifier on real files: clean packaged scans pass, non-MRI inputs are outside the domain, the model
+loads without pickle, the exported trees are scikit-learn's, and the recipe is deterministic."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmrqa.classifier import DEFAULT_MODEL_PATH, SignalModel, classify, decide, feature_names, load_model
+from mmrqa.data import SAMPLES, load_sample, tcia_dir
+from mmrqa.io import load_volume
+from mmrqa.volume import Volume
+
+#: clean real scans that ship with the installed packages (mni152 is the noise-free template)
+CLEAN_SAMPLES = tuple(SAMPLES)
+
+
+def _dicom(name: str) -> Path:
+    from pydicom.data import get_testdata_file
+
+    found = get_testdata_file(name, download=False)
+    if not found:
+        pytest.skip(f"pydicom test file {name} missing")
+    return Path(found)
+
+
+def test_model_file_is_plain_arrays_and_loads_fast():
+    with zipfile.ZipFile(DEFAULT_MODEL_PATH) as archive:
+        assert all(name.endswith(".npy") for name in archive.namelist())
+    with np.load(DEFAULT_MODEL_PATH, allow_pickle=False) as npz:  # raises if anything needs unpickling
+        arrays = {k: npz[k] for k in npz.files}
+    assert all(a.dtype != object for a in arrays.values())
+    start = time.perf_counter()
+    model = SignalModel.load(DEFAULT_MODEL_PATH)
+    assert time.perf_counter() - start < 0.5
+    assert model.features == list(feature_names()) and "fg_mean" not in model.features
+    assert model.classes("severity") == ["mild", "moderate", "none", "severe"]
+    assert model.meta["provenance"]["script"] == "python -m mmrqa.classifier.fit"
+    assert (DEFAULT_MODEL_PATH.parent / "card.md").is_file()
+
+
+@pytest.mark.parametrize("name", CLEAN_SAMPLES)
+def test_clean_packaged_scans_pass(name):
+    verdict = classify(load_sample(name))
+    assert verdict.in_domain, verdict.domain_reason
+    assert verdict.quality in (1, 2) and verdict.severity != "severe", verdict
+
+
+def test_clean_tcia_scans_pass():
+    folder = tcia_dir()
+    if folder is None:
+        pytest.skip("the shared TCIA scans are not here")
+    for path in sorted(folder.glob("*.nii.gz")):
+        verdict = classify(load_volume(path))
+        assert verdict.in_domain, (path.name, verdict)
+        assert verdict.quality in (1, 2) and verdict.severity != "severe", (path.name, verdict)
+
+
+def _plain(volume: Volume) -> Volume:
+    """The same pixels with no metadata (as if saved to NIfTI): the image itself must give it away."""
+    return Volume(volume.data, volume.spacing, volume.affine, {})
+
+
+def _non_mri() -> dict[str, Volume]:
+    rng = np.random.default_rng(0)
+    eye = np.eye(4)
+    ct = load_volume(_dicom("693_UNCR.dcm"))
+    t1 = load_sample("mni152")
+    ramp = np.linspace(0.0, 1000.0, 128, dtype=np.float32)
+    cases = {
+        "CT (DICOM)": load_volume(_dicom("CT_small.dcm")),
+        "CT in Hounsfield units, no metadata": _plain(ct),
+        "radiograph (DICOM CR)": load_volume(_dicom("RG1_UNCR.dcm")),
+        "ultrasound (DICOM US)": load_volume(_dicom("US1_UNCR.dcm")),
+        "uniform random image": Volume(rng.random((64, 64, 24), dtype=np.float32), (1, 1, 1), eye, {}),
+        "Gaussian random image 2D": Volume(
+            np.abs(rng.normal(100, 20, (256, 256, 1))).astype(np.float32), (1, 1, 1), eye, {}
+        ),
+        "segmentation mask": t1.with_data((t1.data > np.percentile(t1.data, 60)).astype(np.float32)),
+        "gradient ramp": Volume(np.tile(ramp, (128, 1))[:, :, None], (1, 1, 1), eye, {}),
+        "constant-ish image": Volume((1000 + rng.normal(0, 0.5, (64, 64, 16))).astype(np.float32), (1, 1, 1), eye, {}),
+    }
+    if importlib.util.find_spec("skimage") is not None:
+        import skimage.data
+
+        pictures = Path(skimage.data.__file__).parent
+        for name in ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg"):
+            cases[f"colour photograph {name}"] = load_volume(pictures / name)
+    return cases
+
+
+@pytest.mark.parametrize("kind", list(_non_mri()))
+def test_non_mri_inputs_are_outside_the_domain(kind):
+    verdict = classify(_non_mri()[kind])
+    assert verdict.in_domain is False and verdict.domain_reason, verdict
+    assert verdict.quality is None and verdict.artifact is None
+
+
+def test_low_confidence_withholds_the_verdict(monkeypatch):
+    from mmrqa.artifacts import simulate
+    from mmrqa.classifier import predict
+    from mmrqa.pipeline import MMRQAPipeline
+
+    monkeypatch.setattr(predict, "MIN_CONFIDENCE", 1.01)  # no kind is ever settled
+    noisy, _ = simulate(load_sample("epi"), "noise", "severe", 0)
+    result = MMRQAPipeline.metrics_only()(noisy)
+    assert result.in_domain is True and result.artifacts == [] and result.rating in ("medium", "bad")
+    assert "the metrics do not settle its kind" in result.report and result.confidence is not None
+
+
+def test_exported_trees_reproduce_scikit_learn():
+    pytest.importorskip("sklearn")
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from mmrqa.classifier.trees import export
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 6))
+    x[rng.random(x.shape) < 0.1] = -1e9  # the MISSING stand-in
+    for n_classes in (2, 4):
+        y = np.array([str(v) for v in (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5) * (n_classes - 2)])
+        clf = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x.astype(np.float32), y)
+        trees = export(clf, x)
+        test = rng.normal(size=(50, 6))
+        np.testing.assert_allclose(
+            trees.raw(test)[:, -clf.estimators_.shape[1] :], clf.decision_function(test).reshape(50, -1), atol=1e-9
+        )
+
+
+def test_refit_is_deterministic():
+    """The cheap version: one scan's table twice (views, artifacts, features), and a head fitted twice on it."""
+    pytest.importorskip("sklearn")
+    from mmrqa.classifier.data import real_scans, scan_rows
+    from mmrqa.classifier.model import fit_head
+    from mmrqa.classifier.validation import arrays
+
+    scan = next(s for s in real_scans() if s.name == "dicom_t2")
+    first, second = scan_rows(scan), scan_rows(scan)
+    assert len(first) > 100 and [r.keys() for r in first] == [r.keys() for r in second]
+    assert np.array_equal(arrays(first)[0], arrays(second)[0])
+    x, labels, _ = arrays(first)
+    a, b = fit_head(x, labels["severity"], seed=0), fit_head(x, labels["severity"], seed=0)
+    assert np.array_equal(a.threshold, b.threshold) and np.array_equal(a.value, b.value)
+
+
+def test_shipped_model_decides_from_features_alone():
+    model = load_model()
+    verdict = decide(model, {name: float("nan") for name in feature_names()})
+    assert isinstance(verdict.in_domain, bool)
