@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmrqa.classifier.domain import statistics_rules
 from mmrqa.classifier.features import feature_matrix, feature_names
 from mmrqa.classifier.model import SignalModel, fit_model, validation_scans
 from mmrqa.classifier.predict import SEVERITY_ORDER, Verdict, decide
@@ -67,7 +68,8 @@ def leave_one_scan_out(
         model, trained, validated = fit_rows([r for r in rows if r["scan"] != test], seed)
         logger.info("fold %d/%d: test %s, validation %s", k + 1, len(test_scans or scans), test, validated)
         for row in (r for r in rows if r["scan"] == test):
-            verdict = decide(model, row)
+            rule = statistics_rules(row)
+            verdict = Verdict(False, rule) if rule else decide(model, row)
             out.append({"scan": test, "kind": row["kind"], "severity": row["severity"], "verdict": verdict})
         native = (natives or {}).get(test)
         if native is not None:

@@ -83,6 +83,7 @@ def _non_mri() -> dict[str, Volume]:
         ),
         "segmentation mask": t1.with_data((t1.data > np.percentile(t1.data, 60)).astype(np.float32)),
         "gradient ramp": Volume(np.tile(ramp, (128, 1))[:, :, None], (1, 1, 1), eye, {}),
+        "radial gradient": Volume(np.hypot(*np.meshgrid(ramp - 500, ramp - 500))[:, :, None], (1, 1, 1), eye, {}),
         "constant-ish image": Volume((1000 + rng.normal(0, 0.5, (64, 64, 16))).astype(np.float32), (1, 1, 1), eye, {}),
     }
     if importlib.util.find_spec("skimage") is not None:
@@ -152,3 +153,24 @@ def test_shipped_model_decides_from_features_alone():
     model = load_model()
     verdict = decide(model, {name: float("nan") for name in feature_names()})
     assert isinstance(verdict.in_domain, bool)
+
+
+@pytest.mark.parametrize("content", [b"not an npz", b"PK\x03\x04 broken zip"])
+def test_damaged_model_file_raises_model_load_error(tmp_path, content):
+    from mmrqa.errors import ModelLoadError
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match="model.npz"):
+        SignalModel.load(path)
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        SignalModel.load(tmp_path / "missing.npz")
+
+
+def test_an_npz_of_another_kind_is_refused(tmp_path):
+    from mmrqa.errors import ModelLoadError
+
+    path = tmp_path / "other.npz"
+    np.savez(path, meta=np.asarray('{"format": "something else"}'))
+    with pytest.raises(ModelLoadError, match="not an MMRQA signal classifier"):
+        SignalModel.load(path)
