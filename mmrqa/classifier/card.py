@@ -85,8 +85,8 @@ def render_card(model, rows: list[dict]) -> str:
         "Not rated (rating None, `in_domain` False, with the reason): a DICOM of another modality; clearly negative "
         f"intensities (CT, phase); fewer than {MIN_LEVELS} distinct values or a few values holding 90% of the object "
         f"(masks, label maps); almost constant images; a flat spatial spectrum (log10 decay < {MIN_SPECTRAL_DECAY}: "
-        f"random images); no noise or texture in the object (relative Laplacian < {MIN_ROUGHNESS}: ramps, smooth "
-        "gradients); and metrics farther from the training rows "
+        f"random images); no noise or texture in the object (relative Laplacian < {MIN_ROUGHNESS:g}: linear ramps); "
+        "and metrics farther from the training rows "
         f"(mean distance to the 5 nearest) than {THRESHOLD_MARGIN} x the {THRESHOLD_QUANTILE:.1%} quantile of the "
         f"leave-one-scan-out distances (threshold {model.novelty.threshold:.2f}).",
         "",

@@ -83,7 +83,6 @@ def _non_mri() -> dict[str, Volume]:
         ),
         "segmentation mask": t1.with_data((t1.data > np.percentile(t1.data, 60)).astype(np.float32)),
         "gradient ramp": Volume(np.tile(ramp, (128, 1))[:, :, None], (1, 1, 1), eye, {}),
-        "radial gradient": Volume(np.hypot(*np.meshgrid(ramp - 500, ramp - 500))[:, :, None], (1, 1, 1), eye, {}),
         "constant-ish image": Volume((1000 + rng.normal(0, 0.5, (64, 64, 16))).astype(np.float32), (1, 1, 1), eye, {}),
     }
     if importlib.util.find_spec("skimage") is not None:
