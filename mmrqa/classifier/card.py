@@ -6,7 +6,7 @@ from collections import Counter
 
 from mmrqa.classifier import data as recipe
 from mmrqa.classifier.domain import MIN_LEVELS, MIN_ROUGHNESS, MIN_SPECTRAL_DECAY, THRESHOLD_MARGIN, THRESHOLD_QUANTILE
-from mmrqa.classifier.predict import MIN_CONFIDENCE
+from mmrqa.classifier.predict import CLEAN_PRIOR, MIN_CONFIDENCE
 
 LIBRARY = """\
 **Why scikit-learn's gradient boosting, stored as arrays.** The features are ~40 heterogeneous, heavy-tailed metrics
@@ -54,8 +54,10 @@ def render_card(model, rows: list[dict]) -> str:
         "artifact is at the edge of visibility, and taught as a kind it pulled held-out clean scans towards every "
         "kind at once. Temperatures fitted on the calibration scans (Guo et al. 2017): "
         + ", ".join(f"{k} {v:.3f}" for k, v in model.temperature.items())
-        + f". When the most probable kind has P < {MIN_CONFIDENCE:.0%} the kind is withheld and the leading "
-        "candidates are named instead.",
+        + f". The presence head's odds are taken under a prior of {CLEAN_PRIOR:.0%} clean scans (it is fitted "
+        "with balanced classes; scans sent to QC are mostly acceptable), set a priori, not fitted. When the most "
+        f"probable kind has P < {MIN_CONFIDENCE:.0%} the kind is withheld and the leading candidates are named "
+        "instead.",
         "",
         "## Data recipe",
         "",

@@ -3,7 +3,8 @@
 Order of the decision (:func:`classify`):
 1. the image rules of :mod:`mmrqa.classifier.domain` and then the novelty score: outside the domain -> no rating,
    ``in_domain`` False and the reason;
-2. the presence head: clean when P(none) >= 0.5, with confidence P(none);
+2. the presence head, under the prior ``CLEAN_PRIOR`` of a clean scan: clean when P(none) >= 0.5, with confidence
+   P(none);
 3. otherwise an artifact is present: its severity is the most probable of mild/moderate/severe (severity head), which
    sets the rating; its kind is the artifact head's most probable kind, with confidence P(present) x P(kind). When
    P(kind) < ``MIN_CONFIDENCE`` the kind is withheld (``uncertain``): the verdict names the leading candidates
@@ -25,6 +26,11 @@ from mmrqa.classifier.model import SignalModel, load_model
 from mmrqa.volume import Volume
 
 MIN_CONFIDENCE = 0.5
+#: Share of clean scans among those a user assesses, the prior of the presence head's "none". The head is fitted with
+#: balanced classes (a prior of 0.5); scans sent to QC are mostly acceptable (clinical and research QC reject about
+#: 5-20%), so its odds are multiplied by CLEAN_PRIOR / (1 - CLEAN_PRIOR) (Bayes' rule for a change of prior, Saerens
+#: et al. 2002, Neural Computation 14:21). Set a priori, not fitted: 0.8.
+CLEAN_PRIOR = 0.8
 SEVERITY_ORDER = ("none", "mild", "moderate", "severe")
 DRIVERS = 3
 
@@ -85,7 +91,7 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
         unusual = ", ".join(_unusual(model, x[0], model.novelty.center, model.novelty.scale, 3))
         reason = f"its metrics are unlike every training scan (novelty {novelty:.1f} > {model.novelty.threshold:.1f}"
         return Verdict(False, reason + (f"; most unusual: {unusual})" if unusual else ")"), novelty=round(novelty, 3))
-    p_pres = _probabilities(model, "presence", x)
+    p_pres = with_prior(_probabilities(model, "presence", x), CLEAN_PRIOR)
     p_kind = _probabilities(model, "artifact", x)
     p_sev = _probabilities(model, "severity", x)
     verdict = Verdict(True, probabilities={"presence": p_pres, "artifact": p_kind, "severity": p_sev})
@@ -110,6 +116,13 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     verdict.artifact, verdict.confidence = kind, round((1.0 - p_clean) * p_best, 4)
     verdict.drivers = drivers(model, values, x[0], kind)
     return verdict
+
+
+def with_prior(p_presence: dict[str, float], clean_prior: float) -> dict[str, float]:
+    """The presence probabilities of a head fitted with balanced classes, under a prior ``clean_prior`` of clean."""
+    odds = p_presence["none"] / max(p_presence["artifact"], 1e-12) * clean_prior / (1.0 - clean_prior)
+    clean = odds / (1.0 + odds)
+    return {"artifact": 1.0 - clean, "none": clean}
 
 
 def _probabilities(model: SignalModel, head: str, x: np.ndarray) -> dict[str, float]:

@@ -8,7 +8,7 @@ Scores (:func:`score`), on the pooled held-out predictions:
     native_ok           each test scan as it is (no augmentation) rated good or medium, usable, no severe artifact
     clean_ok            clean variants (augmented views) rated good or medium, usable, no severe artifact, in domain
     clean_in_domain     clean variants judged inside the domain
-    presence            corrupted variants reported with an artifact (P(present) >= 0.5)
+    presence            corrupted variants reported with an artifact (P(present) > 0.5 under the clean prior)
     type_accuracy       corrupted variants whose artifact kind is right (a withheld kind counts as wrong)
     severity_within_one severity within one grade of the truth
     each for moderate+severe and for mild; ece: expected calibration error of the artifact-type head (top label,

@@ -48,6 +48,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("train_sft.py", "save_final", "save_model"): "into a staging folder, each file then os.replace'd",
     ("train_sft.py", "save_final", "save_pretrained"): "into a staging folder, each file then os.replace'd",
     ("mmrqa/classifier/model.py", "save", "open"): "numpy.savez into atomic_output's temp file, then os.replace",
+    ("mmrqa/classifier/fit.py", "main", "save"): "SignalModel.save writes through atomic_output",
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save_pretrained"): "builds the random test/demo model into a "
     "fresh folder; a killed build is rebuilt (demo checks config.json last), nothing of value is lost",
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save"): "see build_tiny_model",
