@@ -17,6 +17,7 @@ Two layers, both cheap and both explained in the reason they return:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,9 +199,13 @@ def knn_distance(z: np.ndarray, reference: np.ndarray, k: int = K) -> np.ndarray
 def fit_novelty(x: np.ndarray, groups: np.ndarray, features: list[str], max_reference: int = 3000) -> Novelty:
     """Fit the novelty score on training rows ``x`` (raw features) grouped by scan; threshold from held-out scans."""
     t = Novelty.transform_raw(x)
-    center = np.nanmedian(t, axis=0)
-    q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
-    scale = np.where((q75 - q25) > 1e-6, q75 - q25, 1.0)
+    with (
+        warnings.catch_warnings()
+    ):  # a feature undefined on every row (absent from a dataset's metrics) is centred at 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        center = np.nan_to_num(np.nanmedian(t, axis=0))
+        q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
+    scale = np.nan_to_num(np.where((q75 - q25) > 1e-6, q75 - q25, 1.0), nan=1.0)
     z = np.nan_to_num((t - center) / scale, nan=0.0)
     held_out = np.empty(len(z))
     for group in np.unique(groups):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -217,8 +218,10 @@ def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], see
         heads[head] = fit_head(x[keep], y[keep], seed)
     clean = np.asarray(labels["artifact"], dtype=str) == "none"
     t = Novelty.transform_raw(x[clean] if clean.any() else x)
-    center = np.nan_to_num(np.nanmedian(t, axis=0))
-    q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
+    with warnings.catch_warnings():  # features absent from every row (the per-slice ones) are centred at 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        center = np.nan_to_num(np.nanmedian(t, axis=0))
+        q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
     scale = np.nan_to_num(np.where((q75 - q25) > 1e-6, q75 - q25, 1.0), nan=1.0)
     novelty = fit_novelty(x, np.arange(len(x)) % 5, features)
     novelty.threshold = float("inf")  # the rows of a dataset define its domain; nothing is excluded

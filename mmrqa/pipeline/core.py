@@ -112,12 +112,19 @@ class MMRQAPipeline:
         """
         return self.complete(self.prepare(scan, slices, plane), questions, signal_enhanced)
 
-    def prepare(self, scan: str | os.PathLike | Volume, slices: int = DEFAULT_SLICES, plane: str = "axial"):
+    def prepare(
+        self,
+        scan: str | os.PathLike | Volume,
+        slices: int = DEFAULT_SLICES,
+        plane: str = "axial",
+        render: bool | None = None,
+    ):
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
-        :meth:`complete` on the model actors."""
+        :meth:`complete` on the model actors. ``render``: render the slices (default: only when a model will read
+        them; the metrics-only mode just names them)."""
         from mmrqa.metrics import compute_metrics
-        from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
+        from mmrqa.render import MIN_FOREGROUND, PLANES, pick_slices, render_slices
 
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -129,7 +136,10 @@ class MMRQAPipeline:
         clock = time.perf_counter()
         # a single 2D image is shown whatever its foreground share (a saturated 8-bit picture can defeat Otsu)
         min_fg = 0.0 if volume.shape[PLANES[plane]] == 1 else MIN_FOREGROUND
-        indices, images = render_slices(volume, slices, plane, min_foreground=min_fg)
+        if not (self.loaded is not None if render is None else render):  # metrics-only needs no images
+            indices, images = pick_slices(volume, slices, plane, min_foreground=min_fg), []
+        else:
+            indices, images = render_slices(volume, slices, plane, min_foreground=min_fg)
         timings["rendering"] = time.perf_counter() - clock
         values = {k: float(v) for k, v in report.values.items()}
         result = Assessment(
