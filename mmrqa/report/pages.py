@@ -12,6 +12,7 @@ import math
 from html import escape
 from typing import Any
 
+from mmrqa.pipeline.assessment import LOW_CONFIDENCE
 from mmrqa.report.cohort import Cohort, CohortScan
 from mmrqa.report.outliers import Z_FLAG
 from mmrqa.report.view import flagged_metrics
@@ -90,7 +91,17 @@ def _table(cohort: Cohort) -> str:
     from mmrqa.report.view import scan_rows
 
     columns = cohort.group_columns
-    head = ["#", "scan", *columns, "rating", "usability", "artifacts", "outlier score", "flagged metrics"]
+    head = [
+        "#",
+        "scan",
+        *columns,
+        "rating",
+        "confidence",
+        "usability",
+        "artifacts",
+        "outlier score",
+        "flagged metrics",
+    ]
     rows = []
     for row in scan_rows(cohort):
         scan = row["scan"]
@@ -98,12 +109,16 @@ def _table(cohort: Cohort) -> str:
         thumb = f'<img class="thumb" loading="lazy" alt="" src="{escape(scan.thumb)}">' if scan.thumb else ""
         flags = escape(row["flagged_text"] or row["error"])
         score = row["score"]
+        confidence = row["confidence"]
+        low = confidence is not None and confidence < LOW_CONFIDENCE
         cells = [
             f'<td data-v="{row["n"]}">{row["n"]}</td>',
             f'<td data-v="{escape(scan.name)}">{thumb}{link}</td>',
             *(f'<td data-v="{escape(row["groups"][c])}">{escape(row["groups"][c])}</td>' for c in columns),
             f'<td data-v="{escape(row["rating"])}" class="verdict {VERDICT_CLASS.get(row["rating"], "")}">'
             f"{escape(row['rating'])}</td>",
+            f'<td data-v="{_sort_value(confidence)}" class="num{" flag" if low else ""}">'
+            f"{'' if confidence is None else f'{confidence:.2f}'}</td>",
             f'<td data-v="{escape(row["usability"])}">{escape(row["usability"])}</td>',
             f'<td data-v="{escape(row["artifacts"])}">{escape(row["artifacts"])}</td>',
             f'<td data-v="{_sort_value(score)}" class="num">{"" if score is None else f"{score:.2f}"}</td>',
@@ -193,25 +208,37 @@ def _nav(prev: CohortScan | None, nxt: CohortScan | None) -> str:
     return '<nav class="scan-nav">' + " | ".join(parts) + "</nav>"
 
 
-def _assessment_block(record: dict[str, Any]) -> str:
-    assessment = record.get("assessment") or {}
-    verdict = record.get("verdict")
-    if not verdict:
-        return "<section><h2>Assessment</h2><p>No assessment (the scan could not be read).</p></section>"
+def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, HTML) rows of the assessment: the same conclusions and trust fields as the Assessment's other forms."""
+    rows = [("Made by", escape(verdict["mode"]))]
+    if assessment.get("in_domain") is False:
+        reason = assessment.get("domain_reason") or "it is unlike the scans the tool was trained on"
+        rows += [
+            ("Domain", f'<span class="flag">outside what the tool was trained on: {escape(reason)}</span>'),
+            ("Rating", "not rated (the verdict of the tool means nothing on such an input)"),
+        ]
+        return rows
     rating = verdict["rating"]
-    rows = [
-        ("Rating", f'<span class="verdict {VERDICT_CLASS.get(rating, "")}">{escape(rating)}</span>'),
-        (
-            "Usability",
-            escape(
-                {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(
-                    verdict["usability"], verdict["usability"] or "?"
-                )
-            ),
-        ),
-        ("Artifacts", escape(verdict["artifacts"])),
-        ("Made by", escape(verdict["mode"])),
+    rows.append(("Rating", f'<span class="verdict {VERDICT_CLASS.get(rating, "")}">{escape(rating)}</span>'))
+    confidence = assessment.get("confidence")
+    if confidence is not None:
+        low = confidence < LOW_CONFIDENCE
+        rows.append(
+            (
+                "Confidence",
+                f"{confidence:.2f}" + (' <span class="flag">(low: look at the images)</span>' if low else ""),
+            )
+        )
+    usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(verdict["usability"], "?")
+    rows += [("Artifacts", escape(verdict["artifacts"])), ("Usability", escape(usability))]
+    info = assessment.get("metric_info") or {}
+    metrics = assessment.get("metrics") or {}
+    drivers = [
+        f'<span class="light {(info.get(n) or {}).get("light", "grey")}"></span> {escape(n)} {_num(metrics.get(n))}'
+        for n in assessment.get("drivers") or []
     ]
+    if drivers:
+        rows.append(("Drivers", "; ".join(drivers)))
     estimate = assessment.get("signal_estimate") or {}
     if estimate:
         rows.append(
@@ -224,7 +251,15 @@ def _assessment_block(record: dict[str, Any]) -> str:
                 ),
             )
         )
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return rows
+
+
+def _assessment_block(record: dict[str, Any]) -> str:
+    assessment = record.get("assessment") or {}
+    verdict = record.get("verdict")
+    if not verdict:
+        return "<section><h2>Assessment</h2><p>No assessment (the scan could not be read).</p></section>"
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _assessment_rows(assessment, verdict))
     report = assessment.get("report") or ""
     answers = assessment.get("answers") or []
     answer_rows = "".join(
@@ -233,7 +268,7 @@ def _assessment_block(record: dict[str, Any]) -> str:
         for a in answers
     )
     evidence = (
-        f'<h3>Model answers per slice</h3><table class="small"><tr><th>slice</th><th>question</th><th>answer</th></tr>'
+        '<h3>Model answers per slice</h3><table class="small"><tr><th>slice</th><th>question</th><th>answer</th></tr>'
         f"{answer_rows}</table>"
         if answer_rows
         else ""

@@ -100,10 +100,11 @@ def _pipeline(model: str | None):
 def _prepared_from_values(pipe, volume, source: str, values: dict[str, float]):
     """What ``MMRQAPipeline.prepare`` returns, with the table's metrics instead of measuring again."""
     from mmrqa.pipeline.assessment import Assessment
-    from mmrqa.pipeline.core import DEFAULT_SLICES, metric_info
+    from mmrqa.pipeline.core import DEFAULT_SLICES
+    from mmrqa.presentation import metric_descriptions
     from mmrqa.render import PLANES, render_slices
 
-    result = Assessment(source=source, mode=pipe.mode, metrics=dict(values), metric_info=metric_info(values))
+    result = Assessment(source=source, mode=pipe.mode, metrics=dict(values), metric_info=metric_descriptions(values))
     indices, images = [], []
     if pipe.loaded is not None:  # the model looks at slices; the signal classifier does not
         min_fg = 0.0 if volume.shape[PLANES["axial"]] == 1 else 0.05
@@ -139,6 +140,10 @@ def _profile_figure(series, slice_indices) -> str:
 
 
 def _verdict(assessment) -> dict[str, Any]:
+    """The conclusions shown in the group table (withheld outside the domain, as every form of an Assessment does)."""
+    mode = assessment.mode + (f" ({assessment.model})" if assessment.model else "")
+    if not assessment.rated:
+        return {"rating": "not rated", "usability": "", "artifacts": "", "mode": mode, "confidence": None}
     artifacts = "; ".join(
         f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in assessment.artifacts
     )
@@ -146,7 +151,8 @@ def _verdict(assessment) -> dict[str, Any]:
         "rating": assessment.rating or "undetermined",
         "usability": assessment.usability or "",
         "artifacts": artifacts or "none detected",
-        "mode": assessment.mode + (f" ({assessment.model})" if assessment.model else ""),
+        "mode": mode,
+        "confidence": assessment.confidence,
     }
 
 

@@ -44,6 +44,7 @@ def scan_rows(cohort: Cohort) -> list[dict[str, Any]]:
                 "rating": verdict.get("rating") or ("error" if scan.error else "n/a"),
                 "usability": verdict.get("usability", ""),
                 "artifacts": verdict.get("artifacts", ""),
+                "confidence": verdict.get("confidence"),
                 "score": None if k is None else round(float(out.score[k]), 2),
                 "flagged": bool(k is not None and out.flags[k]),
                 "metric_flags": len(flagged),
