@@ -12,7 +12,7 @@ The per-scan work runs on the local engine (``workers`` processes) with a progre
 valid (:func:`mmrqa.report.scan.cached_record`) are not redone, so running the report again after more scans
 arrived only does the new ones, and rewrites the pages (the cohort's statistics change with every scan). A scan
 that fails is listed with its error on the group page and has its own page; the rest of the report is written.
-``index.html`` is written last, every file atomically.
+``index.html`` is written last; every file is renamed into place (atomic), ``index.html`` and the records also fsynced.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from mmrqa.errors import InvalidArgumentError, MMRQAError, OutputError
-from mmrqa.fileio import write_bytes_atomic, write_text_atomic
+from mmrqa.fileio import write_text_atomic
 from mmrqa.report.cohort import Cohort, CohortScan, meta_groups, metric_order, read_metrics_table
 from mmrqa.report.naming import folder_of, scan_ids
-from mmrqa.report.scan import ENTRY, ScanTask, cached_record, process_scan
+from mmrqa.report.scan import ENTRY, READABLE, ScanTask, cached_record, process_scan, write_quick
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +166,11 @@ def _copy_assets(folder: Path) -> None:
     plotly_js = assets / "plotly.min.js"
     stamp = assets / "plotly.version"
     if not (plotly_js.is_file() and stamp.is_file() and stamp.read_text() == plotly.__version__):
-        write_text_atomic(plotly_js, get_plotlyjs())
-        write_text_atomic(stamp, plotly.__version__)
+        write_quick(plotly_js, get_plotlyjs().encode("utf-8"))
+        write_quick(stamp, plotly.__version__.encode("utf-8"))
     package = resources.files("mmrqa.report") / "assets"
     for name in ASSETS:
-        write_bytes_atomic(assets / name, (package / name).read_bytes())
+        write_quick(assets / name, (package / name).read_bytes())
 
 
 def _prune(folder: Path, keep: set[str]) -> None:
@@ -250,16 +250,26 @@ def write_report(
     from mmrqa.report.pages import group_page, scan_page
 
     _copy_assets(folder)
+    position = {scan.id: k for k, scan in enumerate(cohort.measured)}
     for k, (task, scan) in enumerate(zip(tasks, cohort.scans, strict=True)):
         prev = cohort.scans[k - 1] if k > 0 else None
         nxt = cohort.scans[k + 1] if k + 1 < len(cohort.scans) else None
-        html = scan_page(cohort, scan, records[task.id], prev, nxt, metrics_from_table=task.values is not None)
-        write_text_atomic(folder / "scans" / f"{task.id}.html", html)
+        html = scan_page(
+            cohort,
+            scan,
+            position.get(scan.id),
+            records[task.id],
+            prev,
+            nxt,
+            metrics_from_table=task.values is not None,
+        )
+        write_quick(folder / "scans" / f"{task.id}.html", html.encode("utf-8"))
     _prune(folder, {t.id for t in tasks})
     index = folder / "index.html"
     settings = _settings(model, metrics_table, title, group_by)
     settings["input_errors"] = bad
     write_text_atomic(index, group_page(cohort, settings))
+    os.chmod(index, READABLE)
     failed = [(s.source, s.error) for s in cohort.scans if s.error] + bad
     return ReportResult(
         index=index,

@@ -14,13 +14,12 @@ are spread over the whole field of view, empty end slices included, since that i
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 from PIL import Image
 
 from mmrqa.errors import MMRQAError
-from mmrqa.render import PLANES, foreground_mask, montage, otsu_threshold, render_slice, render_slices, window_levels
+from mmrqa.render import PLANES, montage, otsu_threshold, render_slice, render_slices, window_levels
 from mmrqa.volume import Volume
 
 #: largest side, in pixels, of one slice in a mosaic.
@@ -57,10 +56,13 @@ def planes_of(volume: Volume) -> list[str]:
     return [p for p, axis in PLANES.items() if all(volume.shape[a] > 1 for a in range(3) if a != axis)]
 
 
-def plane_mosaics(volume: Volume, window: tuple[float, float] | None = None) -> dict[str, Image.Image]:
-    """One row of ``MOSAIC_SLICES`` informative slices per plane (see :func:`planes_of`), sharing one window."""
+def plane_mosaics(
+    volume: Volume, window: tuple[float, float] | None = None
+) -> tuple[dict[str, Image.Image], Image.Image]:
+    """(one row of ``MOSAIC_SLICES`` informative slices per plane (see :func:`planes_of`), sharing one window; the
+    thumbnail: the middle axial slice, at most ``THUMB`` pixels a side)."""
     window = window or window_levels(volume)
-    out = {}
+    out, thumb = {}, None
     for plane in planes_of(volume):
         min_fg = 0.0 if volume.shape[PLANES[plane]] == 1 else 0.05
         try:
@@ -68,7 +70,11 @@ def plane_mosaics(volume: Volume, window: tuple[float, float] | None = None) -> 
         except MMRQAError:
             continue
         out[plane] = montage([shrink(im, CELL) for im in images], cols=len(images))
-    return out
+        if plane == "axial":
+            thumb = shrink(images[len(images) // 2], THUMB)
+    if thumb is None:
+        thumb = shrink(render_slice(volume, volume.shape[2] // 2, "axial", window=window), THUMB)
+    return out, thumb
 
 
 def background_window(volume: Volume) -> tuple[tuple[float, float], bool]:
@@ -102,21 +108,3 @@ def background_view(volume: Volume) -> tuple[Image.Image, bool]:
         cells = [shrink(render_slice(volume, i, plane, window=window), CELL) for i in indices]
         rows.append(montage(cells, cols=len(cells)))
     return montage(rows, cols=1, pad=0), varies
-
-
-def thumbnail(volume: Volume, window: tuple[float, float] | None = None) -> Image.Image:
-    """The middle informative axial slice, at most ``THUMB`` pixels a side."""
-    window = window or window_levels(volume)
-    min_fg = 0.0 if volume.shape[2] == 1 else 0.05
-    try:
-        _indices, images = render_slices(volume, 1, "axial", window=window, min_foreground=min_fg)
-        image = images[0]
-    except MMRQAError:
-        image = render_slice(volume, volume.shape[2] // 2, "axial", window=window)
-    return shrink(image, THUMB)
-
-
-def foreground_fraction(volume: Volume) -> float:
-    """Share of voxels above Otsu's threshold (shown beside the background view)."""
-    mask = foreground_mask(volume)
-    return float(mask.mean()) if mask.size else math.nan

@@ -52,6 +52,9 @@ MAX_COMPONENTS = 6
 SCANS_PER_COMPONENT = 20
 #: fewer scans than this: the multivariate score is the RMS of the clipped z-scores instead of a Mahalanobis distance.
 MIN_SCANS_MULTIVARIATE = 30
+#: the MCD is fitted on at most this many scans (a seeded random subset; 1 s -> 0.1 s at 1,000 scans), and the
+#: distances of every scan are measured from that fit.
+MCD_MAX_FIT = 500
 #: false-alarm rate of the multivariate flag for a Gaussian cohort.
 ALPHA = 0.001
 
@@ -128,7 +131,10 @@ def multivariate_score(features: np.ndarray) -> tuple[np.ndarray, float, str]:
     scores = _pca(features, k).transform(features)
     with warnings.catch_warnings():  # "The covariance matrix associated to your dataset is not full rank"
         warnings.simplefilter("ignore")
-        mcd = MinCovDet(random_state=0).fit(scores)
+        fit = scores
+        if n > MCD_MAX_FIT:
+            fit = scores[np.sort(np.random.default_rng(0).choice(n, MCD_MAX_FIT, replace=False))]
+        mcd = MinCovDet(random_state=0).fit(fit)
         d2 = mcd.mahalanobis(scores)
     median = float(np.median(d2))
     if median > 0:

@@ -66,6 +66,7 @@
     if (div.dataset.drawn) return;
     div.dataset.drawn = "1";
     var fig = cohort.figures[div.dataset.metric];
+    fig.data[0].text = cohort.names;  // stored once for all plots (see pages._without_names)
     div.dataset.group = cohort.group_by || "";
     Plotly.newPlot(div, fig.data, fig.layout, CONFIG).then(function () {
       div.on("plotly_click", openScan);
@@ -98,7 +99,7 @@
       entries.forEach(function (e) {
         if (e.isIntersecting) { seen.unobserve(e.target); drawStrip(e.target); }
       });
-    }, { rootMargin: "600px" });
+    }, { rootMargin: "100px" });
     strips.forEach(function (div) { seen.observe(div); });
   } else {
     strips.forEach(drawStrip);
