@@ -4,8 +4,10 @@ An assessment holds the evidence (the scan's metrics with their catalogue descri
 answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
 slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
-signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
-``error`` set and no conclusions (batch runs report it and go on).
+signal-only classifier of :mod:`mmrqa.pipeline.signal`). In model mode a field the model's answers leave unstated
+(no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
+where each field of the verdict came from (``"model"`` or ``"signal"``), and every form shows it. A scan that could not
+be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MODES = ("model", "metrics-only")
+_FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Assessment:
     signal_estimate: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -109,10 +113,18 @@ class Assessment:
         mode = self.mode + (f" ({self.model})" if self.model else "")
         return [
             ("Mode", mode + ("" if self.signal_enhanced or self.mode != "model" else ", signal metrics not shown")),
-            ("Rating", rating),
-            ("Artifacts", "; ".join(found) if found else "none detected"),
-            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
+            ("Rating", rating + self._fallback_note("rating")),
+            ("Artifacts", ("; ".join(found) if found else "none detected") + self._fallback_note("artifacts")),
+            (
+                "Usability",
+                {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")
+                + self._fallback_note("usability"),
+            ),
         ]
+
+    def _fallback_note(self, name: str) -> str:
+        """In model mode, the note on a field that came from the signal classifier (empty otherwise)."""
+        return _FROM_SIGNAL if self.mode == "model" and self.sources.get(name) == "signal" else ""
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
