@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from mmrqa.fileio import write_text_atomic
+
 SEVERITY_COLUMNS = ("mild", "moderate", "severe")
 
 
@@ -108,8 +110,6 @@ def render_generated(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mmrqa.cli.common import write_text_atomic
-
     paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
     for path in paths:
         text = Path(path).read_text(encoding="utf-8")

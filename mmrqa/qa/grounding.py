@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmrqa.errors import MMRQAError
-from mmrqa.qa.answers import default_catalogue, format_value, metric_values, reference_range, truth
+from mmrqa.metrics.catalogue import reference_range
+from mmrqa.qa.answers import default_catalogue, format_value, metric_values, truth
 from mmrqa.qa.bank import Question
 from mmrqa.qa.labels import Labels
 from mmrqa.qa.parse import NUMBER, QUALITY_SYNONYMS, _mentions, parse_answer
