@@ -26,6 +26,7 @@ from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
@@ -185,32 +186,19 @@ class MMRQAPipeline:
         return [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
 
     def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
-        from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
-        from mmrqa.qa.labels import Labels, is_usable, quality_word
-
         est = self._signal_estimate(result, volume)
-        result.rating = quality_word(est.quality)
-        result.usability = "usable" if is_usable(est.quality) else "repeat"
+        labels = estimate_labels(result.signal_estimate)
+        result.rating = labels.quality_word
+        result.usability = "usable" if labels.usable else "repeat"
         result.artifacts = self._signal_artifacts(est)
         result.sources = dict.fromkeys(VERDICT_FIELDS, "signal")
-        catalogue, indicators = default_catalogue()
-        labels = Labels(est.quality, est.artifact, est.severity)
-        values = {k: v for k, v in result.metrics.items() if v == v}
-        cited = evidence_metrics(values, labels, catalogue, indicators)
-        expected = {"quality": result.rating, "usable": is_usable(est.quality), "artifact": est.artifact}
-        expected.update(severity=est.severity, metrics={m: values[m] for m in cited})
-        result.report = (
-            report_text(expected, values, catalogue)
-            + "\n(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
-        )
+        result.report = signal_report(result.metrics, labels)
 
     def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
         """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer
         parsed) comes from the signal classifier, and ``result.sources`` says which field came from where. A usability
         that follows a model rating (no usability answer parsed) counts as the model's. A scan found outside the
         domain (``in_domain`` False) is not rated by the classifier either."""
-        from mmrqa.qa.labels import is_usable, quality_word
-
         answers = result.answers
         stated = {
             "rating": result.rating is not None,
@@ -222,10 +210,11 @@ class MMRQAPipeline:
         if all(stated.values()) or result.in_domain is False:  # outside the domain nothing is rated (issue 17)
             return
         est = self._signal_estimate(result, volume)
+        labels = estimate_labels(result.signal_estimate)
         if not stated["rating"]:
-            result.rating = quality_word(est.quality)
+            result.rating = labels.quality_word
         if not stated["usability"]:
-            result.usability = "usable" if is_usable(est.quality) else "repeat"
+            result.usability = "usable" if labels.usable else "repeat"
         if not stated["artifacts"]:
             result.artifacts = self._signal_artifacts(est)
         logger.info("%s: %s from the signal classifier (no readable model answer)", result.source, result.sources)
