@@ -191,8 +191,9 @@ def assess(session: ScanSession | None) -> tuple:
         The updated session state, the rating summary (markdown), the artifacts table, the report (markdown),
         the assessment as JSON, and the downloadable reports (JSON and Markdown files).
     """
+    session = _need_scan(session)
     pipe, notice = get_pipeline()
-    session = _need_scan(session).assessed(pipe)
+    session = session.assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
     verdict, report = verdict_markdown(result, notice), report_markdown(result)
