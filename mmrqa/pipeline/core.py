@@ -25,7 +25,7 @@ from typing import Any
 from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
-from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.assessment import VERDICT_FIELDS, ArtifactFinding, Assessment, SliceAnswer
 from mmrqa.pipeline.metrics_only import estimate_labels, signal_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
@@ -33,8 +33,6 @@ from mmrqa.volume import Volume
 logger = logging.getLogger(__name__)
 
 STANDARD_QUESTIONS = ("rating", "artifact_type", "usability", "report")
-#: the verdict's fields, each from the model or from the signal classifier (``Assessment.sources``).
-VERDICT_FIELDS = ("rating", "usability", "artifacts")
 DEFAULT_SLICES = 3
 DEFAULT_MAX_NEW_TOKENS = 128
 
