@@ -246,3 +246,8 @@ def scan_context(
         n_voxels=n,
         template=bool(meta.get("template")),
     )
+
+
+def context_of(volume: Any, report: Any) -> ScanContext:
+    """The context of a loaded ``Volume`` whose default-profile ``MetricReport`` is ``report``."""
+    return scan_context(volume.shape, volume.spacing, volume.meta, (getattr(report, "meta", None) or {}).get("geometry"))

@@ -88,6 +88,8 @@ class Assessment:
     in_domain: bool | None = None
     domain_reason: str | None = None
     drivers: list[str] = field(default_factory=list)
+    scan_context: dict[str, Any] | None = None
+    reference: str = ""
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -196,6 +198,8 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
+            if self.reference:
+                lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
@@ -213,7 +217,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += ["", "| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
