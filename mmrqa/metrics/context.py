@@ -150,7 +150,7 @@ class ScanContext:
 
     def describe(self) -> str:
         """One line for a report, e.g. ``3D brain (metadata: BodyPartExamined HEAD), T1, 1 mm voxels, air around``."""
-        anatomy = self.anatomy if self.anatomy != "unknown" else "anatomy unknown"
+        anatomy = self.anatomy if self.anatomy != "unknown" else "scan of unknown anatomy"
         if self.anatomy_source:
             anatomy += f" ({self.anatomy_source})"
         contrast = "" if self.contrast == "unknown" else f", {self.contrast.upper()}"
@@ -250,4 +250,6 @@ def scan_context(
 
 def context_of(volume: Any, report: Any) -> ScanContext:
     """The context of a loaded ``Volume`` whose default-profile ``MetricReport`` is ``report``."""
-    return scan_context(volume.shape, volume.spacing, volume.meta, (getattr(report, "meta", None) or {}).get("geometry"))
+    return scan_context(
+        volume.shape, volume.spacing, volume.meta, (getattr(report, "meta", None) or {}).get("geometry")
+    )

@@ -26,7 +26,12 @@ MODES = ("model", "metrics-only")
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
 #: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
-_LIGHT_WORDS = {"green": "🟢 in range", "amber": "🟠 near the limit", "red": "🔴 out of range", "grey": "⚪ no range"}
+_LIGHT_WORDS = {
+    "green": "🟢 in range",
+    "amber": "🟠 near the limit",
+    "red": "🔴 out of range",
+    "grey": "⚪ not judged",
+}
 
 
 @dataclass
@@ -178,6 +183,8 @@ class Assessment:
                 if light
                 else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
             )
+            if info.get("z") is not None:  # judged against a reference cohort
+                verdict += f" (z {info['z']:+.1f})"
             rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
         return rows
 
