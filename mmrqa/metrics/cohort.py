@@ -136,7 +136,8 @@ class CohortReference:
                     if bounds
                     else f"not judged: fewer than {MIN_COHORT} values in cohort {self.source}"
                 )
-                info = replace(info, reference_range=bounds, range_basis=basis)
+                not_judged = "" if bounds or info.reference_range is None else "not in the reference cohort"
+                info = replace(info, reference_range=bounds, range_basis=basis, not_judged=not_judged)
             out[name] = info
         return out
 

@@ -143,7 +143,7 @@ RULES: tuple[Rule, ...] = (
         "the bound kept; the MNI152 template with clinical noise reads 0.674",
     ),
     Rule(
-        "object size",
+        "object filling the field",
         ("efc",),
         lambda c: True,
         _efc_bounds,
@@ -170,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         "-1.1 (derivation scans)",
     ),
     Rule(
-        "single 2D slice",
+        "a single slice",
         ("inu_cv", "inu_range"),
         lambda c: c.dims == "2d",
         None,
@@ -201,7 +201,8 @@ def catalogue_for(context: ScanContext | None, catalogue: dict[str, Any] | None 
         catalogue: the catalogue to adjust (default :data:`~mmrqa.metrics.CATALOGUE`).
 
     Returns:
-        name -> entry; an adjusted entry's ``range_basis`` reads ``"<rule label>: <basis>"``.
+        name -> entry; an adjusted entry's ``range_basis`` reads ``"<rule label>: <basis>"``, and an entry whose
+        range the rule removed names the rule in ``not_judged``.
     """
     catalogue = CATALOGUE if catalogue is None else catalogue
     if context is None:
@@ -210,6 +211,12 @@ def catalogue_for(context: ScanContext | None, catalogue: dict[str, Any] | None 
     for name, info in catalogue.items():
         rule = rule_for(name, context)
         if rule is not None and isinstance(info, MetricInfo):
-            info = replace(info, reference_range=rule.range_for(context), range_basis=f"{rule.label}: {rule.basis}")
+            bounds = rule.range_for(context)
+            info = replace(
+                info,
+                reference_range=bounds,
+                range_basis=f"{rule.label}: {rule.basis}",
+                not_judged=rule.label if bounds is None else "",
+            )
         out[name] = info
     return out

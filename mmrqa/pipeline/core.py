@@ -26,6 +26,7 @@ from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
@@ -195,27 +196,17 @@ class MMRQAPipeline:
 
     def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
         from mmrqa.pipeline.signal import classifier_metrics, estimate, load_classifier
-        from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
-        from mmrqa.qa.labels import Labels, is_usable, quality_word
 
         est = estimate(classifier_metrics(volume, result.metrics), self.classifier or load_classifier())
         result.signal_estimate = est.to_dict()
-        result.rating = quality_word(est.quality)
-        result.usability = "usable" if is_usable(est.quality) else "repeat"
+        labels = estimate_labels(result.signal_estimate)
+        result.rating = labels.quality_word
+        result.usability = "usable" if labels.usable else "repeat"
         if est.artifact != "none":
             result.artifacts = [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
-        indicators = default_catalogue()[1]
         catalogue = self.catalogue_of(result)  # the report cites the metrics with the ranges the lights use
-        labels = Labels(est.quality, est.artifact, est.severity)
-        values = {k: v for k, v in result.metrics.items() if v == v}
-        cited = evidence_metrics(values, labels, catalogue, indicators)
-        result.drivers = result.drivers or cited
-        expected = {"quality": result.rating, "usable": is_usable(est.quality), "artifact": est.artifact}
-        expected.update(severity=est.severity, metrics={m: values[m] for m in cited})
-        result.report = (
-            report_text(expected, values, catalogue)
-            + "\n(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
-        )
+        result.drivers = result.drivers or signal_evidence(result.metrics, labels, catalogue)
+        result.report = signal_report(result.metrics, labels, catalogue)
 
     def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
         asked = (

@@ -94,7 +94,8 @@ def metric_sentence(name: str, value: float, catalogue: dict[str, Any]) -> str:
     text = f"{name} = {format_value(value)}{unit}"
     bounds = reference_range(catalogue, name)
     if bounds is None:
-        return text
+        why = getattr(catalogue.get(name), "not_judged", "")  # a range that does not apply to this scan
+        return f"{text} (no acceptable range applies to this scan: {why})" if why else text
     verdict = "acceptable" if is_acceptable(value, bounds) else "not acceptable"
     return f"{text} ({describe_range(bounds)}: {verdict})"
 

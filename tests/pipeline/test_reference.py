@@ -60,3 +60,16 @@ def test_cli_reference_errors_are_clear(tmp_path, capsys):
     assert main(["assess", str(sample_path("t1")), "--reference", str(tmp_path / "none.tsv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "none.tsv" in err and "Traceback" not in err
+
+
+def test_an_answer_about_a_metric_not_judged_here_says_why(t1_result):
+    from mmrqa.data import load_sample
+    from mmrqa.metrics import compute_metrics
+    from mmrqa.pipeline.metrics_only import signal_answer
+
+    pipe = MMRQAPipeline.metrics_only()
+    question = "What is the efc of this scan, and is it within the acceptable range?"
+    report = compute_metrics(load_sample("t1"))
+    answer = signal_answer(question, report, t1_result.signal_estimate, pipe.catalogue_of(t1_result))
+    assert answer.startswith("efc = 0.956") and "no acceptable range applies to this scan: no air" in answer
+    assert "not acceptable" in signal_answer(question, report, t1_result.signal_estimate)  # the fixed catalogue's
