@@ -260,6 +260,8 @@ def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) ->
 LIGHT_WORDS = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
+#: CSS of a table cell holding a light's word.
+LIGHT_STYLES = {LIGHT_WORDS[light]: f"background-color: {colour}" for light, colour in LIGHT_COLOURS.items()}
 #: The light of each rating word.
 RATING_LIGHTS = {"good": "green", "medium": "amber", "bad": "red"}
 METRIC_TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "better", "meaning"]
