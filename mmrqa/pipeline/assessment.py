@@ -168,7 +168,11 @@ class Assessment:
             ),
         ]
         if self.drivers:
-            lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
+            drivers = "; ".join(self._driver_text(name) for name in self.drivers)
+            lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
+            if self.rating == "bad" and not lights & {"amber", "red"}:  # say so when the two stories differ
+                drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
+            lines.append(("Drivers", drivers))
         return lines
 
     def _driver_text(self, name: str) -> str:
