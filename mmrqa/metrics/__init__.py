@@ -121,7 +121,7 @@ def _default_profile(volume: Volume):
     values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
-    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing)
+    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing, regions.stats("air").median)
     return values, _default_slices(cdata, regions), geo
 
 

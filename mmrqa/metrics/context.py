@@ -96,12 +96,21 @@ class Geometry:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
 
-def geometry(data: np.ndarray, head: np.ndarray, air_values: np.ndarray, head_median: float, spacing) -> Geometry:
-    """The mask facts of one scan (cheap: border rings, a count over the air, the object's bounding box)."""
+def geometry(
+    data: np.ndarray,
+    head: np.ndarray,
+    air_values: np.ndarray,
+    head_median: float,
+    spacing,
+    air_median: float | None = None,
+) -> Geometry:
+    """The mask facts of one scan (cheap: border rings, counts, the object's bounding box; ``air_median`` when the
+    caller has it)."""
     border = np.concatenate([head[0].ravel(), head[-1].ravel(), head[:, 0].ravel(), head[:, -1].ravel()])
     lowest = float(data.min())
     air_zero = float(np.count_nonzero(air_values == lowest)) / air_values.size if air_values.size else 0.0
-    air_median = float(np.median(air_values)) if air_values.size else math.nan
+    if air_median is None:
+        air_median = float(np.median(air_values)) if air_values.size else math.nan
     rows, cols = np.nonzero(head.any(axis=2).any(axis=1))[0], np.nonzero(head.any(axis=2).any(axis=0))[0]
     extent = (
         (float((rows[-1] - rows[0] + 1) * spacing[0]), float((cols[-1] - cols[0] + 1) * spacing[1]))
