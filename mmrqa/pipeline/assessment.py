@@ -4,8 +4,10 @@ An assessment holds the evidence (the scan's metrics with their catalogue descri
 answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
 slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
-signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
-``error`` set and no conclusions (batch runs report it and go on).
+signal-only classifier of :mod:`mmrqa.pipeline.signal`). In model mode a field the model's answers leave unstated
+(no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
+where each field of the verdict came from (``"model"`` or ``"signal"``), and every form shows it. A scan that could not
+be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
 ``confidence`` (the calibrated probability of the rating; below :data:`LOW_CONFIDENCE` the report says the verdict is
@@ -24,11 +26,17 @@ from typing import Any
 from mmrqa.qa.answers import format_value
 
 MODES = ("model", "metrics-only")
+_FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
 #: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
-_LIGHT_WORDS = {"green": "🟢 in range", "amber": "🟠 near the limit", "red": "🔴 out of range", "grey": "⚪ no range"}
+_LIGHT_WORDS = {
+    "green": "🟢 in range",
+    "amber": "🟠 near the limit",
+    "red": "🔴 out of range",
+    "grey": "⚪ not judged",
+}
 
 
 @dataclass
@@ -90,6 +98,9 @@ class Assessment:
     in_domain: bool | None = None
     domain_reason: str | None = None
     drivers: list[str] = field(default_factory=list)
+    scan_context: dict[str, Any] | None = None
+    reference: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -146,16 +157,24 @@ class Assessment:
             + (f", named on {a.votes} slice(s)" if a.votes else "")
             for a in self.artifacts
         ]
-        lines = [("Mode", mode), ("Rating", rating)]
+        lines = [("Mode", mode), ("Rating", rating + self._fallback_note("rating"))]
         if self.confidence is not None:
             low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
-            ("Artifacts", "; ".join(found) if found else "none detected"),
-            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
+            ("Artifacts", ("; ".join(found) if found else "none detected") + self._fallback_note("artifacts")),
+            (
+                "Usability",
+                {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")
+                + self._fallback_note("usability"),
+            ),
         ]
         if self.drivers:
-            lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
+            drivers = "; ".join(self._driver_text(name) for name in self.drivers)
+            lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
+            if self.rating == "bad" and not lights & {"amber", "red"}:  # say so when the two stories differ
+                drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
+            lines.append(("Drivers", drivers))
         return lines
 
     def _driver_text(self, name: str) -> str:
@@ -163,6 +182,10 @@ class Assessment:
         value = self.metrics.get(name)
         light = (self.metric_info.get(name) or {}).get("light") or "grey"
         return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
+
+    def _fallback_note(self, name: str) -> str:
+        """In model mode, the note on a field that came from the signal classifier (empty otherwise)."""
+        return _FROM_SIGNAL if self.mode == "model" and self.sources.get(name) == "signal" else ""
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
@@ -178,6 +201,8 @@ class Assessment:
                 if light
                 else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
             )
+            if info.get("z") is not None:  # judged against a reference cohort
+                verdict += f" (z {info['z']:+.1f})"
             rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
         return rows
 
@@ -198,6 +223,8 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
+            if self.reference:
+                lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
@@ -215,7 +242,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += ["", "| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
