@@ -24,6 +24,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mmrqa.qa.answers import format_value
+
 MODES = ("model", "metrics-only")
 #: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
 VERDICT_FIELDS = ("rating", "usability", "artifacts")
@@ -255,6 +257,5 @@ _STANDARD = ("rating", "artifact_type", "usability", "report", "severity")
 def _num(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    from mmrqa.qa.answers import format_value
 
     return format_value(value)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 from mmrqa.metrics.catalogue import is_acceptable, reference_range
 from mmrqa.qa.bank import Question
 from mmrqa.qa.labels import Labels, artifact_words
@@ -39,9 +40,7 @@ def format_value(value: float) -> str:
 
 
 def default_catalogue() -> tuple[dict[str, Any], dict[str, str]]:
-    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics` (imported on use)."""
-    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
-
+    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics`."""
     return CATALOGUE, ARTIFACT_INDICATORS
 
 
