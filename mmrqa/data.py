@@ -10,15 +10,18 @@ channels, Gudbjartsson & Patz 1995, MRM 34:910) to look like a clean acquired sc
 
 from __future__ import annotations
 
+import filecmp
 import importlib.util
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
 from mmrqa.fileio import atomic_output
+from mmrqa.io import load_volume
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -66,13 +69,22 @@ def sample_path(name: str) -> Path:
 
 def load_sample(name: str) -> Volume:
     """Load a sample as a :class:`~mmrqa.volume.Volume` (meta ``sample`` = name; templates flagged)."""
-    from mmrqa.io import load_volume
-
     volume = load_volume(sample_path(name))
     extra = {"sample": name}
     if name == "mni152":
         extra["template"] = True
     return volume.with_data(volume.data, **extra)
+
+
+def is_sample_copy(path: str | os.PathLike, names: Iterable[str] = tuple(SAMPLES)) -> bool:
+    """True when ``path`` is a byte-identical copy of one of the samples ``names`` with the same file name (e.g. a
+    bundled example that a web front end cached among its uploads)."""
+    path = Path(path)
+    for name in names:
+        sample = sample_path(name)
+        if path.name == sample.name and path.is_file() and filecmp.cmp(path, sample, shallow=False):
+            return True
+    return False
 
 
 def tcia_dir() -> Path | None:

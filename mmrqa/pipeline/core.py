@@ -24,9 +24,18 @@ from typing import Any
 
 from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.io import load_volume
+from mmrqa.metrics import compute_metrics
+from mmrqa.metrics.context import ScanContext, context_of
+from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import interpret
-from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.assessment import VERDICT_FIELDS, ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report
+from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
+from mmrqa.qa.answers import default_catalogue, signal_summary
+from mmrqa.qa.conversations import conversation
+from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -45,10 +54,18 @@ class MMRQAPipeline:
         max_new_tokens: cap on generated tokens per answer.
         batch_size: prompts per generation batch.
         classifier: a fitted ``SignalClassifier`` for the metrics-only mode (default: the shipped one).
+        reference: a :class:`mmrqa.metrics.cohort.CohortReference`: judge the metrics against the user's own cohort
+            (robust z-scores) instead of the ranges that fit the scan.
     """
 
     def __init__(
-        self, loaded=None, *, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 8, classifier=None
+        self,
+        loaded=None,
+        *,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        batch_size: int = 8,
+        classifier=None,
+        reference=None,
     ):
         if max_new_tokens < 1 or batch_size < 1:
             raise InvalidArgumentError(f"max_new_tokens and batch_size must be >= 1 ({max_new_tokens}, {batch_size})")
@@ -56,6 +73,7 @@ class MMRQAPipeline:
         self.max_new_tokens = int(max_new_tokens)
         self.batch_size = int(batch_size)
         self.classifier = classifier
+        self.reference = reference
         self.last_generated_tokens = 0
 
     @classmethod
@@ -72,17 +90,17 @@ class MMRQAPipeline:
         merged model, from a Hub id or a local folder; safetensors only, no remote code. ``device`` defaults to the
         GPU when there is one; ``dtype`` to bfloat16/float16 on GPU and float32 on CPU. ``kwargs`` go to the
         constructor (``max_new_tokens``, ``batch_size``)."""
-        from mmrqa.pipeline.model import load_model
-
         loaded = load_model(adapter_or_model, base_model, device=device, dtype=dtype or "auto", revision=revision)
         return cls(loaded, **kwargs)
 
     @classmethod
-    def metrics_only(cls, classifier_path: str | os.PathLike | None = None) -> MMRQAPipeline:
-        """A pipeline without a model: rating and artifact estimates from the signal-only classifier."""
+    def metrics_only(cls, classifier_path: str | os.PathLike | None = None, reference=None) -> MMRQAPipeline:
+        """A pipeline without a model: rating and artifact estimates from the signal-only classifier (``reference``:
+        a cohort to judge the metrics against, see the class)."""
         from mmrqa.pipeline.signal import load_classifier
 
-        return cls(None, classifier=load_classifier(str(classifier_path) if classifier_path else None))
+        classifier = load_classifier(str(classifier_path) if classifier_path else None)
+        return cls(None, classifier=classifier, reference=reference)
 
     @property
     def mode(self) -> str:
@@ -115,9 +133,6 @@ class MMRQAPipeline:
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
         :meth:`complete` on the model actors."""
-        from mmrqa.metrics import compute_metrics
-        from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
-
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         volume = scan if isinstance(scan, Volume) else _load(scan)
@@ -136,12 +151,30 @@ class MMRQAPipeline:
             mode=self.mode,
             model=None if self.loaded is None else self.loaded.name,
             metrics=values,
-            metric_info=metric_descriptions(values),
             slices=indices,
             plane=plane,
         )
+        self._judge_metrics(result, volume, report)
         result.timings = timings
         return result, volume, report, images
+
+    def _judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
+        """The lights of the scan's metrics: against the ranges that fit the scan (its context), or against the
+        reference cohort when the pipeline has one."""
+        context = context_of(volume, report)
+        result.scan_context = context.to_dict()
+        if self.reference is not None:
+            result.reference = f"cohort {self.reference.source}: robust z-scores, |z| > 3.5 on the worse side flagged"
+        else:
+            result.reference = f"ranges for a {context.describe()}"
+        result.metric_info = metric_descriptions(result.metrics, self.catalogue_of(result), self.reference)
+
+    def catalogue_of(self, result: Assessment) -> dict[str, Any]:
+        """The catalogue the assessment's lights and report judge with: the reference cohort's ranges, or those that
+        fit the scan (:func:`mmrqa.metrics.ranges.catalogue_for` of its context)."""
+        if self.reference is not None:
+            return self.reference.catalogue()
+        return catalogue_for(ScanContext(**result.scan_context) if result.scan_context else None)
 
     def complete(self, prepared, questions: Sequence[str] | None = None, signal_enhanced: bool = True) -> Assessment:
         """The model (or signal classifier) half of :meth:`__call__`, on the output of :meth:`prepare` (``volume`` may
@@ -155,31 +188,68 @@ class MMRQAPipeline:
             self._fill_from_signal(result, volume)
         else:
             self._fill_from_model(result, report, images, questions, signal_enhanced)
+            self._fall_back_to_signal(result, volume)
         timings["generation" if self.loaded is not None else "classification"] = time.perf_counter() - clock
         result.timings = {k: round(v, 4) for k, v in timings.items()}
         return result
 
-    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+    def _signal_estimate(self, result: Assessment, volume: Volume | None):
+        """The signal classifier's estimate for the scan (recorded in ``result.signal_estimate``); from the full-size
+        metrics as they are without the volume (``complete`` after a remote ``prepare``) or when its decimated copy
+        cannot be measured (a small object in a 2D image may vanish)."""
         from mmrqa.pipeline.signal import classifier_metrics, estimate, load_classifier
-        from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
-        from mmrqa.qa.labels import Labels, is_usable, quality_word
 
-        est = estimate(classifier_metrics(volume, result.metrics), self.classifier or load_classifier())
+        values = result.metrics
+        if volume is not None:
+            try:
+                values = classifier_metrics(volume, result.metrics)
+            except MMRQAError as exc:
+                logger.info("%s: classifier metrics measured at full size (%s)", result.source, exc)
+        est = estimate(values, self.classifier or load_classifier())
         result.signal_estimate = est.to_dict()
-        result.rating = quality_word(est.quality)
-        result.usability = "usable" if is_usable(est.quality) else "repeat"
-        if est.artifact != "none":
-            result.artifacts = [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
-        catalogue, indicators = default_catalogue()
-        labels = Labels(est.quality, est.artifact, est.severity)
-        values = {k: v for k, v in result.metrics.items() if v == v}
-        cited = evidence_metrics(values, labels, catalogue, indicators)
-        expected = {"quality": result.rating, "usable": is_usable(est.quality), "artifact": est.artifact}
-        expected.update(severity=est.severity, metrics={m: values[m] for m in cited})
-        result.report = (
-            report_text(expected, values, catalogue)
-            + "\n(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
-        )
+        return est
+
+    @staticmethod
+    def _signal_artifacts(est) -> list[ArtifactFinding]:
+        if est.artifact == "none":
+            return []
+        return [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
+
+    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+        est = self._signal_estimate(result, volume)
+        labels = estimate_labels(result.signal_estimate)
+        result.rating = labels.quality_word
+        result.usability = "usable" if labels.usable else "repeat"
+        result.artifacts = self._signal_artifacts(est)
+        result.sources = dict.fromkeys(VERDICT_FIELDS, "signal")
+        catalogue = self.catalogue_of(result)  # the report cites the metrics with the ranges the lights use
+        result.drivers = result.drivers or signal_evidence(result.metrics, labels, catalogue)
+        result.report = signal_report(result.metrics, labels, catalogue)
+
+    def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
+        """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer
+        parsed) comes from the signal classifier, and ``result.sources`` says which field came from where. A usability
+        that follows a model rating (no usability answer parsed) counts as the model's. A scan found outside the
+        domain (``in_domain`` False) is not rated by the classifier either."""
+        answers = result.answers
+        stated = {
+            "rating": result.rating is not None,
+            "usability": any(a.parsed for a in answers if a.question_type == "usability") or result.rating is not None,
+            "artifacts": any(a.parsed is not None for a in answers if a.question_type == "artifact_type")
+            or any((a.parsed or {}).get("artifact") for a in answers if a.question_type == "report"),
+        }
+        result.sources = {name: "model" if ok else "signal" for name, ok in stated.items()}
+        if all(stated.values()) or result.in_domain is False:  # outside the domain nothing is rated (issue 17)
+            return
+        est = self._signal_estimate(result, volume)
+        labels = estimate_labels(result.signal_estimate)
+        if not stated["rating"]:
+            result.rating = labels.quality_word
+        if not stated["usability"]:
+            result.usability = "usable" if labels.usable else "repeat"
+        if not stated["artifacts"]:
+            result.artifacts = self._signal_artifacts(est)
+        logger.info("%s: %s from the signal classifier (no readable model answer)", result.source, result.sources)
 
     def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
         asked = (
@@ -229,10 +299,6 @@ class MMRQAPipeline:
         return self._ask([slice_index], [image], [asked], report, signal_enhanced)[0]
 
     def _ask(self, indices, images, asked, report, signal_enhanced) -> list[SliceAnswer]:
-        from mmrqa.pipeline.model import generate
-        from mmrqa.qa.answers import default_catalogue, signal_summary
-        from mmrqa.qa.conversations import conversation
-
         summary = signal_summary(report, *default_catalogue()) if signal_enhanced else ""
         jobs, prompts = [], []
         for index, image in zip(indices, images, strict=True):
@@ -296,6 +362,4 @@ class MMRQAPipeline:
 
 
 def _load(path: str | os.PathLike) -> Volume:
-    from mmrqa.io import load_volume
-
     return load_volume(Path(path))

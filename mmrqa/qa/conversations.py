@@ -19,6 +19,7 @@ from mmrqa.qa.answers import default_catalogue, metric_values, render_answer, si
 from mmrqa.qa.bank import QUESTION_TYPES, Question, ask
 from mmrqa.qa.grounding import UngroundedAnswerError, check_grounding
 from mmrqa.qa.labels import ARTIFACT_KINDS, Labels
+from mmrqa.qa.rewrite import rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,6 @@ def make_conversations(
         if not grounding:
             raise UngroundedAnswerError(f"{kind} answer {answer!r} is not grounded: {'; '.join(grounding.problems)}")
         if rewriter is not None:
-            from mmrqa.qa.rewrite import rewrite
-
             context = {"question": question, "report": report, "labels": labels, "other": other}
             answer = rewrite(answer, {**context, "catalogue": catalogue, "indicators": indicators}, rewriter)
         examples.append(

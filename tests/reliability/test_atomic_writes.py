@@ -55,7 +55,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     "tests, built into a fresh folder like build_tiny_model",
     ("mmrqa/uploads.py", "safe_extract", "open"): "an upload's member unpacked (mode xb) into the request's private "
     "temp folder, removed after use; never a result",
-    ("space/app.py", "_slice_file", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
+    ("mmrqa/scan_session.py", "slice_png", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
 }
 
 

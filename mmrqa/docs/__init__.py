@@ -1,17 +1,13 @@
 """Reference tables generated from the code: the metric catalogue, the artifact presets and the question types.
 
-The same rows feed the dataset card (``dataset_builder/card.py``) and the README, so the documentation cannot drift
+The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot drift
 from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
 ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-
-from mmrqa.fileio import write_text_atomic
 
 SEVERITY_COLUMNS = ("mild", "moderate", "severe")
 
@@ -107,18 +103,3 @@ def render_generated(text: str) -> str:
         head, rest = text.split(begin, 1)
         text = f"{head}{begin}\n{make()}\n{end}{rest.split(end, 1)[1]}"
     return text
-
-
-def main(argv: list[str] | None = None) -> int:
-    paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
-    for path in paths:
-        text = Path(path).read_text(encoding="utf-8")
-        updated = render_generated(text)
-        if updated != text:
-            write_text_atomic(path, updated)
-            print(f"updated {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,85 @@
+"""What the metrics-only mode says in words: its report and its answers to questions about a scan.
+
+Without an image model the pipeline rates a scan with the signal-only classifier (:mod:`mmrqa.pipeline.signal`).
+Its estimate becomes :class:`mmrqa.qa.labels.Labels`, and both the assessment's report and the answer to a question
+of the question bank are the grounded templates of :mod:`mmrqa.qa.answers` (the sentences the training data uses)
+filled from those labels and the scan's metrics: the report and a chat answer about the same scan never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mmrqa.pipeline.interpret import classify_question
+from mmrqa.qa.answers import default_catalogue, evidence_metrics, render_answer, report_text, truth
+from mmrqa.qa.bank import PHRASINGS
+from mmrqa.qa.labels import Labels
+
+#: The line that ends a metrics-only report.
+REPORT_NOTE = "(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
+
+
+def estimate_labels(estimate: Mapping[str, Any]) -> Labels:
+    """The labels the classifier's estimate states (``SignalEstimate.to_dict()``: quality, artifact, severity)."""
+    return Labels(int(estimate["quality"]), estimate.get("artifact", "none"), estimate.get("severity", "none"))
+
+
+def signal_evidence(values: Mapping[str, float], labels: Labels, catalogue: dict[str, Any] | None = None) -> list[str]:
+    """The metrics behind the verdict that the report cites (:func:`mmrqa.qa.answers.evidence_metrics`), judged with
+    ``catalogue`` (default the catalogue; the pipeline passes the ranges that fit the scan)."""
+    default, indicators = default_catalogue()
+    finite = {k: v for k, v in values.items() if v == v}
+    return evidence_metrics(finite, labels, default if catalogue is None else catalogue, indicators)
+
+
+def signal_report(values: Mapping[str, float], labels: Labels, catalogue: dict[str, Any] | None = None) -> str:
+    """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
+    no image model was run.
+
+    Args:
+        values: the scan's per-volume metrics (NaN values are left out).
+        labels: the classifier's estimate (:func:`estimate_labels`).
+        catalogue: the ranges the cited metrics are judged with (default the catalogue; the pipeline passes those
+            that fit the scan, :func:`mmrqa.metrics.ranges.catalogue_for`, so that report and lights agree).
+    """
+    catalogue = default_catalogue()[0] if catalogue is None else catalogue
+    finite = {k: v for k, v in values.items() if v == v}
+    cited = signal_evidence(finite, labels, catalogue)
+    expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
+    expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
+    return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
+
+
+def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
+    """The first phrasing of each question type of the bank (all types by default), about ghosting and EFC."""
+    return [PHRASINGS[t][0].format(artifact="ghosting", metric="efc") for t in (types or tuple(PHRASINGS))]
+
+
+def signal_answer(
+    question: str, report: Any, estimate: Mapping[str, Any], catalogue: dict[str, Any] | None = None
+) -> str:
+    """Answer a question from the metrics alone: the grounded template of the question-bank question it matches.
+
+    Args:
+        question: the question, in words (recognised with :func:`mmrqa.pipeline.interpret.classify_question`).
+        report: the scan's ``MetricReport``.
+        estimate: the signal classifier's estimate of that scan (``Assessment.signal_estimate``).
+        catalogue: the ranges an answer cites (default the catalogue; a front end passes those of the assessment's
+            lights, ``MMRQAPipeline.catalogue_of``).
+
+    Returns:
+        The answer; for a question outside the bank, a sentence listing the questions it can answer.
+    """
+    asked = classify_question(question.strip())
+    if asked.type is None or asked.type == "comparison":
+        examples = "; ".join(f"*{q}*" for q in example_questions())
+        return f"Without an image model I can answer the question-bank questions, for example: {examples}"
+    default, indicators = default_catalogue()
+    catalogue = default if catalogue is None else catalogue
+    expected = truth(asked, report, estimate_labels(estimate), catalogue, indicators)
+    if expected is None:
+        return "The metrics do not determine an answer to that question."
+    return render_answer(asked, expected, report, catalogue, np.random.default_rng(0))
