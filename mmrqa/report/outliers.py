@@ -7,7 +7,9 @@ Outliers*, ASQC 1993) measures how far a scan lies from the cohort in units of t
 
 When more than half of the cohort shares one value (MAD = 0), the mean absolute deviation scaled to sigma
 (``x 1.2533 = sqrt(pi/2)``) is used instead, as in the modified z-score's own fall-back; when that is 0 too the
-metric is constant and every z is 0. A value is flagged when ``|z| > Z_FLAG`` (3.5, Iglewicz & Hoaglin's cut-off).
+metric is constant and any other value is infinitely far. These are the statistics of
+:class:`mmrqa.metrics.cohort.CohortReference` (the reference cohort the lights can be judged against), used here
+as they are; a metric with fewer than 5 values is not judged. A value is flagged when ``|z| > Z_FLAG`` (3.5, Iglewicz & Hoaglin's cut-off).
 The median and MAD are breakdown-point-50 % statistics: a few corrupted scans cannot hide themselves by inflating
 the spread, as they do with the mean and standard deviation.
 
@@ -38,10 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: 1 / Phi^-1(3/4): the MAD of normal data times this is its standard deviation.
-MAD_TO_SIGMA = 1.482602218505602
-#: sqrt(pi / 2): the mean absolute deviation of normal data times this is its standard deviation.
-MEANAD_TO_SIGMA = 1.2533141373155003
 #: |robust z| above which a metric value is flagged (Iglewicz & Hoaglin 1993).
 Z_FLAG = 3.5
 #: robust z-scores are clipped to +-Z_CLIP before the multivariate score and the embedding.
@@ -60,29 +58,33 @@ ALPHA = 0.001
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:
-    """Robust z-scores of each column of ``values`` (scans x metrics; NaN stays NaN), see the module docstring."""
+    """Robust z-scores of each column of ``values`` (scans x metrics; NaN stays NaN), see the module docstring.
+
+    The statistics are :class:`mmrqa.metrics.cohort.CohortReference`'s (the reference cohort of the lights), so a
+    scan's z on its page and on the group page are one number. A column with fewer than its ``MIN_COHORT`` finite
+    values is not judged (NaN); in a constant column a different value is infinitely far (+-inf)."""
+    from mmrqa.errors import InvalidArgumentError
+    from mmrqa.metrics.cohort import CohortReference
+
     x = np.asarray(values, dtype=np.float64)
     if x.ndim == 1:
         return robust_z(x[:, None])[:, 0]
     z = np.full_like(x, np.nan)
-    for j in range(x.shape[1]):
-        column = x[:, j]
-        ok = np.isfinite(column)
-        if not ok.any():
-            continue
-        centre = float(np.median(column[ok]))
-        deviation = np.abs(column[ok] - centre)
-        scale = MAD_TO_SIGMA * float(np.median(deviation))
-        if scale <= 0:
-            scale = MEANAD_TO_SIGMA * float(np.mean(deviation))
-        z[ok, j] = (column[ok] - centre) / scale if scale > 0 else 0.0
+    rows = [{j: v for j, v in enumerate(row) if math.isfinite(v)} for row in x.tolist()]
+    try:
+        reference = CohortReference.from_values(rows, source="report cohort")
+    except InvalidArgumentError:  # fewer than MIN_COHORT scans: nothing can be judged
+        return z
+    for (i, j), v in np.ndenumerate(x):
+        z[i, j] = reference.z(j, v)
     return z
 
 
 def _features(z: np.ndarray) -> np.ndarray:
-    """Clipped z-scores of the columns that vary, NaN -> 0 (the median)."""
-    varying = np.nanmax(np.abs(np.nan_to_num(z, nan=0.0)), axis=0) > 0 if z.size else np.zeros(0, bool)
-    return np.clip(np.nan_to_num(z[:, varying], nan=0.0), -Z_CLIP, Z_CLIP)
+    """Clipped z-scores of the columns that vary, NaN -> 0 (the median), +-inf -> +-Z_CLIP."""
+    clipped = np.clip(np.nan_to_num(z, nan=0.0, posinf=Z_CLIP, neginf=-Z_CLIP), -Z_CLIP, Z_CLIP)
+    varying = np.abs(clipped).max(axis=0) > 0 if z.size else np.zeros(z.shape[1], bool)
+    return clipped[:, varying]
 
 
 @dataclass(frozen=True)

@@ -290,14 +290,20 @@ def _assessment_block(record: dict[str, Any]) -> str:
 
 
 def _metrics_block(cohort: Cohort, k: int | None, record: dict[str, Any]) -> str:
+    from mmrqa.metrics.context import ScanContext
+    from mmrqa.metrics.ranges import catalogue_for
     from mmrqa.presentation import metric_rows
 
     values = {name: (math.nan if v is None else v) for name, v in (record.get("values") or {}).items()}
+    context = (record.get("assessment") or {}).get("scan_context")
+    catalogue = catalogue_for(ScanContext.from_dict(context) if context else None)  # the ranges that fit this scan
+    reference = (record.get("assessment") or {}).get("reference") or "this kind of scan"
+    reference = reference.removeprefix("ranges for ")
     if not values:
         return ""
     z = {} if k is None else dict(zip(cohort.metrics, cohort.outliers.z[k], strict=True))
     rows = []
-    for row in metric_rows(values):
+    for row in metric_rows(values, catalogue):
         zk = z.get(row.name)
         flagged = zk is not None and math.isfinite(zk) and abs(zk) > Z_FLAG
         zt = "" if zk is None or not math.isfinite(zk) else f"{zk:+.2f}"
@@ -309,8 +315,8 @@ def _metrics_block(cohort: Cohort, k: int | None, record: dict[str, Any]) -> str
             f'<td class="meaning">{escape(row.meaning)}</td></tr>'
         )
     return (
-        '<section id="metrics"><h2>Metrics</h2><p class="hint">Acceptable range from the metrics catalogue; robust z '
-        f"against this cohort (flagged when |z| &gt; {Z_FLAG}).</p>"
+        '<section id="metrics"><h2>Metrics</h2><p class="hint">Acceptable range from the metrics catalogue, as it '
+        f"applies to {escape(reference)}; robust z against this report's cohort (flagged when |z| &gt; {Z_FLAG}).</p>"
         '<table class="metrics"><thead><tr><th>light</th><th>metric</th><th>value</th><th>unit</th>'
         "<th>acceptable range</th><th>better</th><th>robust z</th><th>meaning</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></section>"

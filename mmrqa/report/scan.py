@@ -100,13 +100,15 @@ def _pipeline(model: str | None):
 
 
 def _prepared_from_values(pipe, volume, source: str, values: dict[str, float]):
-    """What ``MMRQAPipeline.prepare`` returns, with the table's metrics instead of measuring again."""
+    """What ``MMRQAPipeline.prepare`` returns, with the table's metrics instead of measuring again (the lights judged
+    by the pipeline itself, against the ranges that fit the scan; without the metrics' geometry, the scan's context
+    comes from its shape, spacing and metadata)."""
     from mmrqa.pipeline.assessment import Assessment
     from mmrqa.pipeline.core import DEFAULT_SLICES
-    from mmrqa.presentation import metric_descriptions
     from mmrqa.render import PLANES, render_slices
 
-    result = Assessment(source=source, mode=pipe.mode, metrics=dict(values), metric_info=metric_descriptions(values))
+    result = Assessment(source=source, mode=pipe.mode, metrics=dict(values))
+    pipe._judge_metrics(result, volume, None)  # the pipeline's own rule (a report of None: no mask geometry)
     indices, images = [], []
     if pipe.loaded is not None:  # the model looks at slices; the signal classifier does not
         min_fg = 0.0 if volume.shape[PLANES["axial"]] == 1 else 0.05

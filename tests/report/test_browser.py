@@ -63,6 +63,7 @@ def page(browser):
 def _open(page, index: Path) -> None:
     page.goto(index.resolve().as_uri(), wait_until="load")
     page.wait_for_selector("#embedding .main-svg")
+    page.evaluate("() => document.getElementById('plot-0').scrollIntoView()")  # metric plots are drawn when seen
     page.wait_for_selector("#plot-0 .main-svg")
 
 

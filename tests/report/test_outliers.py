@@ -5,24 +5,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmrqa.report.outliers import MAD_TO_SIGMA, MIN_SCANS_MULTIVARIATE, Z_FLAG, find_outliers, robust_z
+from mmrqa.metrics.cohort import MAD_NORMAL, MEAN_AD_NORMAL
+from mmrqa.report.outliers import MIN_SCANS_MULTIVARIATE, Z_FLAG, find_outliers, robust_z
 
 
 def test_robust_z_matches_the_definition():
     x = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
     # median 3, |x - 3| = 2 1 0 1 97 -> MAD 1
-    assert robust_z(x) == pytest.approx((x - 3.0) / MAD_TO_SIGMA)
+    assert robust_z(x) == pytest.approx((x - 3.0) / MAD_NORMAL)
 
 
 def test_robust_z_ignores_nan_and_keeps_it():
-    z = robust_z(np.array([1.0, np.nan, 2.0, 3.0]))
-    assert np.isnan(z[1]) and z[2] == 0.0
+    z = robust_z(np.array([1.0, np.nan, 2.0, 3.0, 4.0, 5.0]))
+    assert np.isnan(z[1]) and z[3] == 0.0
+
+
+def test_too_few_values_are_not_judged():
+    assert np.isnan(robust_z(np.array([1.0, 2.0, 30.0]))).all()
 
 
 def test_mad_zero_falls_back_to_mean_absolute_deviation():
     x = np.array([5.0, 5.0, 5.0, 5.0, 9.0])
     z = robust_z(x)
-    assert z[:4] == pytest.approx(0.0) and z[4] == pytest.approx(4.0 / (1.2533141373155003 * 0.8))
+    assert z[:4] == pytest.approx(0.0) and z[4] == pytest.approx(4.0 / (MEAN_AD_NORMAL * 0.8))
 
 
 def test_constant_metric_has_zero_z():
