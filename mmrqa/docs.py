@@ -11,7 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-SEVERITY_COLUMNS = ("mild", "moderate", "severe")
+from mmrqa.artifacts.registry import SEVERITIES
+
+SEVERITY_COLUMNS = SEVERITIES[1:]  # the registry's severities but "none" (the identity has no parameters)
 
 
 def cell(text: object) -> str:

@@ -449,8 +449,8 @@ def assess(session: dict | None) -> tuple:
 
 def _bank_answer(session: dict, question: Any) -> str:
     """Metrics-only answer: the grounded template of a question-bank question, from the signal-only estimate."""
-    from mmrqa.qa.answers import default_catalogue, render_answer, truth
-    from mmrqa.qa.bank import PHRASINGS
+    from mmrqa.qa.answers import default_catalogue
+    from mmrqa.qa.bank import PHRASINGS, render_answer, truth
     from mmrqa.qa.labels import Labels, quality_from_word
 
     if question.type is None or question.type == "comparison":

@@ -5,8 +5,10 @@ generator (``sample_params``), applies them (``apply``) and returns the corrupte
 ``ArtifactRecord`` of everything that was drawn; ``replay(volume, record)`` applies a record again, bit for bit.
 Severity ``none`` returns the input values unchanged.
 
-Kinds (one module each, physics and sources in its docstring): ``motion``, ``ghosting``, ``spike``, ``noise``,
-``bias_field``, ``blur``, ``ringing``, ``undersampling``. Severity presets and their calibration: ``presets.py``.
+Kinds are registered once, in :mod:`mmrqa.artifacts.registry` (name, words, synonyms, indicator metric, presets);
+each has one simulator module of its name here, with the physics and sources in its docstring (``motion``,
+``ghosting``, ``spike``, ``noise``, ``bias_field``, ``blur``, ``ringing``, ``undersampling``). What the severity
+presets mean and how they were calibrated: ``presets.py``.
 
 The phase-encoding axis is ``volume.meta["phase_encoding_axis"]`` when the loader knows it, else array axis 1
 (``kspace.DEFAULT_PE_AXIS``). Everything is NumPy/SciPy: no torch import, 1D FFTs where the physics allows it.
@@ -17,33 +19,32 @@ to the scan, scalar arguments that sample from 0) is explained in each module.
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from types import ModuleType
 
 import numpy as np
 
-from mmrqa.artifacts import bias_field, blur, ghosting, motion, noise, ringing, spike, undersampling
 from mmrqa.artifacts.kspace import resolve_pe_axis
 from mmrqa.artifacts.record import ArtifactRecord
+from mmrqa.artifacts.registry import ARTIFACT_KINDS, KINDS, SEVERITIES, ArtifactKind, artifact_kind
 from mmrqa.errors import InvalidArgumentError, InvalidScanError
 from mmrqa.volume import Volume
 
-KINDS = ("motion", "ghosting", "spike", "noise", "bias_field", "blur", "ringing", "undersampling")
-SEVERITIES = ("none", "mild", "moderate", "severe")
+#: the simulator of each registered kind: the module ``mmrqa.artifacts.<name>``.
+_MODULES: dict[str, ModuleType] = {kind: importlib.import_module(f"{__name__}.{kind}") for kind in KINDS}
 
-_MODULES: dict[str, ModuleType] = {
-    "motion": motion,
-    "ghosting": ghosting,
-    "spike": spike,
-    "noise": noise,
-    "bias_field": bias_field,
-    "blur": blur,
-    "ringing": ringing,
-    "undersampling": undersampling,
-}
-
-__all__ = ["KINDS", "SEVERITIES", "ArtifactRecord", "simulate", "replay"]
+__all__ = [
+    "ARTIFACT_KINDS",
+    "KINDS",
+    "SEVERITIES",
+    "ArtifactKind",
+    "ArtifactRecord",
+    "artifact_kind",
+    "simulate",
+    "replay",
+]
 
 
 def _check_arguments(volume: Volume, kind: str, severity: str, seed: int) -> None:
