@@ -131,10 +131,10 @@ def _descendants_cpu() -> dict[str, float]:
 
 
 def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
-    from mmrqa.cli.metrics import _compute
     from mmrqa.engines import get_engine
+    from mmrqa.metrics.files import measure_file
 
-    func = partial(_compute, profile="default")
+    func = partial(measure_file, profile="default")
     start = time.perf_counter()
     with get_engine(engine_name, workers=workers) as engine:
         list(engine.map(func, paths[:workers]))  # start-up and warm-up: one scan per worker
@@ -144,7 +144,7 @@ def throughput(engine_name: str, workers: int, paths: list[Path]) -> dict:
         wall = time.perf_counter() - ready
         after = _descendants_cpu()
         tasks = getattr(engine, "tasks", None)
-    assert all(error is None for _, _, error in results)
+    assert len(results) == len(paths)  # measure_file raises on a scan it cannot measure
     cpu = {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
     row = {"engine": engine_name, "workers": workers, "scans": len(paths), "seconds": round(wall, 2),
            "scans_per_s": round(len(paths) / wall, 2), "startup_s": round(ready - start, 2), "cpu_s": cpu}  # fmt: skip

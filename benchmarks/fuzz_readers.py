@@ -170,7 +170,7 @@ def main() -> int:
         return 0
     results, seconds = run(plan(args.cases, args.seed, args.metrics_every), args.workers, args.time_limit)
     summary = summarize(results, seconds, args)
-    from mmrqa.cli.common import write_text_atomic
+    from mmrqa.fileio import write_text_atomic
 
     write_text_atomic(args.output, json.dumps(summary, indent=1) + "\n")
     print(json.dumps({k: summary[k] for k in ("cases", "seconds", "by_status", "max_load_peak_mib")}))

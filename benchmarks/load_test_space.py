@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         with launched_app(Path(tmp) / "app.log") as app:
             summary = run_load(app.url, scans, args.clients, args.seconds)
     summary.update(cpus=os.cpu_count(), python=sys.version.split()[0])
-    from mmrqa.cli.common import write_text_atomic
+    from mmrqa.fileio import write_text_atomic
 
     write_text_atomic(args.output, json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary, indent=1))

@@ -19,7 +19,7 @@ import shlex
 import sys
 
 from dataset_builder.sources import SOURCES
-from mmrqa.cli.common import run_command
+from mmrqa.console import run_command
 from mmrqa.engines import add_engine_arguments
 from mmrqa.errors import InvalidArgumentError
 

@@ -34,7 +34,7 @@ from dataset_builder.scan import ScanJob, run_job
 from dataset_builder.schema import features, rows_to_table
 from dataset_builder.sources import ScanTask, discover
 from dataset_builder.splits import SPLITS, assign_splits
-from mmrqa.cli.common import progress, report_error
+from mmrqa.console import progress, report_error
 from mmrqa.errors import InvalidScanError, OutputError
 
 logger = logging.getLogger(__name__)

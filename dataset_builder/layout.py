@@ -10,7 +10,7 @@ under ``ROW_GROUP_BYTES`` is one row group, the same file as writing it in one g
 
 Each shard is written to a temp file in ``data/``; once all are written they are renamed (so a full disk or a
 read-only folder leaves the earlier build whole); the card is written last (through
-:func:`mmrqa.cli.common.write_text_atomic`), then shards of an earlier build that the new one does not have are
+:func:`mmrqa.fileio.write_text_atomic`), then shards of an earlier build that the new one does not have are
 removed, so a kill at any point leaves complete files only. ``datasets.load_dataset(DIR)`` reads the result offline.
 """
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmrqa.cli.common import write_text_atomic
 from mmrqa.errors import OutputError
+from mmrqa.fileio import write_text_atomic
 
 #: a shard holds at most this many bytes of Arrow data (``datasets``' default for ``push_to_hub``).
 MAX_SHARD_BYTES = 500 * 1024 * 1024

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrqa.errors import InvalidArgumentError
+from mmrqa.fileio import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +193,6 @@ def add_evaluation_to_card(card_path: str | Path, results: dict[str, Any]) -> No
         InvalidArgumentError: the card does not exist or the results hold no model-index entry.
     """
     from huggingface_hub import ModelCard, ModelCardData
-
-    from mmrqa.cli.common import write_text_atomic
 
     card_path = Path(card_path)
     if not card_path.is_file():

@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from mmrqa.cli.common import write_text_atomic
 from mmrqa.data import SAMPLES, sample_path
 from mmrqa.errors import MMRQAError
+from mmrqa.fileio import write_text_atomic
 from mmrqa.io import load_volume
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mmrqa.artifacts.registry import SEVERITIES
+from mmrqa.fileio import write_text_atomic
 
 SEVERITY_COLUMNS = SEVERITIES[1:]  # the registry's severities but "none" (the identity has no parameters)
 
@@ -139,8 +140,6 @@ def render_generated(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mmrqa.cli.common import write_text_atomic
-
     paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
     for path in paths:
         text = Path(path).read_text(encoding="utf-8")

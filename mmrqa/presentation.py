@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError
-from mmrqa.qa.answers import describe_range, format_value, is_acceptable, reference_range
+from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
+from mmrqa.metrics.catalogue import is_acceptable, reference_range
+from mmrqa.qa.answers import describe_range, format_value
 
 LIGHTS = ("green", "amber", "red", "grey")
 #: Symbols of the lights for text tables (colour plus a distinct shape, readable without colour vision).
@@ -40,12 +42,6 @@ DERIVED_SERIES = {
 }
 
 
-def _catalogue() -> dict[str, Any]:
-    from mmrqa.metrics import CATALOGUE
-
-    return CATALOGUE
-
-
 def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | None = None) -> str:
     """The light of one metric value: ``green``, ``amber``, ``red`` or ``grey`` (see the module docstring).
 
@@ -57,7 +53,7 @@ def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | No
     Returns:
         One of :data:`LIGHTS`.
     """
-    catalogue = _catalogue() if catalogue is None else catalogue
+    catalogue = CATALOGUE if catalogue is None else catalogue
     bounds = reference_range(catalogue, name)
     if bounds is None or value is None or not math.isfinite(float(value)):
         return "grey"
@@ -72,6 +68,45 @@ def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | No
         scale = abs(bound) or 1.0  # type: ignore[arg-type]
     distance = (low - value) if (low is not None and value < low) else (value - high)  # type: ignore[operator]
     return "amber" if distance <= AMBER_MARGIN * scale else "red"
+
+
+def describe_metric(name: str, value: float, catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a reader is told about one metric value: the catalogue's meaning, unit, direction and reference, the
+    acceptable range, whether the value lies in it and its traffic light.
+
+    Args:
+        name: a metric name (an unknown name gets empty texts, no range and a grey light).
+        value: the value (NaN: ``acceptable`` is None and the light grey).
+        catalogue: default :data:`mmrqa.metrics.CATALOGUE`.
+
+    Returns:
+        ``meaning``, ``unit``, ``higher_is_better`` (True, False or None), ``reference_range`` (``[low, high]`` with
+        None for an open side, or None), ``acceptable`` (None without a range or a value), ``light``
+        (:data:`LIGHTS`) and ``reference`` (the citation), in that order.
+    """
+    catalogue = CATALOGUE if catalogue is None else catalogue
+    info = catalogue.get(name)
+    bounds = reference_range(catalogue, name)
+    return {
+        "meaning": getattr(info, "meaning", "") or "",
+        "unit": getattr(info, "unit", "") or "",
+        "higher_is_better": getattr(info, "higher_is_better", None),
+        "reference_range": list(bounds) if bounds else None,
+        "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
+        "light": traffic_light(name, value, catalogue),
+        "reference": getattr(info, "reference", "") or "",
+    }
+
+
+def metric_descriptions(values: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """:func:`describe_metric` of each catalogued metric that has a reference range or is an artifact indicator
+    (the ``metric_info`` of an :class:`~mmrqa.pipeline.assessment.Assessment`)."""
+    indicators = set(ARTIFACT_INDICATORS.values())
+    return {
+        name: describe_metric(name, value)
+        for name, value in values.items()
+        if name in CATALOGUE and (reference_range(CATALOGUE, name) is not None or name in indicators)
+    }
 
 
 @dataclass(frozen=True)
@@ -117,26 +152,25 @@ def metric_rows(
     Returns:
         One :class:`MetricRow` per metric.
     """
-    catalogue = _catalogue() if catalogue is None else catalogue
+    catalogue = CATALOGUE if catalogue is None else catalogue
     order = {name: k for k, name in enumerate(catalogue)}
     rows = []
     for name in sorted(values, key=lambda n: order.get(n, len(order))):
-        bounds = reference_range(catalogue, name)
+        value = float("nan") if values[name] is None else float(values[name])
+        about = describe_metric(name, value, catalogue)
+        bounds = about["reference_range"]
         if with_range_only and bounds is None:
             continue
-        info = catalogue.get(name)
-        value = float("nan") if values[name] is None else float(values[name])
-        hib = getattr(info, "higher_is_better", None)
         rows.append(
             MetricRow(
                 name=name,
                 value=value,
                 text=format_value(value) if math.isfinite(value) else "n/a",
-                unit=getattr(info, "unit", "") or "",
-                light=traffic_light(name, value, catalogue),
+                unit=about["unit"],
+                light=about["light"],
                 acceptable=describe_range(bounds).removeprefix("it is ").removeprefix("the ") if bounds else "",
-                better={True: "higher", False: "lower"}.get(hib, ""),
-                meaning=getattr(info, "meaning", "") or "",
+                better={True: "higher", False: "lower"}.get(about["higher_is_better"], ""),
+                meaning=about["meaning"],
             )
         )
     return rows
@@ -170,9 +204,8 @@ def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) ->
             top, bottom = np.asarray(per_slice[num], float), np.asarray(per_slice[den], float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[name] = (np.where(bottom > 0, top / bottom, np.nan), meaning)
-    catalogue = _catalogue()
     for name, values in per_slice.items():
-        info = catalogue.get(name)
+        info = CATALOGUE.get(name)
         meaning = getattr(info, "meaning", "") or f"{name} of each slice"
         out[name] = (np.asarray(values, dtype=float), meaning)
     return out

@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 if (REPO / "mmrqa" / "__init__.py").is_file() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # a checkout without `pip install -e .` (e.g. the Space repo itself)
 
-from mmrqa.cli.common import write_bytes_atomic, write_text_atomic  # noqa: E402
 from mmrqa.data import SAMPLES, sample_path  # noqa: E402
 from mmrqa.errors import MMRQAError  # noqa: E402
+from mmrqa.fileio import write_bytes_atomic, write_text_atomic  # noqa: E402
 from mmrqa.io import format_summary, summarize  # noqa: E402
 from mmrqa.presentation import light_counts, metric_rows, slice_series  # noqa: E402
 from mmrqa.qa.bank import PHRASINGS  # noqa: E402
@@ -356,13 +356,15 @@ def change_plane(session: dict | None, plane: str, series: str | None) -> tuple:
 
 
 def _rating_markdown(result: Any, notice: str) -> str:
+    if not result.rated:  # outside the domain: no rating, the reason instead
+        return f"## Not rated\n\n{result.trust_markdown()}\n**Mode:** {result.mode}\n\n{notice}"
     light = LIGHT_COLOURS[RATING_LIGHT.get(result.rating, "grey")]
     usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(result.usability, "usability ?")
     found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in result.artifacts]
     return (
         f"## <span style='background:{light};padding:0 .4em'>Rating: {result.rating or 'undetermined'}</span>\n\n**Usability:** {usability}  \n"
         f"**Artifacts:** {', '.join(found) if found else 'none detected'}  \n"
-        f"**Mode:** {result.mode}{f' ({result.model})' if result.model else ''}\n\n{notice}"
+        f"**Mode:** {result.mode}{f' ({result.model})' if result.model else ''}\n\n{result.trust_markdown()}\n{notice}"
     )
 
 
@@ -436,7 +438,7 @@ def assess(session: dict | None) -> tuple:
     pipe, notice = get_pipeline()
     result = pipe(session["volume"])
     session = {**session, "assessment": result}
-    report = result.report or "(no report)"
+    report = (result.report or "(no report)") if result.rated else "(not rated: outside the domain)"
     return (
         session,
         _rating_markdown(result, notice),

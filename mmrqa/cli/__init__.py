@@ -12,6 +12,8 @@ import argparse
 import importlib
 import sys
 
+from mmrqa.console import run_command
+
 # Order is the order shown by `mmrqa --help`.
 SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate")
 
@@ -56,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from mmrqa.cli.common import run_command
-
     return run_command(lambda: args.func(args))
 
 

@@ -55,7 +55,7 @@ def _pipeline(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmrqa.cli.common import map_inputs, progress
+    from mmrqa.console import map_inputs, progress
     from mmrqa.engines.assess_output import AssessOutput
     from mmrqa.errors import OutputError
 

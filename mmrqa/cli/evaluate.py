@@ -45,8 +45,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmrqa.cli.common import write_text_atomic
     from mmrqa.errors import InvalidArgumentError
+    from mmrqa.fileio import write_text_atomic
     from mmrqa.pipeline import MMRQAPipeline
     from mmrqa.pipeline.assessment import json_safe
     from mmrqa.pipeline.evaluation_run import evaluate_model

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mmrqa.cli.common import map_inputs
+from mmrqa.console import map_inputs
 
 
 def add_parser(subparsers) -> None:

@@ -9,9 +9,11 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
-from mmrqa.cli.common import progress, report_error, write_bytes_atomic
+from mmrqa.console import progress, report_error
 from mmrqa.engines import add_engine_arguments, engine_from_args
 from mmrqa.errors import MMRQAError, OutputError
+from mmrqa.fileio import write_bytes_atomic
+from mmrqa.metrics.files import measure_file
 
 SEPARATORS = {"tsv": "\t", "csv": ","}
 
@@ -36,15 +38,10 @@ def add_parser(subparsers) -> None:
 
 
 def _compute(path: Path, profile: str):
-    """Load and measure one scan (runs in a worker process too); returns (path, report) or (path, error text)."""
-    from mmrqa.io import load_volume
-    from mmrqa.metrics import compute_metrics
-
+    """Load and measure one scan (runs in a worker process too); returns (path, report, None) or
+    (path, None, error text)."""
     try:
-        volume = load_volume(path, canonical=(profile != "mrqy"))
-        report = compute_metrics(volume, profile=profile)
-        report.meta["path"] = str(path)
-        return path, report, None
+        return path, measure_file(path, profile), None
     except MMRQAError as exc:
         return path, None, str(exc)
 

@@ -52,7 +52,7 @@ def nifti_bytes(volume, compress: bool) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     from mmrqa.artifacts import simulate
-    from mmrqa.cli.common import write_bytes_atomic, write_text_atomic
+    from mmrqa.fileio import write_bytes_atomic, write_text_atomic
     from mmrqa.io import load_volume
 
     output = Path(args.output)

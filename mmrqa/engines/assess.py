@@ -93,7 +93,7 @@ def assess_cohort(engine: Engine, paths: list[str], args: argparse.Namespace, lo
 def run_on_engine(args: argparse.Namespace, load_pipeline, render) -> int:
     """``mmrqa assess --engine ...``: stream each assessment to stdout or ``-o`` as it finishes, resuming a killed run
     from its partial file (:mod:`mmrqa.engines.assess_output`); exit 2 if any scan failed (``error: ...``)."""
-    from mmrqa.cli.common import progress, report_error
+    from mmrqa.console import progress, report_error
     from mmrqa.engines import engine_from_args
     from mmrqa.engines.assess_output import AssessOutput
     from mmrqa.errors import OutputError

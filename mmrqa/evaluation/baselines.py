@@ -29,6 +29,7 @@ from scipy import optimize
 from scipy.special import log_softmax, softmax
 
 from mmrqa.errors import InvalidArgumentError, ModelLoadError
+from mmrqa.fileio import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +244,6 @@ class SignalClassifier:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the parameters as JSON (atomically); returns the path."""
-        from mmrqa.cli.common import write_text_atomic
-
         path = Path(path)
         write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
         return path

@@ -27,6 +27,11 @@ from mmrqa.metrics.quantiles import order_statistics, percentiles
 
 DIETRICH = 0.6551364  # 1 / sqrt(2 / (4 - pi)): std of a Rayleigh (air) distribution over its sigma... see snrd
 MAD_NORMAL = 1.4826  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
+#: MRIQC computes its measures on an image scaled so that the white matter's median is 1000; its snr_dietrich
+#: thresholds (MAD > 1, std > 1e-3) are in those units.
+MRIQC_SCALE = 1000.0
+MRIQC_MIN_MAD = 1.0  # MRIQC 24.0.2 snr_dietrich: a MAD at or below this is "too small" -> the air's std
+MRIQC_MIN_STD = 1e-3  # ... and a std at or below this leaves the SNR undefined (MRIQC: -1)
 EFC_EPS = 1e-16  # the entropy's log guard, as MRIQC (MRQy's 1e16 is a typo)
 CLASSES = ("dark", "mid", "bright")
 
@@ -159,16 +164,32 @@ def snr(tissue: Values) -> float:
     return t.median / sd if sd > 0 else math.nan
 
 
-def snrd(tissue: Values, air: Values) -> float:
+def snrd(tissue: Values, air: Values, scale: float = MRIQC_SCALE) -> float:
     """Dietrich SNR: DIETRICH * median(tissue) / MAD(air). Higher is better (Dietrich 2007; MRIQC ``snrd_*``).
 
     In air the magnitude is Rayleigh with scale sigma; its std is sigma sqrt((4 - pi)/2) = sigma / 1.526, and
     the factor 0.6551364 = sqrt((4 - pi)/2) turns the air's spread into the noise sigma of the complex image.
+
+    A zero-filled background (a template, a skull-stripped or masked export: the ITK head T1, Colin27, MNI152) has a
+    MAD of 0 while some air voxels still carry signal. There MRIQC 24.0.2 (``mriqc/qc/anatomical.py``
+    ``snr_dietrich``) divides by the air's standard deviation instead: MAD when ``MAD > 1``, else the std when
+    ``std > 1e-3``, else undefined (MRIQC returns -1; here NaN, the catalogue's "undefined"). MRIQC's thresholds are
+    on its own intensity scale, where the bright (WM) class's median is :data:`MRIQC_SCALE`; ``scale`` is that median
+    in this image (the caller passes the bright class's median), so the same rule applies to any intensity scale and
+    equals MRIQC's on an image already on its scale (the default).
+
+    Args:
+        tissue: the tissue class's voxels (or their :func:`describe`).
+        air: the air's voxels (or their :func:`describe`).
+        scale: the bright class's median in this image (MRIQC's reference of 1000).
     """
     t, a = _described(tissue), _described(air)
-    if not a.mad or math.isnan(a.mad) or t.n == 0:
+    if t.n == 0 or a.n == 0 or not math.isfinite(scale) or scale <= 0:
         return math.nan
-    return DIETRICH * t.median / a.mad
+    unit = scale / MRIQC_SCALE  # one intensity unit of MRIQC's scale in this image's units
+    if a.mad > MRIQC_MIN_MAD * unit:
+        return DIETRICH * t.median / a.mad
+    return DIETRICH * t.median / a.std if a.std > MRIQC_MIN_STD * unit else math.nan
 
 
 def cnr(mid: Values, bright: Values, air: Values) -> float:
@@ -299,7 +320,7 @@ def anatomical_measures(regions: Regions, noise: float) -> dict[str, float]:
         out[f"snr_{name}"] = snr(tissues[name])
     out["snr_total"] = float(np.mean([out[f"snr_{n}"] for n in CLASSES]))
     for name in CLASSES:
-        out[f"snrd_{name}"] = snrd(tissues[name], air)
+        out[f"snrd_{name}"] = snrd(tissues[name], air, tissues["bright"].median)
     out["cnr"] = cnr(tissues["mid"], tissues["bright"], air)
     out["cjv"] = cjv(tissues["mid"], tissues["bright"])
     out["efc"] = efc(regions.data)

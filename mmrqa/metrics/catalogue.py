@@ -3,12 +3,16 @@
 ``reference_range`` is the range in which a value is called acceptable when an answer is grounded in it; each
 entry's ``range_basis`` says where the bounds come from (a physical bound, MRIQC/MRQy reference distributions on
 public data, or the noise-free value of the measure). ``None`` means no scale-free acceptable range exists
-(e.g. raw intensities).
+(e.g. raw intensities). :func:`reference_range` reads an entry's range with infinite bounds as ``None`` and
+:func:`is_acceptable` applies it: the one rule that the grounded answers (:mod:`mmrqa.qa`), the pipeline and the
+traffic lights (:mod:`mmrqa.presentation`) share.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from mmrqa.artifacts.registry import ARTIFACT_KINDS
 
@@ -64,7 +68,7 @@ _ENTRIES = [
         _e(
             f"snrd_{c}",
             f"Dietrich SNR of the {c} class: signal over the air's noise.",
-            "0.6551364 * median(class) / MAD(air)",
+            "0.6551364 * median(class) / MAD(air); std(air) when the MAD is ~0 (zero-filled air, as MRIQC 24)",
             "ratio",
             True,
             "Dietrich et al., MRI 2007;25:1293-1302; " + MRIQC,
@@ -446,3 +450,19 @@ CATALOGUE.update(
 # artifact kind -> the metric that moves with its severity (direction: CATALOGUE[name].higher_is_better), as
 # registered with each kind in mmrqa.artifacts.registry
 ARTIFACT_INDICATORS: dict[str, str] = {kind.name: kind.indicator for kind in ARTIFACT_KINDS}
+
+
+def reference_range(catalogue: dict[str, Any], name: str) -> tuple[float | None, float | None] | None:
+    """The acceptable range of a metric, ``None`` bounds (or infinite ones) meaning unbounded on that side."""
+    info = catalogue.get(name)
+    rng = getattr(info, "reference_range", None) if info is not None else None
+    if rng is None:
+        return None
+    low, high = (None if b is None or not math.isfinite(b) else float(b) for b in rng)
+    return None if low is None and high is None else (low, high)
+
+
+def is_acceptable(value: float, bounds: tuple[float | None, float | None]) -> bool:
+    """Whether ``value`` lies in ``bounds`` (bounds included; a ``None`` bound is open)."""
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)

@@ -6,6 +6,12 @@ slice-level votes behind it, the detected artifacts with their severity, usabili
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
 signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
 ``error`` set and no conclusions (batch runs report it and go on).
+
+Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
+``confidence`` (the calibrated probability of the rating; below :data:`LOW_CONFIDENCE` the report says the verdict is
+uncertain), ``in_domain`` with ``domain_reason`` (False: the input is unlike the scans the tool was trained on; every
+form then says so and why and shows no rating, usability or artifacts) and ``drivers`` (the metrics that drove the
+verdict, which the forms cite with their value and traffic light, so the lights and the verdict tell one story).
 """
 
 from __future__ import annotations
@@ -16,6 +22,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MODES = ("model", "metrics-only")
+#: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
+#: wrong about as often as one time in two or three, too often to act on without a look at the images).
+LOW_CONFIDENCE = 0.6
+#: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
+_LIGHT_WORDS = {"green": "🟢 in range", "amber": "🟠 near the limit", "red": "🔴 out of range", "grey": "⚪ no range"}
 
 
 @dataclass
@@ -73,6 +84,10 @@ class Assessment:
     signal_estimate: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    confidence: float | None = None
+    in_domain: bool | None = None
+    domain_reason: str | None = None
+    drivers: list[str] = field(default_factory=list)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -83,22 +98,45 @@ class Assessment:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def rated(self) -> bool:
+        """Whether the conclusions may be shown: assessed, and not reported outside the domain."""
+        return self.ok and self.in_domain is not False
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence is not None and self.confidence < LOW_CONFIDENCE
+
     # -- serialisations ----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (non-finite numbers become null; slice indices become string keys in ``slice_votes``)."""
+        """JSON-ready dict (non-finite numbers become null; slice indices become string keys in ``slice_votes``).
+
+        Outside the domain (``in_domain`` False) the conclusions are withheld as in the other forms: ``rating``,
+        ``usability`` and ``report`` are null and ``artifacts`` is empty."""
         data = asdict(self)
         data["slice_votes"] = {str(k): v for k, v in self.slice_votes.items()}
+        if self.in_domain is False:
+            data.update(rating=None, usability=None, artifacts=[], report=None)
         return json_safe(data)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
     def _verdict_lines(self) -> list[tuple[str, str]]:
+        mode = self.mode + (f" ({self.model})" if self.model else "")
+        mode += "" if self.signal_enhanced or self.mode != "model" else ", signal metrics not shown"
+        if self.in_domain is False:
+            reason = self.domain_reason or "it is unlike the scans the tool was trained on"
+            return [
+                ("Mode", mode),
+                ("Domain", f"outside what the tool was trained on: {reason}"),
+                ("Rating", "not rated (the verdict of the tool means nothing on such an input)"),
+            ]
         votes = ", ".join(f"slice {k}: {v or 'unreadable'}" for k, v in self.slice_votes.items())
         rating = self.rating or "undetermined"
         if votes:
             rating += f" (votes: {votes})"
-        elif self.signal_estimate:
+        elif self.signal_estimate and self.confidence is None:
             rating += f" (probability {self.signal_estimate['quality_probability']:.2f})"
         found = [
             f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
@@ -106,13 +144,23 @@ class Assessment:
             + (f", named on {a.votes} slice(s)" if a.votes else "")
             for a in self.artifacts
         ]
-        mode = self.mode + (f" ({self.model})" if self.model else "")
-        return [
-            ("Mode", mode + ("" if self.signal_enhanced or self.mode != "model" else ", signal metrics not shown")),
-            ("Rating", rating),
+        lines = [("Mode", mode), ("Rating", rating)]
+        if self.confidence is not None:
+            low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
+            lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
+        lines += [
             ("Artifacts", "; ".join(found) if found else "none detected"),
             ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
         ]
+        if self.drivers:
+            lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
+        return lines
+
+    def _driver_text(self, name: str) -> str:
+        """One metric that drove the verdict: its value and its traffic light (e.g. ``efc 0.62 🔴 out of range``)."""
+        value = self.metrics.get(name)
+        light = (self.metric_info.get(name) or {}).get("light") or "grey"
+        return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
@@ -122,17 +170,28 @@ class Assessment:
                 continue
             low, high = info.get("reference_range") or (None, None)
             bounds = "" if low is None and high is None else f"{_num(low)} to {_num(high)}"
-            verdict = {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
+            light = info.get("light")
+            verdict = (
+                _LIGHT_WORDS.get(light, light)
+                if light
+                else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
+            )
             rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
         return rows
+
+    def trust_markdown(self) -> str:
+        """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers), for a UI that lays
+        out the rating itself (the Space); empty when none of them is known."""
+        keys = ("Domain", "Confidence", "Drivers")
+        return "".join(f"- **{key}:** {value}\n" for key, value in self._verdict_lines() if key in keys)
 
     def to_text(self) -> str:
         """A plain-text report for a terminal."""
         if not self.ok:
             return f"{self.source}: ERROR {self.error}\n"
         lines = [f"== {self.source}"]
-        lines += [f"{key + ':':<11}{value}" for key, value in self._verdict_lines()]
-        if self.report:
+        lines += [f"{key + ':':<10} {value}" for key, value in self._verdict_lines()]
+        if self.report and self.rated:
             lines += ["Report:"] + [f"  {line}" for line in self.report.splitlines()]
         rows = self._metric_rows()
         if rows:
@@ -150,7 +209,7 @@ class Assessment:
             return f"### {self.source}\n\n**Error:** {self.error}\n"
         lines = [f"### {self.source}", ""]
         lines += [f"- **{key}:** {value}" for key, value in self._verdict_lines()]
-        if self.report:
+        if self.report and self.rated:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:

@@ -22,9 +22,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -32,30 +34,6 @@ logger = logging.getLogger(__name__)
 STANDARD_QUESTIONS = ("rating", "artifact_type", "usability", "report")
 DEFAULT_SLICES = 3
 DEFAULT_MAX_NEW_TOKENS = 128
-
-
-def metric_info(values: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Catalogue description of each metric with a reference range or an artifact-indicator role, and whether the
-    scan's value is acceptable."""
-    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
-    from mmrqa.qa.answers import is_acceptable, reference_range
-
-    info = {}
-    indicators = set(ARTIFACT_INDICATORS.values())
-    for name, value in values.items():
-        entry = CATALOGUE.get(name)
-        bounds = reference_range(CATALOGUE, name)
-        if entry is None or (bounds is None and name not in indicators):
-            continue
-        info[name] = {
-            "meaning": entry.meaning,
-            "unit": entry.unit,
-            "higher_is_better": entry.higher_is_better,
-            "reference_range": list(bounds) if bounds else None,
-            "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
-            "reference": entry.reference,
-        }
-    return info
 
 
 class MMRQAPipeline:
@@ -158,7 +136,7 @@ class MMRQAPipeline:
             mode=self.mode,
             model=None if self.loaded is None else self.loaded.name,
             metrics=values,
-            metric_info=metric_info(values),
+            metric_info=metric_descriptions(values),
             slices=indices,
             plane=plane,
         )
@@ -305,8 +283,6 @@ class MMRQAPipeline:
     ) -> list[Assessment]:
         """Assess each scan in turn (progress bar on a terminal); a scan that fails yields an entry with ``error``
         set instead of stopping the batch. ``kwargs`` as for ``__call__``."""
-        from mmrqa.cli.common import progress as progress_bar
-
         scans = list(scans)
         results = []
         for scan in progress_bar(scans, total=len(scans), desc="assessing", enabled=progress):

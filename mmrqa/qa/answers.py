@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mmrqa.artifacts.registry import artifact_words
+from mmrqa.metrics.catalogue import is_acceptable, reference_range
 from mmrqa.qa.labels import Labels
 
 SIGNIFICANT_DIGITS = 3
@@ -38,21 +39,6 @@ def default_catalogue() -> tuple[dict[str, Any], dict[str, str]]:
     from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 
     return CATALOGUE, ARTIFACT_INDICATORS
-
-
-def reference_range(catalogue: dict[str, Any], name: str) -> tuple[float | None, float | None] | None:
-    """The acceptable range of a metric, ``None`` bounds (or infinite ones) meaning unbounded on that side."""
-    info = catalogue.get(name)
-    rng = getattr(info, "reference_range", None) if info is not None else None
-    if rng is None:
-        return None
-    low, high = (None if b is None or not math.isfinite(b) else float(b) for b in rng)
-    return None if low is None and high is None else (low, high)
-
-
-def is_acceptable(value: float, bounds: tuple[float | None, float | None]) -> bool:
-    low, high = bounds
-    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def describe_range(bounds: tuple[float | None, float | None]) -> str:

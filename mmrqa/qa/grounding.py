@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmrqa.errors import MMRQAError
-from mmrqa.qa.answers import default_catalogue, metric_values, reference_range
+from mmrqa.metrics.catalogue import reference_range
+from mmrqa.qa.answers import default_catalogue, metric_values
 from mmrqa.qa.bank import parse_answer, truth
 from mmrqa.qa.labels import QUALITY_SYNONYMS, Labels
 from mmrqa.qa.parse import NUMBER, mentions

@@ -98,9 +98,7 @@ def test_every_file_write_in_the_project_is_atomic_or_reviewed():
             found.add((rel, scope, name))
             if (rel, scope, name) not in REVIEWED:
                 unreviewed.append(f"{rel}:{line} {scope}() calls {name}(...)")
-    assert not unreviewed, "writes that are not atomic (use mmrqa.cli.common.write_*_atomic):\n" + "\n".join(
-        unreviewed
-    )
+    assert not unreviewed, "writes that are not atomic (use mmrqa.fileio.write_*_atomic):\n" + "\n".join(unreviewed)
     assert len(found) >= 8, "the audit found too few writes: is the scan still looking at the sources?"
 
 

@@ -9,14 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mmrqa.qa.answers import (
-    format_value,
-    is_acceptable,
-    metric_sentence,
-    metric_values,
-    reference_range,
-    summary_metrics,
-)
+from mmrqa.metrics.catalogue import is_acceptable, reference_range
+from mmrqa.qa.answers import format_value, metric_sentence, metric_values, summary_metrics
 from mmrqa.qa.parse import NUMBER
 from mmrqa.qa.questions.base import QuestionType, ScoredField
 

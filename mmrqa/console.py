@@ -1,6 +1,8 @@
-"""Helpers shared by the subcommands: per-input error handling, output files and progress.
+"""Console helpers for every entry point (the ``mmrqa`` commands, the dataset builder, the engines): one
+``error: ...`` line per failed input, exit codes without tracebacks, and a progress bar on stderr.
 
-``write_text_atomic`` / ``write_bytes_atomic`` live in :mod:`mmrqa.fileio` and are re-exported here.
+Floor 0: it imports only :mod:`mmrqa.errors` (and tqdm, inside :func:`progress`, to keep start-up fast).
+Atomic file writes live in :mod:`mmrqa.fileio`.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from mmrqa.errors import MMRQAError
-from mmrqa.fileio import write_bytes_atomic, write_text_atomic
 
-__all__ = ["map_inputs", "progress", "report_error", "run_command", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["map_inputs", "progress", "report_error", "run_command"]
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -1,0 +1,114 @@
+"""The trust fields of an ``Assessment`` (confidence, in_domain with its reason, drivers) in every form: the dict and
+JSON, text, Markdown, ``mmrqa assess`` and the Space's rating panel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mmrqa.cli import main
+from mmrqa.data import sample_path
+from mmrqa.pipeline import ArtifactFinding, Assessment, MMRQAPipeline
+from mmrqa.pipeline.assessment import LOW_CONFIDENCE
+
+
+def _assessment(**kwargs) -> Assessment:
+    base = dict(
+        source="scan.nii.gz",
+        metrics={"efc": 0.9, "snr": 12.0},
+        metric_info={
+            "efc": {"unit": "fraction", "reference_range": [0.0, 0.7], "acceptable": False, "light": "red"},
+            "snr": {"unit": "ratio", "reference_range": [5.0, None], "acceptable": True, "light": "green"},
+        },
+        rating="bad",
+        artifacts=[ArtifactFinding("noise", "moderate", 0, 0.8)],
+        usability="repeat",
+        report="Overall quality: bad.",
+    )
+    return Assessment(**{**base, **kwargs})
+
+
+def test_new_fields_default_to_unknown_and_change_nothing():
+    result = _assessment()
+    data = result.to_dict()
+    assert data["confidence"] is None and data["in_domain"] is None and data["domain_reason"] is None
+    assert data["drivers"] == [] and data["rating"] == "bad"
+    for out in (result.to_text(), result.to_markdown()):
+        assert "Confidence" not in out and "Domain" not in out and "Drivers" not in out
+    assert result.trust_markdown() == ""
+
+
+def test_confidence_and_drivers_in_every_form():
+    result = _assessment(confidence=0.91, in_domain=True, domain_reason="like the training scans", drivers=["efc"])
+    data = json.loads(result.to_json())
+    assert data["confidence"] == 0.91 and data["in_domain"] is True and data["drivers"] == ["efc"]
+    text, markdown = result.to_text(), result.to_markdown()
+    assert "Confidence: 0.91\n" in text and "Drivers:   efc 0.900 🔴 out of range" in text
+    assert "- **Confidence:** 0.91\n" in markdown and "- **Drivers:** efc 0.900 🔴 out of range" in markdown
+    assert "uncertain" not in text + markdown
+    assert "| efc | 0.900 fraction | 0 to 0.700 | 🔴 out of range |" in markdown  # the table has the same light
+    assert result.trust_markdown() == "- **Confidence:** 0.91\n- **Drivers:** efc 0.900 🔴 out of range\n"
+
+
+def test_low_confidence_says_so():
+    result = _assessment(confidence=LOW_CONFIDENCE - 0.2, drivers=["efc", "snr"])
+    assert result.low_confidence
+    for out in (result.to_text(), result.to_markdown(), result.trust_markdown()):
+        assert "low: the verdict is uncertain" in out
+        assert "efc 0.900 🔴 out of range; snr 12.0 🟢 in range" in out
+    assert not _assessment(confidence=LOW_CONFIDENCE).low_confidence
+
+
+def test_outside_the_domain_shows_the_reason_and_no_rating():
+    result = _assessment(in_domain=False, domain_reason="a colour photograph, not an MRI", confidence=0.95)
+    assert not result.rated and result.ok
+    data = json.loads(result.to_json())
+    assert data["in_domain"] is False and data["domain_reason"] == "a colour photograph, not an MRI"
+    assert data["rating"] is None and data["usability"] is None and data["artifacts"] == [] and data["report"] is None
+    for out in (result.to_text(), result.to_markdown(), result.trust_markdown()):
+        assert "outside what the tool was trained on: a colour photograph, not an MRI" in out
+        assert "bad" not in out and "noise" not in out and "repeat" not in out and "Confidence" not in out
+    assert "not rated" in result.to_text() and "not rated" in result.to_markdown()
+    assert "Overall quality" not in result.to_text() + result.to_markdown()
+    assert result.rating == "bad"  # the object keeps what was computed; the forms withhold it
+
+
+@pytest.fixture
+def trusting_pipeline(monkeypatch):
+    """The metrics-only pipeline with the trust fields filled as the classifier will fill them."""
+    original = MMRQAPipeline._fill_from_signal
+
+    def fill(self, result, volume):
+        original(self, result, volume)
+        result.confidence, result.in_domain, result.drivers = 0.42, True, ["efc"]
+
+    monkeypatch.setattr(MMRQAPipeline, "_fill_from_signal", fill)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_cli_assess_shows_confidence_and_drivers(trusting_pipeline, capsys, fmt):
+    assert main(["assess", str(sample_path("t1")), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        record = json.loads(out.splitlines()[0])
+        assert record["confidence"] == 0.42 and record["in_domain"] is True and record["drivers"] == ["efc"]
+    else:
+        assert "0.42 (low: the verdict is uncertain" in out and "Drivers" in out and "efc" in out
+
+
+def test_cli_assess_outside_the_domain(monkeypatch, capsys):
+    def fill(self, result, volume):
+        result.rating, result.in_domain, result.domain_reason = "good", False, "a segmentation mask (2 values)"
+
+    monkeypatch.setattr(MMRQAPipeline, "_fill_from_signal", fill)
+    assert main(["assess", str(sample_path("t1"))]) == 0
+    out = capsys.readouterr().out
+    assert "Domain:    outside what the tool was trained on: a segmentation mask (2 values)" in out
+    assert "Rating:    not rated" in out and "good" not in out
+
+
+def test_metric_info_carries_the_light_of_each_metric():
+    result = MMRQAPipeline.metrics_only()(sample_path("t1"))
+    lights = {info.get("light") for info in result.metric_info.values()}
+    assert lights <= {"green", "amber", "red", "grey"} and "green" in lights
