@@ -6,7 +6,6 @@ The choices the phrasings list are the kinds of :mod:`mmrqa.artifacts.registry`,
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mmrqa.artifacts.registry import ARTIFACT_KINDS, KINDS, artifact_words
 from mmrqa.qa.parse import ARTIFACT_SYNONYMS, NO_ARTIFACT, mentions, single
@@ -34,10 +33,6 @@ def render(question, expected, report, catalogue, pick) -> str:
     return pick(f"The main artifact is {artifact_words(expected)}.", f"This scan shows {artifact_words(expected)}.")
 
 
-def score(parsed: Any) -> dict[str, Any]:
-    return {"artifact": parsed}
-
-
 QUESTION = QuestionType(
     name="artifact_type",
     phrasings=(
@@ -49,6 +44,5 @@ QUESTION = QuestionType(
     truth=truth,
     render=render,
     parse=parse,
-    score=score,
     fields=(ARTIFACT,),
 )

@@ -60,8 +60,9 @@ class QuestionType:
         render: ``(question, expected, report, catalogue, pick) -> str``: the template answer stating ``expected``;
             ``pick(*options)`` chooses one wording with the conversation's seeded generator.
         parse: ``text -> value``: what a free-text answer states, None when malformed or ambiguous.
-        score: ``parsed value -> {field name: value}``: what the evaluation scores (None where unreadable).
-        fields: the :class:`ScoredField` s that ``score`` fills.
+        fields: the :class:`ScoredField` s the evaluation scores for this type.
+        score: ``parsed value -> {field name: value}`` for every field (None where unreadable); by default the
+            parsed value is the value of the one field.
         target: ``"artifact"`` or ``"metric"`` when the question is about one (its placeholder), else None.
         choose_target: ``(labels, report, rng, other, catalogue, indicators) -> str | None``: the target of a
             generated question (None: skip the question); required when ``target`` is set.
@@ -76,8 +77,8 @@ class QuestionType:
     truth: Callable[..., Any]
     render: Callable[..., str]
     parse: Callable[[str], Any]
-    score: Callable[[Any], dict[str, Any]]
     fields: tuple[ScoredField, ...]
+    score: Callable[[Any], dict[str, Any]] | None = None
     target: str | None = None
     choose_target: Callable[..., str | None] | None = None
     images: int = 1
@@ -85,6 +86,11 @@ class QuestionType:
     from_labels: bool = True
 
     def __post_init__(self) -> None:
+        if self.score is None:
+            if len(self.fields) != 1:
+                raise ValueError(f"question type {self.name!r} scores several fields: it needs a score function")
+            name = self.fields[0].name
+            object.__setattr__(self, "score", lambda parsed: {name: parsed})
         if not self.phrasings:
             raise ValueError(f"question type {self.name!r} has no phrasing")
         if (self.target is None) != (self.choose_target is None):

@@ -6,7 +6,6 @@ Asked about an artifact one of the two examples has; the truth compares the two 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mmrqa.artifacts.registry import SEVERITIES, artifact_words
 from mmrqa.qa.questions.base import QuestionType, ScoredField
@@ -54,10 +53,6 @@ def render(question, expected, report, catalogue, pick) -> str:
     return pick(f"The {expected} image shows stronger {artifact_words(question.target)}.", f"The {expected} one.")
 
 
-def score(parsed: Any) -> dict[str, Any]:
-    return {"comparison": parsed}
-
-
 QUESTION = QuestionType(
     name="comparison",
     phrasings=(
@@ -69,7 +64,6 @@ QUESTION = QuestionType(
     truth=truth,
     render=render,
     parse=parse,
-    score=score,
     fields=(COMPARISON,),
     target="artifact",
     choose_target=choose_target,

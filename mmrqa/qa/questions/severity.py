@@ -7,7 +7,6 @@ registered kind drawn uniformly, so that "none" is a frequent true answer.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mmrqa.artifacts.registry import KINDS, SEVERITIES, SEVERITY_SYNONYMS, artifact_words
 from mmrqa.qa.parse import mentions, single
@@ -45,10 +44,6 @@ def render(question, expected, report, catalogue, pick) -> str:
     return pick(f"The {words} is {expected}.", f"I would grade the {words} as {expected}.")
 
 
-def score(parsed: Any) -> dict[str, Any]:
-    return {"severity": parsed}
-
-
 QUESTION = QuestionType(
     name="severity",
     phrasings=(
@@ -60,7 +55,6 @@ QUESTION = QuestionType(
     truth=truth,
     render=render,
     parse=parse,
-    score=score,
     fields=(SEVERITY,),
     target="artifact",
     choose_target=choose_target,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mmrqa.qa.questions.base import QuestionType, ScoredField
 
@@ -31,10 +30,6 @@ def render(question, expected, report, catalogue, pick) -> str:
     return pick("Repeat the scan: it is not usable for diagnosis.", "The scan should be repeated.")
 
 
-def score(parsed: Any) -> dict[str, Any]:
-    return {"usability": parsed}
-
-
 QUESTION = QuestionType(
     name="usability",
     phrasings=(
@@ -46,6 +41,5 @@ QUESTION = QuestionType(
     truth=truth,
     render=render,
     parse=parse,
-    score=score,
     fields=(USABILITY,),
 )
