@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format space bench setup browser
+.PHONY: demo test lint format space publish-space bench setup browser
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ format: $(STAMP)
 
 space: $(STAMP)
 	$(PY) space/app.py
+
+# Publish a self-contained Space (app, card, requirements and the mmrqa package) to the Hub: REPO_ID=user/name.
+publish-space: $(STAMP)
+	$(PY) space/publish.py --repo-id $(REPO_ID)
 
 # The CPU benchmarks of benchmarks/RESULTS.md, one after another (about an hour on 2 cores; MRQy is installed into a
 # throw-away venv by bench_metrics.py's instructions). GPU benchmarks: see RESULTS.md (train_throughput.py,

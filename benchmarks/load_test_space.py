@@ -41,34 +41,40 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def launched_app(
-    log_path: Path, env: dict[str, str] | None = None, timeout_s: float = 180
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 180,
+    *,
+    app: Path = REPO / "space" / "app.py",
+    python: str | Path = sys.executable,
 ) -> Iterator[SimpleNamespace]:
     """``python space/app.py`` on a free 127.0.0.1 port, metrics-only, with its own Gradio upload folder and system
     temp folder; yields ``url``, ``gradio`` (upload folder), ``tmpdir`` (its ``TMPDIR``) and ``log``.
 
-    stdout and stderr (INFO logging) go to ``log_path``; ``env`` is added to the environment.
+    stdout and stderr (INFO logging) go to ``log_path``; ``env`` is added to the environment. Another ``app`` (e.g. a
+    published Space downloaded into its own folder) runs from its folder with ``python``, the repo not on its path.
     """
     import httpx
 
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="mmrqa-space-load-"))
-    full_env = {k: v for k, v in os.environ.items() if k != "MMRQA_MODEL"}
+    checkout = Path(app).resolve() == (REPO / "space" / "app.py").resolve()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("MMRQA_MODEL", "PYTHONPATH")}
     full_env.update(
         GRADIO_SERVER_NAME="127.0.0.1",
         GRADIO_SERVER_PORT=str(port),
         GRADIO_TEMP_DIR=str(tmp / "gradio"),
         GRADIO_ANALYTICS_ENABLED="False",
         MMRQA_DEMO_ADAPTER=str(tmp / "no-demo-adapter"),
-        PYTHONPATH=str(REPO),
+        **({"PYTHONPATH": str(REPO)} if checkout else {}),
         TMPDIR=str(tmp / "tmp"),
         **(env or {}),
     )
     (tmp / "tmp").mkdir(parents=True)
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(REPO / "space" / "app.py")], env=full_env, stdout=log, stderr=log
-        )
+        cwd = None if checkout else Path(app).parent
+        process = subprocess.Popen([str(python), str(app)], cwd=cwd, env=full_env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + timeout_s
             while True:

@@ -10,9 +10,11 @@ channels, Gudbjartsson & Patz 1995, MRM 34:910) to look like a clean acquired sc
 
 from __future__ import annotations
 
+import filecmp
 import importlib.util
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +75,17 @@ def load_sample(name: str) -> Volume:
     if name == "mni152":
         extra["template"] = True
     return volume.with_data(volume.data, **extra)
+
+
+def is_sample_copy(path: str | os.PathLike, names: Iterable[str] = tuple(SAMPLES)) -> bool:
+    """True when ``path`` is a byte-identical copy of one of the samples ``names`` with the same file name (e.g. a
+    bundled example that a web front end cached among its uploads)."""
+    path = Path(path)
+    for name in names:
+        sample = sample_path(name)
+        if path.name == sample.name and path.is_file() and filecmp.cmp(path, sample, shallow=False):
+            return True
+    return False
 
 
 def tcia_dir() -> Path | None:

@@ -209,3 +209,67 @@ def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) ->
         meaning = getattr(info, "meaning", "") or f"{name} of each slice"
         out[name] = (np.asarray(values, dtype=float), meaning)
     return out
+
+
+# -- tables and verdicts as a page shows them --------------------------------------------------------------------------
+#: Words of the lights in a metrics table (the README's "ok / borderline / out").
+LIGHT_WORDS = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
+#: Background colours of the lights (pale, so that black text on them stays readable).
+LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
+#: CSS of a table cell holding a light's word.
+LIGHT_STYLES = {LIGHT_WORDS[light]: f"background-color: {colour}" for light, colour in LIGHT_COLOURS.items()}
+#: The light of each rating word.
+RATING_LIGHTS = {"good": "green", "medium": "amber", "bad": "red"}
+METRIC_TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "better", "meaning"]
+ARTIFACT_TABLE_COLUMNS = ["artifact", "severity", "probability", "votes"]
+
+
+def metric_table(values: dict[str, float]) -> list[list[str]]:
+    """Rows of :data:`METRIC_TABLE_COLUMNS` for the metrics that have a reference range, the light as a word."""
+    return [
+        [LIGHT_WORDS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
+        for r in metric_rows(values, with_range_only=True)
+    ]
+
+
+def lights_sentence(values: dict[str, float]) -> str:
+    """How many metrics are in each light, in words: ``"9 ok, 2 borderline, 3 out"`` (lights with none left out)."""
+    counts = light_counts(metric_rows(values, with_range_only=True))
+    return ", ".join(f"{n} {LIGHT_WORDS[light]}" for light, n in counts.items() if n)
+
+
+def artifact_table(assessment: Any) -> list[list[Any]]:
+    """Rows of :data:`ARTIFACT_TABLE_COLUMNS` for an assessment's artifacts (one "none detected" row if none)."""
+    rows = [
+        [a.kind, a.severity or "not stated", "" if a.probability is None else f"{a.probability:.2f}", a.votes]
+        for a in assessment.artifacts
+    ]
+    return rows or [["none detected", "", "", 0]]
+
+
+def verdict_markdown(assessment: Any, notice: str = "") -> str:
+    """The verdict of an assessment as markdown: the rating on its light's colour, usability, artifacts, mode and how
+    far it can be trusted (``Assessment.trust_markdown``), then ``notice``. Outside the domain: "Not rated" and the
+    reason, no conclusions."""
+    trust = assessment.trust_markdown()
+    if not assessment.rated:
+        verdict = f"## Not rated\n\n{trust}\n**Mode:** {assessment.mode}"
+        return f"{verdict}\n\n{notice}" if notice else verdict
+    colour = LIGHT_COLOURS[RATING_LIGHTS.get(assessment.rating, "grey")]
+    usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(
+        assessment.usability, "usability ?"
+    )
+    found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in assessment.artifacts]
+    model = f" ({assessment.model})" if assessment.model else ""
+    verdict = (
+        f"## <span style='background:{colour};padding:0 .4em'>Rating: {assessment.rating or 'undetermined'}</span>"
+        f"\n\n**Usability:** {usability}  \n**Artifacts:** {', '.join(found) if found else 'none detected'}  \n"
+        f"**Mode:** {assessment.mode}{model}\n\n{trust}"
+    )
+    return f"{verdict}\n{notice}" if notice else verdict
+
+
+def report_markdown(assessment: Any) -> str:
+    """An assessment's report as a markdown block quote (``(no report)`` when empty; withheld outside the domain)."""
+    text = (assessment.report or "(no report)") if assessment.rated else "(not rated: outside the domain)"
+    return "\n".join(f"> {line}" for line in text.splitlines())

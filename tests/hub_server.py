@@ -5,17 +5,17 @@
 ``hf_hub_download``, ``Dataset.push_to_hub``, ``load_dataset(repo_id)``, ``ModelCard.push_to_hub``,
 ``PeftModel.push_to_hub`` / ``from_pretrained``.
 
-Routes (as on huggingface.co; ``{t}`` is ``models`` or ``datasets``; file URLs of datasets carry a ``datasets/``
-prefix, those of models none):
+Routes (as on huggingface.co; ``{t}`` is ``models``, ``datasets`` or ``spaces``; file URLs of datasets carry a
+``datasets/`` prefix, those of Spaces ``spaces/``, those of models none):
 
 - ``GET /api/whoami-v2``, ``POST /api/repos/create``, ``POST /api/validate-yaml``
 - ``GET /api/{t}/{ns}/{name}[/revision/{rev}]``: repo info with ``sha`` and ``siblings``
 - ``POST /api/{t}/{ns}/{name}/preupload/{rev}``: upload mode per file (LFS for binary formats and large files)
-- ``POST /[datasets/]{ns}/{name}.git/info/lfs/objects/batch`` + ``PUT /lfs-upload/{sha256}`` (basic transfer)
+- ``POST /[datasets/|spaces/]{ns}/{name}.git/info/lfs/objects/batch`` + ``PUT /lfs-upload/{sha256}`` (basic transfer)
 - ``POST /api/{t}/{ns}/{name}/commit/{rev}``: NDJSON header + ``file`` / ``lfsFile`` / ``deletedFile`` /
   ``deletedFolder`` lines
 - ``GET /api/{t}/{ns}/{name}/tree/{rev}[/{path}]``, ``POST /api/{t}/{ns}/{name}/paths-info/{rev}``
-- ``GET|HEAD /[datasets/]{ns}/{name}/resolve/{rev}/{path}`` with ``ETag``, ``X-Repo-Commit``, ``Content-Length``
+- ``GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`` with ``ETag``, ``X-Repo-Commit``, ``Content-Length``
   and byte ranges
 
 Errors carry the ``X-Error-Code`` header (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``) from which
@@ -47,8 +47,8 @@ from fastapi.responses import JSONResponse
 USER = "mmrqa-tester"
 LFS_SUFFIXES = (".parquet", ".safetensors", ".bin", ".png", ".arrow", ".pt", ".h5", ".nii", ".gz", ".zip", ".jpg")
 LFS_MIN_SIZE = 10 * 1024 * 1024  # the Hub stores any file over 10 MB in LFS
-PREFIX = {"model": "", "dataset": "datasets/"}
-PLURAL = {"models": "model", "datasets": "dataset"}
+PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+PLURAL = {"models": "model", "datasets": "dataset", "spaces": "space"}
 
 
 def git_blob_oid(content: bytes) -> str:
@@ -61,6 +61,7 @@ class Repo:
     repo_type: str
     repo_id: str
     private: bool = False
+    sdk: str | None = None  # Spaces only: gradio, docker, static, ...
     sha: str = field(default_factory=lambda: secrets.token_hex(20))
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> {oid, size, lfs: sha256 | None}
     commits: list[str] = field(default_factory=list)
@@ -183,7 +184,9 @@ def create_app(state: HubState) -> FastAPI:  # noqa: C901 - one closure per rout
                     {"error": message, "url": url}, status_code=409, headers={"X-Error-Message": message}
                 )
             private = body.get("visibility") == "private" or bool(body.get("private"))
-            state.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, private=private)
+            if repo_type == "space" and not body.get("sdk"):  # the Hub refuses a Space without its SDK
+                return _error(400, None, "a Space needs an sdk (gradio, docker, static, ...)")
+            state.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, private=private, sdk=body.get("sdk"))
         return {"url": url, "name": repo_id}
 
     @app.post("/api/validate-yaml")
@@ -205,6 +208,7 @@ def create_app(state: HubState) -> FastAPI:  # noqa: C901 - one closure per rout
             "lastModified": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "siblings": siblings,
             "tags": [],
+            **({"sdk": repo.sdk} if repo.sdk else {}),
         }
 
     @app.post("/api/{kind}/{ns}/{name}/preupload/{revision}")
@@ -229,6 +233,7 @@ def create_app(state: HubState) -> FastAPI:  # noqa: C901 - one closure per rout
 
     @app.post("/{ns}/{name}.git/info/lfs/objects/batch")
     @app.post("/datasets/{ns}/{name}.git/info/lfs/objects/batch")
+    @app.post("/spaces/{ns}/{name}.git/info/lfs/objects/batch")
     async def lfs_batch(ns: str, name: str, request: Request):
         objects = []
         for obj in (await request.json())["objects"]:
@@ -291,8 +296,10 @@ def create_app(state: HubState) -> FastAPI:  # noqa: C901 - one closure per rout
 
     @app.api_route("/{ns}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
     @app.api_route("/datasets/{ns}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+    @app.api_route("/spaces/{ns}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
     def resolve(ns: str, name: str, revision: str, path: str, request: Request):
-        repo_type = "dataset" if request.url.path.startswith("/datasets/") else "model"
+        prefix = request.url.path.split("/")[1]
+        repo_type = {"datasets": "dataset", "spaces": "space"}.get(prefix, "model")
         repo = find(repo_type, f"{ns}/{name}", revision)
         if isinstance(repo, JSONResponse):
             return repo

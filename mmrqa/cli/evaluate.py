@@ -46,10 +46,10 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mmrqa.errors import InvalidArgumentError
+    from mmrqa.evaluation.driver import evaluate_model
     from mmrqa.fileio import write_text_atomic
     from mmrqa.pipeline import MMRQAPipeline
     from mmrqa.pipeline.assessment import json_safe
-    from mmrqa.pipeline.evaluation_run import evaluate_model
 
     if args.limit is not None and args.limit < 1:
         raise InvalidArgumentError(f"--limit must be >= 1, got {args.limit}")

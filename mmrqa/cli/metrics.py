@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from mmrqa.console import progress, report_error
-from mmrqa.engines import add_engine_arguments, engine_from_args
+from mmrqa.engines import add_engine_arguments, get_engine
 from mmrqa.errors import MMRQAError, OutputError
 from mmrqa.fileio import write_bytes_atomic
 from mmrqa.metrics.files import measure_file
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             handle = open(out, "w" if args.overwrite or not done else "a", encoding="utf-8")  # noqa: SIM115
-        engine = stack.enter_context(engine_from_args(args, workers=args.workers))
+        engine = stack.enter_context(get_engine(args.engine, workers=args.workers, address=args.address))
         results = engine.map(partial(_compute, profile=args.profile), todo)
         for path, report, error in progress(results, total=len(todo), desc="metrics"):
             if error is not None:

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
-from mmrqa.engines import ModelStage
+from mmrqa.engines.base import ModelStage
 
 logger = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mmrqa.engines import ModelStage
+from mmrqa.engines.base import ModelStage
 from mmrqa.errors import MMRQAError
 
 logger = logging.getLogger(__name__)

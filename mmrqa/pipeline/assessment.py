@@ -4,8 +4,10 @@ An assessment holds the evidence (the scan's metrics with their catalogue descri
 answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
 slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
-signal-only classifier of :mod:`mmrqa.pipeline.signal`). A scan that could not be assessed is an assessment with
-``error`` set and no conclusions (batch runs report it and go on).
+signal-only classifier of :mod:`mmrqa.pipeline.signal`). In model mode a field the model's answers leave unstated
+(no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
+where each field of the verdict came from (``"model"`` or ``"signal"``), and every form shows it. A scan that could not
+be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
 ``confidence`` (the calibrated probability of the rating; below :data:`LOW_CONFIDENCE` the report says the verdict is
@@ -22,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MODES = ("model", "metrics-only")
+_FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
@@ -88,6 +91,7 @@ class Assessment:
     in_domain: bool | None = None
     domain_reason: str | None = None
     drivers: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -144,13 +148,17 @@ class Assessment:
             + (f", named on {a.votes} slice(s)" if a.votes else "")
             for a in self.artifacts
         ]
-        lines = [("Mode", mode), ("Rating", rating)]
+        lines = [("Mode", mode), ("Rating", rating + self._fallback_note("rating"))]
         if self.confidence is not None:
             low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
-            ("Artifacts", "; ".join(found) if found else "none detected"),
-            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
+            ("Artifacts", ("; ".join(found) if found else "none detected") + self._fallback_note("artifacts")),
+            (
+                "Usability",
+                {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")
+                + self._fallback_note("usability"),
+            ),
         ]
         if self.drivers:
             lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
@@ -161,6 +169,10 @@ class Assessment:
         value = self.metrics.get(name)
         light = (self.metric_info.get(name) or {}).get("light") or "grey"
         return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
+
+    def _fallback_note(self, name: str) -> str:
+        """In model mode, the note on a field that came from the signal classifier (empty otherwise)."""
+        return _FROM_SIGNAL if self.mode == "model" and self.sources.get(name) == "signal" else ""
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []

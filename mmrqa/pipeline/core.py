@@ -26,12 +26,15 @@ from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
 
 STANDARD_QUESTIONS = ("rating", "artifact_type", "usability", "report")
+#: the verdict's fields, each from the model or from the signal classifier (``Assessment.sources``).
+VERDICT_FIELDS = ("rating", "usability", "artifacts")
 DEFAULT_SLICES = 3
 DEFAULT_MAX_NEW_TOKENS = 128
 
@@ -155,31 +158,66 @@ class MMRQAPipeline:
             self._fill_from_signal(result, volume)
         else:
             self._fill_from_model(result, report, images, questions, signal_enhanced)
+            self._fall_back_to_signal(result, volume)
         timings["generation" if self.loaded is not None else "classification"] = time.perf_counter() - clock
         result.timings = {k: round(v, 4) for k, v in timings.items()}
         return result
 
-    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+    def _signal_estimate(self, result: Assessment, volume: Volume | None):
+        """The signal classifier's estimate for the scan (recorded in ``result.signal_estimate``); from the full-size
+        metrics as they are without the volume (``complete`` after a remote ``prepare``) or when its decimated copy
+        cannot be measured (a small object in a 2D image may vanish)."""
         from mmrqa.pipeline.signal import classifier_metrics, estimate, load_classifier
-        from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
-        from mmrqa.qa.labels import Labels, is_usable, quality_word
 
-        est = estimate(classifier_metrics(volume, result.metrics), self.classifier or load_classifier())
+        values = result.metrics
+        if volume is not None:
+            try:
+                values = classifier_metrics(volume, result.metrics)
+            except MMRQAError as exc:
+                logger.info("%s: classifier metrics measured at full size (%s)", result.source, exc)
+        est = estimate(values, self.classifier or load_classifier())
         result.signal_estimate = est.to_dict()
-        result.rating = quality_word(est.quality)
-        result.usability = "usable" if is_usable(est.quality) else "repeat"
-        if est.artifact != "none":
-            result.artifacts = [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
-        catalogue, indicators = default_catalogue()
-        labels = Labels(est.quality, est.artifact, est.severity)
-        values = {k: v for k, v in result.metrics.items() if v == v}
-        cited = evidence_metrics(values, labels, catalogue, indicators)
-        expected = {"quality": result.rating, "usable": is_usable(est.quality), "artifact": est.artifact}
-        expected.update(severity=est.severity, metrics={m: values[m] for m in cited})
-        result.report = (
-            report_text(expected, values, catalogue)
-            + "\n(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
-        )
+        return est
+
+    @staticmethod
+    def _signal_artifacts(est) -> list[ArtifactFinding]:
+        if est.artifact == "none":
+            return []
+        return [ArtifactFinding(est.artifact, est.severity, 0, round(est.artifact_probability, 4))]
+
+    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+        est = self._signal_estimate(result, volume)
+        labels = estimate_labels(result.signal_estimate)
+        result.rating = labels.quality_word
+        result.usability = "usable" if labels.usable else "repeat"
+        result.artifacts = self._signal_artifacts(est)
+        result.sources = dict.fromkeys(VERDICT_FIELDS, "signal")
+        result.report = signal_report(result.metrics, labels)
+
+    def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
+        """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer
+        parsed) comes from the signal classifier, and ``result.sources`` says which field came from where. A usability
+        that follows a model rating (no usability answer parsed) counts as the model's. A scan found outside the
+        domain (``in_domain`` False) is not rated by the classifier either."""
+        answers = result.answers
+        stated = {
+            "rating": result.rating is not None,
+            "usability": any(a.parsed for a in answers if a.question_type == "usability") or result.rating is not None,
+            "artifacts": any(a.parsed is not None for a in answers if a.question_type == "artifact_type")
+            or any((a.parsed or {}).get("artifact") for a in answers if a.question_type == "report"),
+        }
+        result.sources = {name: "model" if ok else "signal" for name, ok in stated.items()}
+        if all(stated.values()) or result.in_domain is False:  # outside the domain nothing is rated (issue 17)
+            return
+        est = self._signal_estimate(result, volume)
+        labels = estimate_labels(result.signal_estimate)
+        if not stated["rating"]:
+            result.rating = labels.quality_word
+        if not stated["usability"]:
+            result.usability = "usable" if labels.usable else "repeat"
+        if not stated["artifacts"]:
+            result.artifacts = self._signal_artifacts(est)
+        logger.info("%s: %s from the signal classifier (no readable model answer)", result.source, result.sources)
 
     def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
         asked = (

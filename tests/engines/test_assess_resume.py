@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from mmrqa.cli import main
+from mmrqa.cli.assess.output import finished_sources, is_done, partial_path
 from mmrqa.data import sample_path
-from mmrqa.engines.assess_output import finished_sources, is_done, partial_path
 
 
 @pytest.fixture(scope="module")

@@ -218,7 +218,7 @@ def test_assess_on_ray_actors_equals_the_local_path(ray_address, cohort, tmp_pat
 
 def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, cohort, tmp_path, capsys, monkeypatch):
     import mmrqa.cli.assess as assess_cli
-    from mmrqa.engines.assess_output import partial_path
+    from mmrqa.cli.assess.output import partial_path
 
     scans = sorted(str(p) for p in cohort.iterdir())  # 8 scans, the flat one 3rd
     full, out = tmp_path / "full.txt", tmp_path / "out.txt"

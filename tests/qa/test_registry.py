@@ -112,7 +112,7 @@ def test_score_fills_its_fields_and_a_perfect_answer_scores_perfectly(qtype, gen
 
 @pytest.mark.parametrize("qtype", QUESTIONS, ids=TYPE_IDS)
 def test_evaluate_scores_the_type_and_reports_its_parse_rate(qtype, generated):
-    from mmrqa.pipeline.evaluation_run import SIGNAL_TYPES, Example, parse_rates, scored_values, signal_answers
+    from mmrqa.evaluation.driver import SIGNAL_TYPES, Example, parse_rates, scored_values, signal_answers
     from mmrqa.pipeline.signal import load_classifier
     from mmrqa.qa import Question
 

@@ -55,7 +55,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     "tests, built into a fresh folder like build_tiny_model",
     ("mmrqa/uploads.py", "safe_extract", "open"): "an upload's member unpacked (mode xb) into the request's private "
     "temp folder, removed after use; never a result",
-    ("space/app.py", "_slice_file", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
+    ("mmrqa/scan_session.py", "slice_png", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
 }
 
 
@@ -232,41 +232,42 @@ def test_builder_write_failure_is_an_error_line_and_keeps_the_earlier_build(buil
     assert main(argv) == 0  # the disk is back: the same command completes
 
 
-# -- mmrqa assess -o on an engine (streamed) -------------------------------------------------------------------------
+# -- mmrqa assess -o (streamed, the one output of both engines) -------------------------------------------------------
 
 
-def _engine_args(out: Path, paths: list[str]):
+def _assess_args(out: Path, paths: list[str]):
     import argparse
 
     return argparse.Namespace(
         paths=paths, output=str(out), format="json", slices=1, no_signal=False, model=None, question=None,
-        engine="local", address=None, num_gpus=0.0,
+        engine="local", address=None, num_gpus=0.0, overwrite=False,
     )  # fmt: skip
 
 
-def test_streamed_assess_output_replaces_the_old_file_only_when_complete(tmp_path, capsys):
-    from mmrqa.cli.assess import _pipeline, _render
+def test_streamed_assess_output_replaces_the_old_file_only_when_complete(tmp_path, capsys, monkeypatch):
+    import mmrqa.cli.assess as assess_cli
     from mmrqa.data import sample_path
-    from mmrqa.engines.assess import run_on_engine
     from mmrqa.errors import OutputError
 
     out = tmp_path / "reports.jsonl"
     out.write_text("previous reports\n")
     scans = [str(sample_path("t1")), str(tmp_path / "missing.nii.gz"), str(sample_path("dicom_t2"))]
-    calls = []
+    render, calls = assess_cli._render, []
 
     def render_then_fill_the_disk(items, fmt):
         calls.append(1)
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return _render(items, fmt)
+        return render(items, fmt)
 
+    monkeypatch.setattr(assess_cli, "_render", render_then_fill_the_disk)
     with pytest.raises(OutputError, match="No space left on device"):
-        run_on_engine(_engine_args(out, scans), _pipeline, render_then_fill_the_disk)
+        assess_cli.run(_assess_args(out, scans))
+    monkeypatch.setattr(assess_cli, "_render", render)
     assert out.read_text() == "previous reports\n", "a failed run changed the previous output"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports.jsonl"], "a temp file was left"
 
-    assert run_on_engine(_engine_args(out, scans), _pipeline, _render) == 2  # the missing scan is reported
+    assert assess_cli.run(_assess_args(out, scans)) == 2  # the missing scan is reported
     capsys.readouterr()
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["reports.jsonl"]

@@ -84,11 +84,12 @@ def scans(tmp_path_factory) -> dict[str, Path]:
 
 
 def import_app(name: str) -> ModuleType:
-    """Import space/app.py as a fresh module (it builds its demo, and chooses its model, at import)."""
+    """Import space/app.py as a fresh module and build its app (``module.demo``), which chooses the model once."""
     spec = importlib.util.spec_from_file_location(name, APP_PATH)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    module.demo = module.build_app()
     return module
 
 

@@ -1,19 +1,10 @@
-"""The Space's rating panel shows what the assessment says about its own trust: domain, confidence, drivers."""
+"""The Space's rating panel (``mmrqa.presentation.verdict_markdown``) shows what the assessment says about its own
+trust: domain, confidence, drivers."""
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("gradio")
-
-from mmrqa.pipeline import Assessment  # noqa: E402
-
-from .conftest import import_app  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def app():
-    return import_app("space_app_trust_panel")
+from mmrqa.pipeline import Assessment
+from mmrqa.presentation import verdict_markdown
 
 
 def _result(**kwargs) -> Assessment:
@@ -23,13 +14,13 @@ def _result(**kwargs) -> Assessment:
     )
 
 
-def test_panel_cites_confidence_and_drivers(app):
-    panel = app._rating_markdown(_result(confidence=0.4, in_domain=True, drivers=["efc"]), "notice")
+def test_panel_cites_confidence_and_drivers():
+    panel = verdict_markdown(_result(confidence=0.4, in_domain=True, drivers=["efc"]), "notice")
     assert "Rating: bad" in panel and "0.40 (low: the verdict is uncertain" in panel
     assert "efc 0.900 🔴 out of range" in panel
 
 
-def test_panel_outside_the_domain_has_no_rating(app):
-    panel = app._rating_markdown(_result(in_domain=False, domain_reason="a CT scan (Hounsfield units)"), "notice")
+def test_panel_outside_the_domain_has_no_rating():
+    panel = verdict_markdown(_result(in_domain=False, domain_reason="a CT scan (Hounsfield units)"), "notice")
     assert "Not rated" in panel and "outside what the tool was trained on: a CT scan (Hounsfield units)" in panel
     assert "bad" not in panel and "repeat" not in panel

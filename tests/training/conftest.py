@@ -9,7 +9,9 @@ with ``configs``), with the extra columns training must ignore.
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -85,6 +87,22 @@ def write_hub_dataset(directory: Path, parts: bool = True) -> Path:
         Dataset.from_dict(rows, features=features).to_parquet(directory / "data" / f"{split}-00000-of-00001.parquet")
     (directory / "README.md").write_text(_CARD)
     return directory
+
+
+def load_train_sft():
+    """``train_sft.py`` (a script, not a package module) imported once as ``train_sft``."""
+    if "train_sft" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("train_sft", REPO_ROOT / "train_sft.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["train_sft"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["train_sft"]
+
+
+@pytest.fixture(scope="session")
+def train_sft():
+    pytest.importorskip("trl")
+    return load_train_sft()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,10 @@ Prints a quality report per scan. Without ``--model`` the metrics-only mode runs
 not imported). A scan that cannot be read is reported as ``error: ...`` and the others are still assessed; the exit
 status is 2 when any scan failed. With ``-o`` the reports are appended to a partial file as scans finish and renamed
 over OUT at the end; rerunning a killed command resumes from the finished scans (``--overwrite``: start afresh).
+
+The scans are assessed in this process, or on an engine with ``--engine ray`` (:mod:`mmrqa.cli.assess.cohort`); both
+write through the one resumable output (:mod:`mmrqa.cli.assess.output`). What ``run`` needs is imported in ``run``:
+the ``mmrqa`` console script imports every command module to build its parser, and ``mmrqa info`` must start fast.
 """
 
 from __future__ import annotations
@@ -11,8 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
+from functools import partial
+from typing import Any
 
 from mmrqa.engines import add_engine_arguments
+from mmrqa.errors import InvalidArgumentError, MMRQAError, OutputError
 
 FORMATS = ("text", "json", "markdown")
 
@@ -41,13 +50,17 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _check(args: argparse.Namespace) -> None:
+    if args.model is None and args.question:
+        raise InvalidArgumentError("--question needs --model (the metrics-only mode answers no free questions)")
+
+
 def _pipeline(args: argparse.Namespace):
-    from mmrqa.errors import InvalidArgumentError
+    """The pipeline ``args`` ask for: the model's (loaded here, or once per model actor) or the metrics-only one."""
     from mmrqa.pipeline import MMRQAPipeline
 
+    _check(args)
     if args.model is None:
-        if args.question:
-            raise InvalidArgumentError("--question needs --model (the metrics-only mode answers no free questions)")
         return MMRQAPipeline.metrics_only()
     return MMRQAPipeline.from_pretrained(
         args.model, args.base_model, device=args.device, revision=args.revision, max_new_tokens=args.max_new_tokens
@@ -55,30 +68,61 @@ def _pipeline(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmrqa.console import map_inputs, progress
-    from mmrqa.engines.assess_output import AssessOutput
-    from mmrqa.errors import OutputError
+    from mmrqa.cli.assess.cohort import Failed
+    from mmrqa.cli.assess.output import AssessOutput
+    from mmrqa.console import progress, report_error
 
-    if args.engine != "local" or args.address or args.num_gpus:  # metrics on CPU tasks, the model on actors
-        from mmrqa.engines.assess import run_on_engine
-
-        return run_on_engine(args, _pipeline, _render)
-    pipe = _pipeline(args)
-    kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
+    on_engine = args.engine != "local" or args.address or args.num_gpus  # metrics on CPU tasks, the model on actors
+    _check(args)
+    pipe = None if on_engine else _pipeline(args)  # in this process: the model loads before any output is opened
     failed = 0
     try:
         with AssessOutput(args.output, args.format, args.overwrite) as out:  # resumes a killed run's partial file
             paths = out.todo([str(p) for p in args.paths])
-            bar = progress(paths, total=len(paths), desc="assessing")
-            for _path, assessment in map_inputs(bar, lambda p: pipe(p, **kwargs)):
-                if assessment is None:
-                    failed += 1
-                    continue
-                out.write(_render([assessment], args.format))  # streamed: stdout, or appended to the partial file
+            with _engine(args) if on_engine and paths else nullcontext() as engine:  # no Ray start-up for nothing
+                results = _here(pipe, paths, args) if engine is None else _on_engine(engine, paths, args)
+                for item in progress(results, total=len(paths), desc="assessing"):
+                    if isinstance(item, Failed):
+                        report_error(item.message)
+                        failed += 1
+                        continue
+                    out.write(_render([item], args.format))  # streamed: stdout, or appended to the partial file
             out.commit()
     except OSError as exc:
         raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     return 2 if failed else 0
+
+
+def _here(pipe, paths: list[str], args: argparse.Namespace) -> Iterator[Any]:
+    """Assess the scans one after the other in this process: each ``Assessment``, or ``Failed``."""
+    from mmrqa.cli.assess.cohort import Failed
+
+    kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
+    for path in paths:
+        try:
+            yield pipe(path, **kwargs)
+        except MMRQAError as exc:
+            yield Failed(path, str(exc))
+
+
+def _engine(args: argparse.Namespace):
+    from mmrqa.engines import get_engine
+
+    return get_engine(args.engine, address=args.address, num_gpus=args.num_gpus or 0.0)
+
+
+def _on_engine(engine, paths: list[str], args: argparse.Namespace) -> Iterator[Any]:
+    from mmrqa.cli.assess.cohort import assess_cohort
+
+    return assess_cohort(
+        engine,
+        paths,
+        slices=args.slices,
+        signal_enhanced=not args.no_signal,
+        load_model=None if args.model is None else partial(_pipeline, args),
+        questions=args.question,
+        num_gpus=args.num_gpus or 0.0,
+    )
 
 
 def _render(assessments, fmt: str) -> str:

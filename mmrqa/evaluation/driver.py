@@ -31,7 +31,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
+from mmrqa.evaluation.grounding import grounding_counts
+from mmrqa.evaluation.reporting import comparison_table, model_index, parse_rate_table
+from mmrqa.evaluation.suite import evaluate_predictions
 from mmrqa.pipeline import interpret
+from mmrqa.pipeline.model import generate
+from mmrqa.pipeline.signal import estimate, load_classifier, scale_free_features
 from mmrqa.qa.answers import default_catalogue
 from mmrqa.qa.bank import Question, truth
 from mmrqa.qa.labels import Labels
@@ -154,8 +160,6 @@ def _collect(items: list[Example], predicted: list[dict[str, Any]], references: 
 def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
     """What the signal-only classifier answers to each row: the truth of the row's question for the labels it
     estimates from the row's metrics, scored like a parsed answer (nothing for a type it cannot answer)."""
-    from mmrqa.pipeline.signal import estimate
-
     catalogue, indicators = default_catalogue()
     out = []
     for ex in items:
@@ -171,9 +175,6 @@ def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
 
 def fit_signal_baseline(train_rows) -> Any:
     """``SignalClassifier`` fitted on the distinct (metrics, labels) of the train split's rows."""
-    from mmrqa.evaluation.baselines import SignalClassifier
-    from mmrqa.pipeline.signal import scale_free_features
-
     seen, metrics, labels = set(), [], {"quality": [], "artifact": [], "severity": []}
     for row in train_rows.select_columns([c for c in ("metrics", "quality", "artifact", "severity")]):
         key = (row["metrics"], row["quality"], row["artifact"], row["severity"])
@@ -200,16 +201,6 @@ def evaluate_model(
     progress: Callable | None = None,
 ) -> dict[str, Any]:
     """Score ``pipe``'s model (an :class:`MMRQAPipeline` with a model) and the baselines on ``split``."""
-    from mmrqa.evaluation import (
-        MajorityBaseline,
-        comparison_table,
-        evaluate_predictions,
-        grounding_counts,
-        model_index,
-        parse_rate_table,
-    )
-    from mmrqa.pipeline.model import generate
-
     if pipe.loaded is None:
         raise InvalidArgumentError("evaluate needs a model (--model); the metrics-only mode is scored as a baseline")
     splits = load_split(dataset, split)
@@ -260,8 +251,6 @@ def evaluate_model(
         if train is not None:
             clf, clf_source = fit_signal_baseline(train), "fitted on the train split"
         else:
-            from mmrqa.pipeline.signal import load_classifier
-
             clf, clf_source = load_classifier(), "shipped default (no train split)"
         preds, refs = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
         systems["Signal-only classifier"] = evaluate_predictions(preds, refs, n_resamples=n_resamples, seed=0)

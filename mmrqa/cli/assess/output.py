@@ -1,4 +1,4 @@
-"""The resumable output of ``mmrqa assess -o OUT`` (both engines).
+"""The resumable output of ``mmrqa assess -o OUT`` (in this process or on an engine).
 
 Reports are appended, one flushed record per finished scan, to a *partial file* next to the output
 (``.OUT.partial``); when every scan has been tried the partial file is renamed over ``OUT`` (``os.replace``:

@@ -8,12 +8,9 @@ from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generate
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from mmrqa.artifacts.registry import SEVERITIES
-from mmrqa.fileio import write_text_atomic
 
 SEVERITY_COLUMNS = SEVERITIES[1:]  # the registry's severities but "none" (the identity has no parameters)
 
@@ -137,18 +134,3 @@ def render_generated(text: str) -> str:
         head, rest = text.split(begin, 1)
         text = f"{head}{begin}\n{make()}\n{end}{rest.split(end, 1)[1]}"
     return text
-
-
-def main(argv: list[str] | None = None) -> int:
-    paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
-    for path in paths:
-        text = Path(path).read_text(encoding="utf-8")
-        updated = render_generated(text)
-        if updated != text:
-            write_text_atomic(path, updated)
-            print(f"updated {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,104 @@
+"""``mmrqa assess --engine ray [--num-gpus N]``: the assessment of a cohort as work for an :mod:`mmrqa.engines` engine.
+
+The pipeline's two halves run where they belong: :meth:`MMRQAPipeline.prepare` (load, metrics, rendering) in CPU
+tasks, :meth:`MMRQAPipeline.complete` (generation, batched over slices and questions) on model actors, each actor
+loading the model once; with ``--num-gpus N`` there are N actors of one GPU each, with 0 one actor on CPU. Without
+``--model`` (metrics-only mode) the whole assessment is CPU work. Assessments come back in input order, so the
+command writes each one as it finishes (:mod:`mmrqa.cli.assess.output`).
+
+The task functions are module-level so that engine workers can unpickle them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from mmrqa.engines import Engine, ModelStage
+from mmrqa.errors import MMRQAError
+from mmrqa.pipeline import MMRQAPipeline
+
+_METRICS_ONLY: dict[str, Any] = {}
+
+
+@dataclass
+class Failed:
+    """A scan that could not be assessed, carried through the engine to be reported by the command."""
+
+    source: str
+    message: str
+
+
+def _metrics_only_pipeline():
+    """One metrics-only pipeline per worker process (loading the classifier once)."""
+    if "pipe" not in _METRICS_ONLY:
+        _METRICS_ONLY["pipe"] = MMRQAPipeline.metrics_only()
+    return _METRICS_ONLY["pipe"]
+
+
+def assess_metrics_only(path: str, slices: int, signal_enhanced: bool):
+    """CPU task of the metrics-only mode: the whole assessment of one scan, or ``Failed``."""
+    try:
+        return _metrics_only_pipeline()(path, slices=slices, signal_enhanced=signal_enhanced)
+    except MMRQAError as exc:
+        return Failed(path, str(exc))
+
+
+def prepare_scan(path: str, slices: int, plane: str = "axial"):
+    """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan without its volume (not needed by the
+    model, and the biggest thing to ship to an actor), or ``Failed``."""
+    try:
+        result, _volume, report, images = MMRQAPipeline(None).prepare(path, slices, plane)  # no model needed
+    except MMRQAError as exc:
+        return Failed(path, str(exc))
+    return result, None, report, images
+
+
+def complete_batch(pipe, batch: list, questions: list[str] | None, signal_enhanced: bool) -> list:
+    """Actor body of the model mode: finish each prepared scan of a batch with the actor's pipeline."""
+    out = []
+    for prepared in batch:
+        if isinstance(prepared, Failed):
+            out.append(prepared)
+            continue
+        try:
+            out.append(pipe.complete(prepared, questions, signal_enhanced))
+        except MMRQAError as exc:
+            out.append(Failed(prepared[0].source, str(exc)))
+    return out
+
+
+def assess_cohort(
+    engine: Engine,
+    paths: list[str],
+    *,
+    slices: int,
+    signal_enhanced: bool,
+    load_model: Callable[[], MMRQAPipeline] | None = None,
+    questions: list[str] | None = None,
+    batch_size: int = 4,
+    num_gpus: float = 0.0,
+) -> Iterator[Any]:
+    """Assessments (or ``Failed``) of ``paths`` in input order.
+
+    Args:
+        engine: where the work runs.
+        paths: the scans.
+        slices, signal_enhanced: as for :meth:`MMRQAPipeline.__call__`.
+        load_model: builds the model pipeline, once per model actor (picklable: a module-level function or a
+            ``functools.partial`` of one); None runs the metrics-only mode.
+        questions: asked instead of the standard ones (model mode).
+        batch_size: prepared scans per actor call.
+        num_gpus: GPUs for the model actors (one actor per GPU; 0: one actor on CPU).
+    """
+    if load_model is None:
+        return engine.map(partial(assess_metrics_only, slices=slices, signal_enhanced=signal_enhanced), paths)
+    stage = ModelStage.on_gpus(
+        load_model,
+        partial(complete_batch, questions=questions, signal_enhanced=signal_enhanced),
+        batch_size=batch_size,
+        num_gpus=num_gpus,
+    )
+    return engine.map(partial(prepare_scan, slices=slices), paths, model=stage)

@@ -1,0 +1,71 @@
+"""What the metrics-only mode says in words: its report and its answers to questions about a scan.
+
+Without an image model the pipeline rates a scan with the signal-only classifier (:mod:`mmrqa.pipeline.signal`).
+Its estimate becomes :class:`mmrqa.qa.labels.Labels`, and both the assessment's report and the answer to a question
+of the question bank are the grounded templates of :mod:`mmrqa.qa.questions` (the sentences the training data uses)
+filled from those labels and the scan's metrics: the report and a chat answer about the same scan never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mmrqa.pipeline.interpret import classify_question
+from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
+from mmrqa.qa.bank import PHRASINGS, render_answer, truth
+from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import question_type
+
+#: The line that ends a metrics-only report.
+REPORT_NOTE = "(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
+
+
+def estimate_labels(estimate: Mapping[str, Any]) -> Labels:
+    """The labels the classifier's estimate states (``SignalEstimate.to_dict()``: quality, artifact, severity)."""
+    return Labels(int(estimate["quality"]), estimate.get("artifact", "none"), estimate.get("severity", "none"))
+
+
+def signal_report(values: Mapping[str, float], labels: Labels) -> str:
+    """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
+    no image model was run.
+
+    Args:
+        values: the scan's per-volume metrics (NaN values are left out).
+        labels: the classifier's estimate (:func:`estimate_labels`).
+    """
+    catalogue, indicators = default_catalogue()
+    finite = {k: v for k, v in values.items() if v == v}
+    cited = evidence_metrics(finite, labels, catalogue, indicators)
+    expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
+    expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
+    return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
+
+
+def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
+    """The first phrasing of each question type of the bank (all types by default), about ghosting and EFC."""
+    return [PHRASINGS[t][0].format(artifact="ghosting", metric="efc") for t in (types or tuple(PHRASINGS))]
+
+
+def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> str:
+    """Answer a question from the metrics alone: the grounded template of the question-bank question it matches.
+
+    Args:
+        question: the question, in words (recognised with :func:`mmrqa.pipeline.interpret.classify_question`).
+        report: the scan's ``MetricReport``.
+        estimate: the signal classifier's estimate of that scan (``Assessment.signal_estimate``).
+
+    Returns:
+        The answer; for a question outside the bank, a sentence listing the questions it can answer.
+    """
+    asked = classify_question(question.strip())
+    if asked.type is None or question_type(asked.type).images > 1:  # a comparison needs a second scan
+        examples = "; ".join(f"*{q}*" for q in example_questions())
+        return f"Without an image model I can answer the question-bank questions, for example: {examples}"
+    catalogue, indicators = default_catalogue()
+    expected = truth(asked, report, estimate_labels(estimate), catalogue, indicators)
+    if expected is None:
+        return "The metrics do not determine an answer to that question."
+    return render_answer(asked, expected, report, catalogue, np.random.default_rng(0))
