@@ -49,9 +49,9 @@ def bench_real_size(device: str, batches: list[int], new_tokens: int) -> dict:
     from transformers import LlavaOnevisionForConditionalGeneration
 
     from mmrqa.modeling.real_size import real_size_config, real_size_processor
-    from mmrqa.modeling.tiny import _train_tokenizer
+    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
 
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     config = real_size_config(tokenizer, image_grid_pinpoints=[[384, 384]])
     torch.manual_seed(0)
     model = LlavaOnevisionForConditionalGeneration(config).to(device, torch.bfloat16).eval()

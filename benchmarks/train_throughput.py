@@ -54,9 +54,10 @@ def build(smoke: bool, setting: Setting, device: str, dtype):
     from mmrqa.modeling import MMRQA_CHAT_TEMPLATE, ImageOnlyLlavaOnevisionProcessor, lora_target_regex
     from mmrqa.modeling.processor import make_image_processor
     from mmrqa.modeling.real_size import real_size_config
-    from mmrqa.modeling.tiny import TINY_PINPOINTS, _tiny_config, _train_tokenizer
+    from mmrqa.modeling.tiny import TINY_PINPOINTS, _tiny_config
+    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
 
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     config = _tiny_config(tokenizer) if smoke else real_size_config(tokenizer)
     size = config.vision_config.image_size
     pinpoints = TINY_PINPOINTS if smoke else config.image_grid_pinpoints

@@ -33,7 +33,6 @@ from mmrqa.presentation import (
     LIGHT_STYLES,
     METRIC_TABLE_COLUMNS,
     artifact_table,
-    metric_table,
     report_markdown,
     verdict_markdown,
 )
@@ -103,7 +102,7 @@ def _view(session: ScanSession, plane: str, index: int, series: str | None) -> t
 
 def _opened(session: ScanSession, plane: str) -> tuple:
     index, first = session.default_slice(plane), next(iter(session.series))
-    table = pd.DataFrame(metric_table(session.report.values), columns=METRIC_TABLE_COLUMNS)
+    table = pd.DataFrame(session.metric_table(), columns=METRIC_TABLE_COLUMNS)
     styled = table.style.map(lambda word: LIGHT_STYLES.get(word, ""), subset=["light"])
     image, plot = _view(session, plane, index, first)
     series = gr.Dropdown(choices=list(session.series), value=first)

@@ -391,6 +391,9 @@ def _meta(ds: Any, path: Path, fmt: str) -> dict[str, Any]:
         "series_description": "SeriesDescription",
         "manufacturer": "Manufacturer",
         "series_uid": "SeriesInstanceUID",
+        "body_part": "BodyPartExamined",  # these three tell the anatomy (mmrqa.metrics.context)
+        "study_description": "StudyDescription",
+        "protocol_name": "ProtocolName",
     }
     for key, keyword in text.items():
         value = str(ds.get(keyword, "") or "").strip()
@@ -403,6 +406,9 @@ def _meta(ds: Any, path: Path, fmt: str) -> dict[str, Any]:
         "echo_time": _float(ds.get("EchoTime")) or _float(groups.get("MREchoSequence", "EffectiveEchoTime")),
     }
     meta.update({k: v for k, v in numbers.items() if v})
+    image_type = ds.get("ImageType")
+    if image_type:  # e.g. ORIGINAL\PRIMARY\T1: may name the contrast
+        meta["image_type"] = "\\".join(str(v) for v in image_type) if not isinstance(image_type, str) else image_type
     direction = ds.get("InPlanePhaseEncodingDirection") or groups.get(
         "MRFOVGeometrySequence", "InPlanePhaseEncodingDirection"
     )

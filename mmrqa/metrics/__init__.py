@@ -72,12 +72,15 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
         if all(math.isnan(values[k]) for k in ("MEAN", "VAR")):
             raise InvalidScanError(f"{_describe(volume)}: no slice after the first has a foreground (MRQy mask)")
         return MetricReport("mrqy", values, per_slice, indices, meta)
-    values, per_slice = _default_profile(volume)
+    values, per_slice, geo = _default_profile(volume)
+    meta["geometry"] = geo.to_dict()  # the mask facts the reference ranges read (mmrqa.metrics.context)
     return MetricReport("default", values, per_slice, np.arange(volume.shape[2]), meta)
 
 
-def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+def _default_profile(volume: Volume):
+    """``(values, per_slice, geometry)`` of the default profile."""
     from mmrqa.metrics import anatomical, indicators, spectral  # scipy-based: kept off the ``mrqy`` profile's start-up
+    from mmrqa.metrics.context import geometry
 
     data = volume.data
     regions = anatomical.prepare(data)
@@ -118,7 +121,8 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
-    return values, _default_slices(cdata, regions)
+    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing, regions.stats("air").median)
+    return values, _default_slices(cdata, regions), geo
 
 
 PSNR_SLICE_STEP = 2  # PSNR's residual is estimated on every 2nd pair of adjacent slices of the head's slab...

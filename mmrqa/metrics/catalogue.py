@@ -33,6 +33,7 @@ class MetricInfo:
     reference_range: tuple[float, float] | None = None
     range_basis: str = ""
     profile: str = "default"
+    not_judged: str = ""  # why this scan has no range although the catalogue has one (mmrqa.metrics.ranges)
 
 
 def _e(name, meaning, formula, unit, hib, ref, rng=None, basis="", profile="default") -> MetricInfo:

@@ -79,11 +79,11 @@ def build_real_size_model(directory: str | Path, seed: int = 0, dtype: str = "bf
     from transformers import LlavaOnevisionForConditionalGeneration
 
     from mmrqa.modeling.loading import resolve_dtype
-    from mmrqa.modeling.tiny import _train_tokenizer
+    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     config = real_size_config(tokenizer)
     default = torch.get_default_dtype()
     with torch.random.fork_rng(devices=[]):

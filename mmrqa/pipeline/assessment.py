@@ -29,7 +29,12 @@ _FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
 #: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
-_LIGHT_WORDS = {"green": "🟢 in range", "amber": "🟠 near the limit", "red": "🔴 out of range", "grey": "⚪ no range"}
+_LIGHT_WORDS = {
+    "green": "🟢 in range",
+    "amber": "🟠 near the limit",
+    "red": "🔴 out of range",
+    "grey": "⚪ not judged",
+}
 
 
 @dataclass
@@ -91,6 +96,8 @@ class Assessment:
     in_domain: bool | None = None
     domain_reason: str | None = None
     drivers: list[str] = field(default_factory=list)
+    scan_context: dict[str, Any] | None = None
+    reference: str = ""
     sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -161,7 +168,11 @@ class Assessment:
             ),
         ]
         if self.drivers:
-            lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
+            drivers = "; ".join(self._driver_text(name) for name in self.drivers)
+            lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
+            if self.rating == "bad" and not lights & {"amber", "red"}:  # say so when the two stories differ
+                drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
+            lines.append(("Drivers", drivers))
         return lines
 
     def _driver_text(self, name: str) -> str:
@@ -188,6 +199,8 @@ class Assessment:
                 if light
                 else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
             )
+            if info.get("z") is not None:  # judged against a reference cohort
+                verdict += f" (z {info['z']:+.1f})"
             rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
         return rows
 
@@ -208,6 +221,8 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
+            if self.reference:
+                lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
@@ -225,7 +240,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += ["", "| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:

@@ -26,7 +26,7 @@ from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
-from mmrqa.pipeline.metrics_only import estimate_labels, signal_report
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report
 from mmrqa.presentation import metric_descriptions
 from mmrqa.volume import Volume
 
@@ -48,10 +48,18 @@ class MMRQAPipeline:
         max_new_tokens: cap on generated tokens per answer.
         batch_size: prompts per generation batch.
         classifier: a fitted ``SignalClassifier`` for the metrics-only mode (default: the shipped one).
+        reference: a :class:`mmrqa.metrics.cohort.CohortReference`: judge the metrics against the user's own cohort
+            (robust z-scores) instead of the ranges that fit the scan.
     """
 
     def __init__(
-        self, loaded=None, *, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 8, classifier=None
+        self,
+        loaded=None,
+        *,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        batch_size: int = 8,
+        classifier=None,
+        reference=None,
     ):
         if max_new_tokens < 1 or batch_size < 1:
             raise InvalidArgumentError(f"max_new_tokens and batch_size must be >= 1 ({max_new_tokens}, {batch_size})")
@@ -59,6 +67,7 @@ class MMRQAPipeline:
         self.max_new_tokens = int(max_new_tokens)
         self.batch_size = int(batch_size)
         self.classifier = classifier
+        self.reference = reference
         self.last_generated_tokens = 0
 
     @classmethod
@@ -81,11 +90,13 @@ class MMRQAPipeline:
         return cls(loaded, **kwargs)
 
     @classmethod
-    def metrics_only(cls, classifier_path: str | os.PathLike | None = None) -> MMRQAPipeline:
-        """A pipeline without a model: rating and artifact estimates from the signal-only classifier."""
+    def metrics_only(cls, classifier_path: str | os.PathLike | None = None, reference=None) -> MMRQAPipeline:
+        """A pipeline without a model: rating and artifact estimates from the signal-only classifier (``reference``:
+        a cohort to judge the metrics against, see the class)."""
         from mmrqa.pipeline.signal import load_classifier
 
-        return cls(None, classifier=load_classifier(str(classifier_path) if classifier_path else None))
+        classifier = load_classifier(str(classifier_path) if classifier_path else None)
+        return cls(None, classifier=classifier, reference=reference)
 
     @property
     def mode(self) -> str:
@@ -139,12 +150,35 @@ class MMRQAPipeline:
             mode=self.mode,
             model=None if self.loaded is None else self.loaded.name,
             metrics=values,
-            metric_info=metric_descriptions(values),
             slices=indices,
             plane=plane,
         )
+        self._judge_metrics(result, volume, report)
         result.timings = timings
         return result, volume, report, images
+
+    def _judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
+        """The lights of the scan's metrics: against the ranges that fit the scan (its context), or against the
+        reference cohort when the pipeline has one."""
+        from mmrqa.metrics.context import context_of
+
+        context = context_of(volume, report)
+        result.scan_context = context.to_dict()
+        if self.reference is not None:
+            result.reference = f"cohort {self.reference.source}: robust z-scores, |z| > 3.5 on the worse side flagged"
+        else:
+            result.reference = f"ranges for a {context.describe()}"
+        result.metric_info = metric_descriptions(result.metrics, self.catalogue_of(result), self.reference)
+
+    def catalogue_of(self, result: Assessment) -> dict[str, Any]:
+        """The catalogue the assessment's lights and report judge with: the reference cohort's ranges, or those that
+        fit the scan (:func:`mmrqa.metrics.ranges.catalogue_for` of its context)."""
+        from mmrqa.metrics.context import ScanContext
+        from mmrqa.metrics.ranges import catalogue_for
+
+        if self.reference is not None:
+            return self.reference.catalogue()
+        return catalogue_for(ScanContext(**result.scan_context) if result.scan_context else None)
 
     def complete(self, prepared, questions: Sequence[str] | None = None, signal_enhanced: bool = True) -> Assessment:
         """The model (or signal classifier) half of :meth:`__call__`, on the output of :meth:`prepare` (``volume`` may
@@ -192,7 +226,9 @@ class MMRQAPipeline:
         result.usability = "usable" if labels.usable else "repeat"
         result.artifacts = self._signal_artifacts(est)
         result.sources = dict.fromkeys(VERDICT_FIELDS, "signal")
-        result.report = signal_report(result.metrics, labels)
+        catalogue = self.catalogue_of(result)  # the report cites the metrics with the ranges the lights use
+        result.drivers = result.drivers or signal_evidence(result.metrics, labels, catalogue)
+        result.report = signal_report(result.metrics, labels, catalogue)
 
     def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
         """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer

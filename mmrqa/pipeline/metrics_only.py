@@ -28,17 +28,27 @@ def estimate_labels(estimate: Mapping[str, Any]) -> Labels:
     return Labels(int(estimate["quality"]), estimate.get("artifact", "none"), estimate.get("severity", "none"))
 
 
-def signal_report(values: Mapping[str, float], labels: Labels) -> str:
+def signal_evidence(values: Mapping[str, float], labels: Labels, catalogue: dict[str, Any] | None = None) -> list[str]:
+    """The metrics behind the verdict that the report cites (:func:`mmrqa.qa.answers.evidence_metrics`), judged with
+    ``catalogue`` (default the catalogue; the pipeline passes the ranges that fit the scan)."""
+    default, indicators = default_catalogue()
+    finite = {k: v for k, v in values.items() if v == v}
+    return evidence_metrics(finite, labels, default if catalogue is None else catalogue, indicators)
+
+
+def signal_report(values: Mapping[str, float], labels: Labels, catalogue: dict[str, Any] | None = None) -> str:
     """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
     no image model was run.
 
     Args:
         values: the scan's per-volume metrics (NaN values are left out).
         labels: the classifier's estimate (:func:`estimate_labels`).
+        catalogue: the ranges the cited metrics are judged with (default the catalogue; the pipeline passes those
+            that fit the scan, :func:`mmrqa.metrics.ranges.catalogue_for`, so that report and lights agree).
     """
-    catalogue, indicators = default_catalogue()
+    catalogue = default_catalogue()[0] if catalogue is None else catalogue
     finite = {k: v for k, v in values.items() if v == v}
-    cited = evidence_metrics(finite, labels, catalogue, indicators)
+    cited = signal_evidence(finite, labels, catalogue)
     expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
     expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
     return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
@@ -49,13 +59,17 @@ def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
     return [PHRASINGS[t][0].format(artifact="ghosting", metric="efc") for t in (types or tuple(PHRASINGS))]
 
 
-def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> str:
+def signal_answer(
+    question: str, report: Any, estimate: Mapping[str, Any], catalogue: dict[str, Any] | None = None
+) -> str:
     """Answer a question from the metrics alone: the grounded template of the question-bank question it matches.
 
     Args:
         question: the question, in words (recognised with :func:`mmrqa.pipeline.interpret.classify_question`).
         report: the scan's ``MetricReport``.
         estimate: the signal classifier's estimate of that scan (``Assessment.signal_estimate``).
+        catalogue: the ranges an answer cites (default the catalogue; a front end passes those of the assessment's
+            lights, ``MMRQAPipeline.catalogue_of``).
 
     Returns:
         The answer; for a question outside the bank, a sentence listing the questions it can answer.
@@ -64,7 +78,8 @@ def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> st
     if asked.type is None or question_type(asked.type).images > 1:  # a comparison needs a second scan
         examples = "; ".join(f"*{q}*" for q in example_questions())
         return f"Without an image model I can answer the question-bank questions, for example: {examples}"
-    catalogue, indicators = default_catalogue()
+    default, indicators = default_catalogue()
+    catalogue = default if catalogue is None else catalogue
     expected = truth(asked, report, estimate_labels(estimate), catalogue, indicators)
     if expected is None:
         return "The metrics do not determine an answer to that question."

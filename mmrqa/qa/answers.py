@@ -4,6 +4,11 @@ Each question type's truth and template answer are registered with it (:mod:`mmr
 these pieces. Every number an answer prints comes from :func:`format_value` of a metric value or of a catalogue
 reference bound, so :mod:`mmrqa.qa.grounding` can find it again at the printed precision. Every label comes from
 :class:`Labels`.
+
+Ranges: every function takes the catalogue it judges with. The training data is built with the catalogue's fixed
+ranges (the dataset does not record each scan's context, and the evaluation re-derives the grounded numbers from the
+catalogue alone); the pipeline's metrics-only report and answers pass the ranges that fit the scan
+(:func:`mmrqa.metrics.ranges.catalogue_for`), where a metric not judged on that scan is said to be so.
 """
 
 from __future__ import annotations
@@ -95,7 +100,8 @@ def metric_sentence(name: str, value: float, catalogue: dict[str, Any]) -> str:
     text = f"{name} = {format_value(value)}{unit}"
     bounds = reference_range(catalogue, name)
     if bounds is None:
-        return text
+        why = getattr(catalogue.get(name), "not_judged", "")  # a range that does not apply to this scan
+        return f"{text} (no acceptable range applies to this scan: {why})" if why else text
     verdict = "acceptable" if is_acceptable(value, bounds) else "not acceptable"
     return f"{text} ({describe_range(bounds)}: {verdict})"
 
