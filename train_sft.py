@@ -25,10 +25,10 @@ from pathlib import Path
 from datasets import load_dataset
 from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser, get_peft_config
 
-from mmrqa.cards import render_model_card
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.fileio import write_text_atomic
 from mmrqa.hub import push_with_retries
+from mmrqa.model_card import render_model_card
 from mmrqa.modeling import DEFAULT_BASE_MODEL, load_base_model, load_processor, lora_target_regex
 
 logger = logging.getLogger("train_sft")

@@ -53,7 +53,6 @@ FLOORS: dict[str, int] = {
     # floor 4: evaluation, engines, the dataset builder, reports and cards, a front end's session over one scan
     "mmrqa.evaluation": 4,
     "mmrqa.engines": 4,
-    "mmrqa.cards": 4,
     "mmrqa.model_card": 4,
     "mmrqa.report": 4,
     "mmrqa.scan_session": 4,

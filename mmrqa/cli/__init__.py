@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 
+from mmrqa import __version__
 from mmrqa.console import run_command
 
 # Order is the order shown by `mmrqa --help`.
@@ -37,7 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from mmrqa import __version__
 
     parser.add_argument("--version", action="version", version=f"mmrqa {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.update_card:
         from pathlib import Path
 
-        from mmrqa.cards import add_evaluation_to_card
+        from mmrqa.model_card import add_evaluation_to_card
 
         card = Path(args.model) / "README.md"
         add_evaluation_to_card(card, json_safe(results))

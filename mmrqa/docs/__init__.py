@@ -1,7 +1,7 @@
 """Reference tables generated from the code: the metric catalogue, the artifact registry and its presets, and the
 question-type registry.
 
-The same rows feed the dataset card (``dataset_builder/card.py``) and the README, so the documentation cannot drift
+The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot drift
 from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
 ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
-from mmrqa.evaluation.grounding import grounding_counts
+from mmrqa.evaluation.grounding_rate import grounding_counts
 from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index, parse_rate_table
 from mmrqa.evaluation.scores import (
     ARTIFACT_LABELS,

@@ -32,7 +32,7 @@ from typing import Any
 
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
-from mmrqa.evaluation.grounding import grounding_counts
+from mmrqa.evaluation.grounding_rate import grounding_counts
 from mmrqa.evaluation.reporting import comparison_table, model_index, parse_rate_table
 from mmrqa.evaluation.suite import evaluate_predictions
 from mmrqa.pipeline import interpret

@@ -15,9 +15,17 @@ import math
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, InvalidScanError
+from mmrqa.metrics import anatomical, spectral
 from mmrqa.metrics.catalogue import ARTIFACT_INDICATORS, CATALOGUE, MetricInfo
+from mmrqa.metrics.context import geometry
+from mmrqa.metrics.masks import bounding_box
+from mmrqa.metrics.median import median3x3
+from mmrqa.metrics.mrqy import mrqy_profile
 from mmrqa.metrics.report import MetricReport
 from mmrqa.volume import Volume
+
+# mmrqa.metrics.indicators (scipy.ndimage, ~0.4 s) is imported where it is used, keeping it off the start-up of the
+# ``mrqy`` profile and of every ``import mmrqa.metrics``.
 
 PROFILES = ("default", "mrqy")
 #: Largest |intensity| accepted. Real magnitudes are far below (raw scanner units reach ~1e7); float32 sums of
@@ -66,8 +74,6 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
     _validate(volume)
     meta = {"path": _describe(volume), "shape": tuple(volume.shape), "spacing": tuple(volume.spacing)}
     if profile == "mrqy":
-        from mmrqa.metrics.mrqy import mrqy_profile
-
         values, per_slice, indices = mrqy_profile(volume)
         if all(math.isnan(values[k]) for k in ("MEAN", "VAR")):
             raise InvalidScanError(f"{_describe(volume)}: no slice after the first has a foreground (MRQy mask)")
@@ -79,8 +85,7 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
 
 def _default_profile(volume: Volume):
     """``(values, per_slice, geometry)`` of the default profile."""
-    from mmrqa.metrics import anatomical, indicators, spectral  # scipy-based: kept off the ``mrqy`` profile's start-up
-    from mmrqa.metrics.context import geometry
+    from mmrqa.metrics import indicators
 
     data = volume.data
     regions = anatomical.prepare(data)
@@ -140,9 +145,6 @@ def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None, step: in
     it. The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box
     with a one-voxel in-plane margin, which holds every window centred on a head voxel.
     """
-    from mmrqa.metrics.masks import bounding_box
-    from mmrqa.metrics.median import median3x3
-
     box = bounding_box(head)
     if box is None:
         return math.nan

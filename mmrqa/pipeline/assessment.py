@@ -23,6 +23,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mmrqa.qa.answers import format_value
+
 MODES = ("model", "metrics-only")
 _FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
@@ -256,6 +258,5 @@ _STANDARD = ("rating", "artifact_type", "usability", "report", "severity")
 def _num(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    from mmrqa.qa.answers import format_value
 
     return format_value(value)

@@ -24,10 +24,18 @@ from typing import Any
 
 from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.io import load_volume
+from mmrqa.metrics import compute_metrics
+from mmrqa.metrics.context import ScanContext, context_of
+from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
 from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report
+from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
+from mmrqa.qa.answers import default_catalogue, signal_summary
+from mmrqa.qa.conversations import conversation
+from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -84,8 +92,6 @@ class MMRQAPipeline:
         merged model, from a Hub id or a local folder; safetensors only, no remote code. ``device`` defaults to the
         GPU when there is one; ``dtype`` to bfloat16/float16 on GPU and float32 on CPU. ``kwargs`` go to the
         constructor (``max_new_tokens``, ``batch_size``)."""
-        from mmrqa.pipeline.model import load_model
-
         loaded = load_model(adapter_or_model, base_model, device=device, dtype=dtype or "auto", revision=revision)
         return cls(loaded, **kwargs)
 
@@ -129,9 +135,6 @@ class MMRQAPipeline:
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
         :meth:`complete` on the model actors."""
-        from mmrqa.metrics import compute_metrics
-        from mmrqa.render import MIN_FOREGROUND, PLANES, render_slices
-
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         volume = scan if isinstance(scan, Volume) else _load(scan)
@@ -160,8 +163,6 @@ class MMRQAPipeline:
     def _judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
         """The lights of the scan's metrics: against the ranges that fit the scan (its context), or against the
         reference cohort when the pipeline has one."""
-        from mmrqa.metrics.context import context_of
-
         context = context_of(volume, report)
         result.scan_context = context.to_dict()
         if self.reference is not None:
@@ -173,9 +174,6 @@ class MMRQAPipeline:
     def catalogue_of(self, result: Assessment) -> dict[str, Any]:
         """The catalogue the assessment's lights and report judge with: the reference cohort's ranges, or those that
         fit the scan (:func:`mmrqa.metrics.ranges.catalogue_for` of its context)."""
-        from mmrqa.metrics.context import ScanContext
-        from mmrqa.metrics.ranges import catalogue_for
-
         if self.reference is not None:
             return self.reference.catalogue()
         return catalogue_for(ScanContext(**result.scan_context) if result.scan_context else None)
@@ -303,10 +301,6 @@ class MMRQAPipeline:
         return self._ask([slice_index], [image], [asked], report, signal_enhanced)[0]
 
     def _ask(self, indices, images, asked, report, signal_enhanced) -> list[SliceAnswer]:
-        from mmrqa.pipeline.model import generate
-        from mmrqa.qa.answers import default_catalogue, signal_summary
-        from mmrqa.qa.conversations import conversation
-
         summary = signal_summary(report, *default_catalogue()) if signal_enhanced else ""
         jobs, prompts = [], []
         for index, image in zip(indices, images, strict=True):
@@ -370,6 +364,4 @@ class MMRQAPipeline:
 
 
 def _load(path: str | os.PathLike) -> Volume:
-    from mmrqa.io import load_volume
-
     return load_volume(Path(path))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mmrqa.artifacts.registry import artifact_words
+from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 from mmrqa.metrics.catalogue import is_acceptable, reference_range
 from mmrqa.qa.labels import Labels
 
@@ -40,9 +41,7 @@ def format_value(value: float) -> str:
 
 
 def default_catalogue() -> tuple[dict[str, Any], dict[str, str]]:
-    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics` (imported on use)."""
-    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
-
+    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics`."""
     return CATALOGUE, ARTIFACT_INDICATORS
 
 

@@ -20,6 +20,7 @@ from mmrqa.qa.bank import ask, render_answer, truth
 from mmrqa.qa.grounding import UngroundedAnswerError, check_grounding
 from mmrqa.qa.labels import Labels
 from mmrqa.qa.questions import QUESTION_TYPES, Question, QuestionType, question_type
+from mmrqa.qa.rewrite import rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ def make_conversations(
         if not grounding:
             raise UngroundedAnswerError(f"{kind} answer {answer!r} is not grounded: {'; '.join(grounding.problems)}")
         if rewriter is not None:
-            from mmrqa.qa.rewrite import rewrite
-
             context = {"question": question, "report": report, "labels": labels, "other": other}
             answer = rewrite(answer, {**context, "catalogue": catalogue, "indicators": indicators}, rewriter)
         examples.append(

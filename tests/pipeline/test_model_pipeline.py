@@ -101,16 +101,16 @@ def test_custom_questions_are_asked_verbatim_and_bank_phrasings_are_parsed(pipe)
 
 
 def test_signal_summary_is_in_the_prompt_only_when_enhanced(pipe, monkeypatch):
-    import mmrqa.pipeline.model as model_module
+    import mmrqa.pipeline.core as core_module
 
     seen = []
-    real = model_module.generate
+    real = core_module.generate
 
     def spy(loaded, prompts, **kwargs):
         seen.append(prompts[0][1]["content"][-1]["text"])
         return real(loaded, prompts, **kwargs)
 
-    monkeypatch.setattr(model_module, "generate", spy)
+    monkeypatch.setattr(core_module, "generate", spy)
     pipe(sample_path("t1"), slices=1, signal_enhanced=True)
     pipe(sample_path("t1"), slices=1, signal_enhanced=False)
     assert seen[0].startswith("Signal metrics: ") and "Signal metrics" not in seen[-1]
