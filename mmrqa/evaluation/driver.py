@@ -38,6 +38,8 @@ from mmrqa.pipeline.signal import estimate, load_classifier, scale_free_features
 from mmrqa.qa.bank import Question
 from mmrqa.qa.labels import quality_from_word, quality_word
 
+# datasets (~1.6 s) is imported where a split is loaded.
+
 logger = logging.getLogger(__name__)
 
 SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)
