@@ -5,6 +5,11 @@
 - ``MajorityBaseline`` and ``SignalClassifier`` (MRIQC-style classifier on the metrics, stored as JSON).
 - ``comparison_table`` (markdown) and ``model_index`` (Hub model-index entries) for several systems.
 - ``METRIC_MODULE``: path of the ``evaluate`` module, ``evaluate.load(str(METRIC_MODULE))`` works offline.
+- ``grounding_counts`` (:mod:`.grounding_rate`): how many numbers of generated texts are grounded in the metrics.
+- :func:`mmrqa.evaluation.driver.evaluate_model` (the driver of ``mmrqa evaluate``): a model and the baselines on a
+  dataset split, side by side.
+
+This package sits above the pipeline (floor 4): it runs the pipeline's model; the pipeline never imports it.
 """
 
 from __future__ import annotations

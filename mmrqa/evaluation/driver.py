@@ -43,6 +43,8 @@ from mmrqa.qa.bank import Question, truth
 from mmrqa.qa.labels import Labels
 from mmrqa.qa.questions import QUESTIONS, SCORED_FIELDS, question_type
 
+# datasets (~1.6 s) is imported where a split is loaded.
+
 logger = logging.getLogger(__name__)
 
 SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)

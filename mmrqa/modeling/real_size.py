@@ -41,21 +41,30 @@ SIGLIP_SO400M_384 = {
 }
 
 
-def real_size_config(tokenizer, image_grid_pinpoints: list[list[int]] | None = None):
-    """``LlavaOnevisionConfig`` of the 0.5B model, its special token ids taken from ``tokenizer``; AnyRes pinpoints
-    default to the real model's (384 to 2304 px in steps of 384)."""
-    from transformers import LlavaOnevisionConfig, Qwen2Config, SiglipVisionConfig
+def llava_onevision_config(tokenizer, vision, text, image_grid_pinpoints: list[list[int]] | None = None):
+    """``LlavaOnevisionConfig`` of a SigLIP ``vision`` and a Qwen2 ``text`` config as LLaVA-OneVision wires them (all
+    patch features of the last layer, AnyRes tiling), with the image/video token ids of ``tokenizer``."""
+    from transformers import LlavaOnevisionConfig
 
-    text = Qwen2Config(**QWEN2_0_5B, eos_token_id=tokenizer.convert_tokens_to_ids(IM_END))
     return LlavaOnevisionConfig(
-        vision_config=SiglipVisionConfig(**SIGLIP_SO400M_384),
+        vision_config=vision,
         text_config=text,
         image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
         video_token_index=tokenizer.convert_tokens_to_ids(VIDEO_TOKEN),
         vision_feature_select_strategy="full",
         vision_feature_layer=-1,
         image_grid_pinpoints=image_grid_pinpoints,
+        vision_aspect_ratio="anyres_max_9",
     )
+
+
+def real_size_config(tokenizer, image_grid_pinpoints: list[list[int]] | None = None):
+    """``LlavaOnevisionConfig`` of the 0.5B model, its special token ids taken from ``tokenizer``; AnyRes pinpoints
+    default to the real model's (384 to 2304 px in steps of 384)."""
+    from transformers import Qwen2Config, SiglipVisionConfig
+
+    text = Qwen2Config(**QWEN2_0_5B, eos_token_id=tokenizer.convert_tokens_to_ids(IM_END))
+    return llava_onevision_config(tokenizer, SiglipVisionConfig(**SIGLIP_SO400M_384), text, image_grid_pinpoints)
 
 
 def real_size_processor(tokenizer, config):

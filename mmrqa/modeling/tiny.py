@@ -14,10 +14,13 @@ AnyRes pinpoints are multiples of the image size, identical in the model config 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
-from mmrqa.modeling.template import IM_END, IMAGE_TOKEN, MMRQA_CHAT_TEMPLATE, VIDEO_TOKEN
+from mmrqa.modeling.template import IM_END, MMRQA_CHAT_TEMPLATE
 from mmrqa.modeling.tokenizer import train_tiny_tokenizer
+
+# torch, transformers and tokenizers (seconds) are imported where a tiny model is built.
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +30,9 @@ TINY_PINPOINTS = [[32, 32], [32, 64], [64, 32], [64, 64]]
 
 
 def _tiny_config(tokenizer):
-    from transformers import LlavaOnevisionConfig, Qwen2Config, SiglipVisionConfig
+    from transformers import Qwen2Config, SiglipVisionConfig
+
+    from mmrqa.modeling.real_size import llava_onevision_config
 
     vision = SiglipVisionConfig(
         hidden_size=32,
@@ -53,16 +58,7 @@ def _tiny_config(tokenizer):
         # final RMSNorm (entropy stuck at ln(vocab)), so LoRA could not lower the loss; 0.2 lets the demo model learn.
         initializer_range=0.2,
     )
-    return LlavaOnevisionConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
-        video_token_index=tokenizer.convert_tokens_to_ids(VIDEO_TOKEN),
-        vision_feature_select_strategy="full",
-        vision_feature_layer=-1,
-        image_grid_pinpoints=TINY_PINPOINTS,
-        vision_aspect_ratio="anyres_max_9",
-    )
+    return llava_onevision_config(tokenizer, vision, text, TINY_PINPOINTS)
 
 
 def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
@@ -140,8 +136,6 @@ def build_tiny_text_model(directory: str | Path, seed: int = 0) -> Path:
 
 
 if __name__ == "__main__":  # python -m mmrqa.modeling.tiny DIR [SEED]
-    import sys
-
     logging.basicConfig(level=logging.INFO)
     target = sys.argv[1] if len(sys.argv) > 1 else "tiny-llava-onevision"
     print(build_tiny_model(target, seed=int(sys.argv[2]) if len(sys.argv) > 2 else 0))

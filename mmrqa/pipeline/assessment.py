@@ -6,7 +6,8 @@ slice-level votes behind it, the detected artifacts with their severity, usabili
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
 signal-only classifier of :mod:`mmrqa.pipeline.signal`). In model mode a field the model's answers leave unstated
 (no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
-where each field of the verdict came from (``"model"`` or ``"signal"``), and every form shows it. A scan that could not
+where each field of the verdict came from (``"model"`` or ``"signal"``), and every form lists the fields that came from
+the signal classifier in model mode. A scan that could not
 be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
@@ -26,7 +27,9 @@ from typing import Any
 from mmrqa.qa.answers import format_value
 
 MODES = ("model", "metrics-only")
-_FROM_SIGNAL = " [signal classifier: the model gave no readable answer]"
+#: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
+VERDICT_FIELDS = ("rating", "usability", "artifacts")
+_FALLBACK = "Signal fallback"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
@@ -157,18 +160,18 @@ class Assessment:
             + (f", named on {a.votes} slice(s)" if a.votes else "")
             for a in self.artifacts
         ]
-        lines = [("Mode", mode), ("Rating", rating + self._fallback_note("rating"))]
+        lines = [("Mode", mode), ("Rating", rating)]
         if self.confidence is not None:
             low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
-            ("Artifacts", ("; ".join(found) if found else "none detected") + self._fallback_note("artifacts")),
-            (
-                "Usability",
-                {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")
-                + self._fallback_note("usability"),
-            ),
+            ("Artifacts", "; ".join(found) if found else "none detected"),
+            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
         ]
+        fallback = [name for name in VERDICT_FIELDS if self.sources.get(name) == "signal"]
+        if fallback and self.mode == "model":
+            why = "from the signal classifier: the model gave no readable answer"
+            lines.append((_FALLBACK, f"{', '.join(fallback)} {why}"))
         if self.drivers:
             drivers = "; ".join(self._driver_text(name) for name in self.drivers)
             lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
@@ -182,10 +185,6 @@ class Assessment:
         value = self.metrics.get(name)
         light = (self.metric_info.get(name) or {}).get("light") or "grey"
         return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
-
-    def _fallback_note(self, name: str) -> str:
-        """In model mode, the note on a field that came from the signal classifier (empty otherwise)."""
-        return _FROM_SIGNAL if self.mode == "model" and self.sources.get(name) == "signal" else ""
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
@@ -207,9 +206,9 @@ class Assessment:
         return rows
 
     def trust_markdown(self) -> str:
-        """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers), for a UI that lays
-        out the rating itself (the Space); empty when none of them is known."""
-        keys = ("Domain", "Confidence", "Drivers")
+        """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers, the fields that came
+        from the signal classifier), for a UI that lays out the rating itself (the Space); empty when none is known."""
+        keys = ("Domain", "Confidence", "Drivers", _FALLBACK)
         return "".join(f"- **{key}:** {value}\n" for key, value in self._verdict_lines() if key in keys)
 
     def to_text(self) -> str:

@@ -29,7 +29,7 @@ from mmrqa.metrics import compute_metrics
 from mmrqa.metrics.context import ScanContext, context_of
 from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import interpret
-from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.assessment import VERDICT_FIELDS, ArtifactFinding, Assessment, SliceAnswer
 from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report
 from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
@@ -41,8 +41,6 @@ from mmrqa.volume import Volume
 logger = logging.getLogger(__name__)
 
 STANDARD_QUESTIONS = ("rating", "artifact_type", "usability", "report")
-#: the verdict's fields, each from the model or from the signal classifier (``Assessment.sources``).
-VERDICT_FIELDS = ("rating", "usability", "artifacts")
 DEFAULT_SLICES = 3
 DEFAULT_MAX_NEW_TOKENS = 128
 

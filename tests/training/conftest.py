@@ -89,20 +89,28 @@ def write_hub_dataset(directory: Path, parts: bool = True) -> Path:
     return directory
 
 
-def load_train_sft():
-    """``train_sft.py`` (a script, not a package module) imported once as ``train_sft``."""
-    if "train_sft" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("train_sft", REPO_ROOT / "train_sft.py")
+def load_script(relative_path: str):
+    """A script of the repository (not a package module, e.g. ``train_sft.py``) imported once under its stem (its
+    dataclasses look their module up in ``sys.modules``)."""
+    path = REPO_ROOT / relative_path
+    if path.stem not in sys.modules:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["train_sft"] = module
+        sys.modules[path.stem] = module
         spec.loader.exec_module(module)
-    return sys.modules["train_sft"]
+    return sys.modules[path.stem]
+
+
+@pytest.fixture(scope="session")
+def repo_script():
+    """:func:`load_script`, for tests of the benchmark scripts."""
+    return load_script
 
 
 @pytest.fixture(scope="session")
 def train_sft():
     pytest.importorskip("trl")
-    return load_train_sft()
+    return load_script("train_sft.py")
 
 
 @pytest.fixture(scope="session")

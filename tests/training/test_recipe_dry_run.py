@@ -3,22 +3,14 @@ optimizer steps through ``train_sft.py`` with its own settings (the real-size ru
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("trl")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "recipe_dry_run.py"
 
 
 @pytest.mark.slow
-def test_every_gpu_recipe_takes_two_steps_on_the_tiny_model(tmp_path):
-    spec = importlib.util.spec_from_file_location("recipe_dry_run", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("recipe_dry_run", module)
-    spec.loader.exec_module(module)
+def test_every_gpu_recipe_takes_two_steps_on_the_tiny_model(repo_script, tmp_path):
+    module = repo_script("benchmarks/recipe_dry_run.py")
     report = module.main(["--tiny", "--workdir", str(tmp_path), "--json", str(tmp_path / "r.json")])
     assert [r["recipe"] for r in report["runs"]] == list(module.GPU_RECIPES)
     for run in report["runs"]:
