@@ -17,6 +17,7 @@ reading the scans back from the cache one at a time. Without a cache the rows st
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -37,6 +38,8 @@ from dataset_builder.splits import SPLITS, assign_splits
 from mmrqa.console import progress, report_error
 from mmrqa.data import cache_dir
 from mmrqa.errors import InvalidScanError, OutputError
+
+# pyarrow (~0.3 s) is imported in the functions that build tables, so importing the builder stays light.
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,6 @@ class BuildSummary:
 def _canonical(table):
     """The table as read back from Parquet: computed and cached scans then have identical Arrow buffers (and byte
     counts in the card), so a resumed build equals an uninterrupted one."""
-    import io
-
     import pyarrow.parquet as pq
 
     buffer = io.BytesIO()
