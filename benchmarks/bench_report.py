@@ -29,16 +29,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 #: Rician noise sigma of each site, as a fraction of the sample's 99.5th percentile.
 SITE_NOISE = (0.010, 0.013, 0.016, 0.020)
 #: in the 1,000-scan cohort, every ARTIFACT_EVERY-th scan carries a simulated artifact (kinds in turn, moderate).
@@ -141,13 +131,15 @@ def browser_open_time(index: Path, repeats: int = 3) -> dict:
     draw once scrolled into view (they are drawn lazily)."""
     from playwright.sync_api import sync_playwright
 
+    from mmrqa.report.browser import launch
+
     blank = index.parent / "_plotly_only.html"
     blank.write_text(
         '<!doctype html><html><head><script src="assets/plotly.min.js"></script></head><body></body></html>'
     )
     out: dict[str, list[float]] = {"index": [], "plotly_js_only": [], "first_metric_plot_after_scroll": []}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        browser = launch(pw)
         try:
             for _ in range(repeats):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -199,6 +191,8 @@ def scale_part(work: Path, n: int, skip_browser: bool) -> dict:
         "load_average_at_end": os.getloadavg(),
         "flags": flag_scores(cohort_of(out, [], table), labels),
     }
+    from mmrqa.report.browser import CHROMIUM
+
     if not skip_browser and CHROMIUM.exists():
         result["chromium_open_seconds"] = browser_open_time(out / "index.html")
         result["load_average_after_browser"] = os.getloadavg()
