@@ -1,8 +1,9 @@
 """Reference tables generated from the code: the metric catalogue, the artifact presets and the question types.
 
-The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot drift
-from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
+The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot
+drift from the code. ``python -m mmrqa.docs README.md`` (:mod:`mmrqa.docs.__main__`) rewrites the README's generated
+sections (between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of
+date.
 """
 
 from __future__ import annotations
