@@ -46,7 +46,7 @@ class BuildConfig:
     """
 
     kinds: tuple[str, ...] = KINDS
-    severities: tuple[str, ...] = ("mild", "moderate", "severe")
+    severities: tuple[str, ...] = SEVERITIES[1:]
     artifacts_per_scan: int = 3
     n_slices: int = 3
     plane: str = "axial"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mmrqa.evaluation.baselines import MajorityBaseline, SignalClassifier
 from mmrqa.evaluation.grounding_rate import grounding_counts
-from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index
+from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index, parse_rate_table
 from mmrqa.evaluation.scores import (
     ARTIFACT_LABELS,
     CLASSIFICATION_LABELS,
@@ -55,6 +55,7 @@ __all__ = [
     "grounding_counts",
     "grounding_scores",
     "model_index",
+    "parse_rate_table",
     "quality_scores",
     "value_scores",
 ]
