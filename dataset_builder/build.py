@@ -8,7 +8,8 @@
    with a progress bar; each finished scan is cached at once; a bad scan is reported (``error: ...``) and skipped;
 3. subjects are assigned to splits (:mod:`dataset_builder.splits`), each split's rows follow scan order
    (so the dataset does not depend on ``num_proc`` or on what came from the cache);
-4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`, :mod:`dataset_builder.dataset_card`).
+4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`,
+   :mod:`dataset_builder.dataset_card`).
 
 Memory stays bounded whatever the cohort: with the cache on (the default), a finished scan's rows are dropped once
 cached and only a small summary is kept (:func:`dataset_builder.dataset_card.scan_summary`); the shards are written by

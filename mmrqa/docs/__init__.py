@@ -1,16 +1,21 @@
 """Reference tables generated from the code: the metric catalogue, the artifact registry and its presets, and the
 question-type registry.
 
-The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot drift
-from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
+The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot
+drift from the code. ``python -m mmrqa.docs README.md`` (:mod:`mmrqa.docs.__main__`) rewrites the README's generated
+sections (between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of
+date.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from mmrqa.artifacts.registry import SEVERITIES
+from mmrqa.artifacts import KINDS
+from mmrqa.artifacts.presets import PRESETS
+from mmrqa.artifacts.registry import ARTIFACT_KINDS, SEVERITIES
+from mmrqa.metrics import CATALOGUE
+from mmrqa.qa import PHRASINGS, QUESTION_TYPES, question_type
 
 SEVERITY_COLUMNS = SEVERITIES[1:]  # the registry's severities but "none" (the identity has no parameters)
 
@@ -22,8 +27,6 @@ def cell(text: object) -> str:
 
 def catalogue_rows(profile: str = "default") -> list[dict[str, str]]:
     """The catalogue entries of one metric profile: name, meaning, unit, better, acceptable range, reference."""
-    from mmrqa.metrics import CATALOGUE
-
     rows = []
     for info in CATALOGUE.values():
         if getattr(info, "profile", "default") != profile:
@@ -44,8 +47,6 @@ def catalogue_rows(profile: str = "default") -> list[dict[str, str]]:
 
 def preset_rows(kinds: Sequence[str] | None = None) -> list[dict[str, str]]:
     """The sampling ranges of each artifact kind's parameters at each severity."""
-    from mmrqa.artifacts import KINDS
-    from mmrqa.artifacts.presets import PRESETS
 
     def ranges(params: dict[str, tuple]) -> str:
         return "; ".join(f"{p} {lo:g}" if lo == hi else f"{p} {lo:g}-{hi:g}" for p, (lo, hi) in params.items())
@@ -55,8 +56,6 @@ def preset_rows(kinds: Sequence[str] | None = None) -> list[dict[str, str]]:
 
 def kind_rows() -> list[dict[str, str]]:
     """The artifact registry: each kind's words, the synonyms the answer parser accepts, its indicator metric."""
-    from mmrqa.artifacts.registry import ARTIFACT_KINDS
-
     return [
         {"kind": k.name, "words": k.words, "synonyms": ", ".join(k.synonyms), "indicator": k.indicator}
         for k in ARTIFACT_KINDS
@@ -69,8 +68,6 @@ SCORE_NAMES = {"classification": "accuracy, macro-F1", "ordinal": "SRCC, PLCC", 
 
 def question_rows(types: Sequence[str] | None = None) -> list[dict[str, str]]:
     """One example phrasing of each question type, and what ``mmrqa evaluate`` scores of its answers."""
-    from mmrqa.qa import PHRASINGS, QUESTION_TYPES, question_type
-
     fill = {"artifact": "motion", "metric": "snr_total"}
     return [
         {
