@@ -98,12 +98,13 @@ class Cohort:
 
     @cached_property
     def group_columns(self) -> list[str]:
-        """Grouping columns present on at least one scan, table columns first, then metadata and folder."""
-        seen: dict[str, None] = {}
+        """Grouping columns that tell at least two scans apart, table columns first, then metadata and folder."""
+        seen: dict[str, set[str]] = {}
         for scan in self.scans:
-            for key in scan.groups:
-                seen.setdefault(key, None)
-        return list(seen)
+            for key, label in scan.groups.items():
+                seen.setdefault(key, set()).add(label)
+        splits = [key for key, labels in seen.items() if len(labels) > 1 or len(labels) < len(self.scans)]
+        return [key for key in splits if len(seen[key]) > 1 or any(key not in s.groups for s in self.scans)]
 
     def groups(self, column: str | None) -> tuple[np.ndarray, list[str]]:
         """(group code of each measured scan, group labels), labels sorted; None or an unknown column: one group."""

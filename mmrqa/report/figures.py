@@ -25,8 +25,9 @@ from mmrqa.report.cohort import Cohort
 
 #: point colours: plain, flagged on this metric (|robust z| > 3.5), flagged over all metrics only.
 COLOURS = {"plain": "#4c72b0", "metric": "#d62728", "overall": "#ff7f0e"}
-#: group colours of the embedding (Okabe-Ito, readable with colour-vision deficiency), cycled.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: group colours of the embedding (Okabe-Ito without its orange and vermillion, which would read as the flag
+#: colours of the strip plots), cycled.
+PALETTE = ("#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#999999", "#F0E442", "#8C564B")
 #: half-width of the jitter of a strip plot's points around their group's x.
 JITTER = 0.28
 STRIP_HEIGHT = 250

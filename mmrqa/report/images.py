@@ -3,9 +3,9 @@
 All of them are :mod:`mmrqa.render` slices (robust windowing, neurological display), shrunk to at most ``CELL``
 pixels a side and stored as JPEG (``QUALITY``): a 1,000-scan report stays within tens of MiB.
 
-The **background view** follows MRIQC's individual report: the window goes from the volume's minimum to the 99th
-percentile of the *background* voxels (those below Otsu's threshold), so the noise floor fills the grey scale and
-the head saturates to white. Rician noise shows as an even grain, ghosts as copies of the head along the
+The **background view** follows MRIQC's individual report: the window goes from the volume's minimum to a few times
+the median of the *background* voxels (those below Otsu's threshold, see :func:`background_window`), so the noise
+floor fills the grey scale and the head saturates to white. Rician noise shows as an even grain, ghosts as copies of the head along the
 phase-encoding axis, wrap-around as anatomy folded in from the opposite edge, spikes as stripes; a background that
 is exactly constant (zero-filled, skull-stripped, a template) shows as black and is said so in words. Its slices
 are spread over the whole field of view, empty end slices included, since that is where ghosts and wrap live.
@@ -31,7 +31,9 @@ QUALITY = 72
 #: slices per plane in the anatomy mosaic and in the background view.
 MOSAIC_SLICES = 6
 BACKGROUND_SLICES = 4
-#: percentile of the background voxels mapped to white in the background view.
+#: the background view's white is this many times the background's median above the minimum...
+BACKGROUND_MEDIANS = 3.0
+#: ...but at most this percentile of the background voxels.
 BACKGROUND_PERCENTILE = 99.0
 
 
@@ -78,15 +80,22 @@ def plane_mosaics(
 
 
 def background_window(volume: Volume) -> tuple[tuple[float, float], bool]:
-    """((low, high) window of the background view, whether the background has any variation at all)."""
+    """((low, high) window of the background view, whether the background has any variation at all).
+
+    ``high`` is ``BACKGROUND_MEDIANS`` x the median of the background voxels (those below Otsu's threshold; the
+    positive ones when most are exactly 0), capped at their 99th percentile: for Rician noise in air (median ~1.18
+    sigma) that is ~3.5 sigma, so the noise fills the grey scale and anything brighter (ghosts, wrap, spikes)
+    saturates."""
     data = volume.data
     threshold = otsu_threshold(data)
     background = data[data <= threshold]
     low = float(data.min())
     if background.size == 0:
         return (low, max(threshold, low + 1e-6)), False
-    high = float(np.percentile(background, BACKGROUND_PERCENTILE))
     varies = float(background.max()) > float(background.min())
+    above = background[background > low]
+    typical = float(np.median(background if np.median(background) > low or above.size == 0 else above))
+    high = min(low + BACKGROUND_MEDIANS * (typical - low), float(np.percentile(background, BACKGROUND_PERCENTILE)))
     if high <= low:
         high = low + max(abs(threshold - low) * 1e-3, 1e-6)
     return (low, high), varies

@@ -87,49 +87,51 @@ def _failures(cohort: Cohort, input_errors: list[tuple[str, str]]) -> str:
     return f'<section id="failures"><h2>Scans with errors ({count})</h2><ul>{items}</ul></section>'
 
 
+def _cell(value: Any, text: str | None = None, css: str = "") -> str:
+    """A table cell whose ``data-v`` (what report.js sorts by) is the raw value."""
+    shown = escape(str(value if value is not None else "")) if text is None else text
+    return f'<td data-v="{_sort_value(value)}"{f" class={chr(34)}{css}{chr(34)}" if css else ""}>{shown}</td>'
+
+
 def _table(cohort: Cohort) -> str:
     from mmrqa.report.view import scan_rows
 
     columns = cohort.group_columns
-    head = [
-        "#",
-        "scan",
-        *columns,
-        "rating",
-        "confidence",
-        "usability",
-        "artifacts",
-        "outlier score",
-        "flagged metrics",
-    ]
+    table_rows = scan_rows(cohort)
+    # most suspicious first: scans with errors, then by outlier score (the "#" column restores the cohort's order)
+    table_rows.sort(key=lambda r: (r["score"] is not None, -(r["score"] or 0.0)))
+    with_confidence = any(r["confidence"] is not None for r in table_rows)
+    head = ["#", "scan", *columns, "rating", *(["confidence"] if with_confidence else [])]
+    head += ["usability", "artifacts", "outlier score", "flagged metrics"]
     rows = []
-    for row in scan_rows(cohort):
+    for row in table_rows:
         scan = row["scan"]
         link = f'<a href="{escape(scan.page)}">{escape(scan.name)}</a>' if scan.page else escape(scan.name)
         thumb = f'<img class="thumb" loading="lazy" alt="" src="{escape(scan.thumb)}">' if scan.thumb else ""
-        flags = escape(row["flagged_text"] or row["error"])
-        score = row["score"]
-        confidence = row["confidence"]
+        score, confidence = row["score"], row["confidence"]
         low = confidence is not None and confidence < LOW_CONFIDENCE
         cells = [
-            f'<td data-v="{row["n"]}">{row["n"]}</td>',
-            f'<td data-v="{escape(scan.name)}">{thumb}{link}</td>',
-            *(f'<td data-v="{escape(row["groups"][c])}">{escape(row["groups"][c])}</td>' for c in columns),
-            f'<td data-v="{escape(row["rating"])}" class="verdict {VERDICT_CLASS.get(row["rating"], "")}">'
-            f"{escape(row['rating'])}</td>",
-            f'<td data-v="{_sort_value(confidence)}" class="num{" flag" if low else ""}">'
-            f"{'' if confidence is None else f'{confidence:.2f}'}</td>",
-            f'<td data-v="{escape(row["usability"])}">{escape(row["usability"])}</td>',
-            f'<td data-v="{escape(row["artifacts"])}">{escape(row["artifacts"])}</td>',
-            f'<td data-v="{_sort_value(score)}" class="num">{"" if score is None else f"{score:.2f}"}</td>',
-            f'<td data-v="{row["metric_flags"]}">{row["metric_flags"]} {flags}</td>',
-        ]
+            _cell(row["n"]),
+            _cell(scan.name, thumb + link),
+            *(_cell(row["groups"][c]) for c in columns),
+            _cell(row["rating"], css=f"verdict {VERDICT_CLASS.get(row['rating'], '')}"),
+            *([_cell(confidence, "" if confidence is None else f"{confidence:.2f}", "num flag" if low else "num")]
+              if with_confidence else []),
+            _cell(row["usability"]),
+            _cell(row["artifacts"]),
+            _cell(score, "" if score is None else f"{score:.2f}", "num"),
+            _cell(row["metric_flags"], f"{row['metric_flags']} {escape(row['flagged_text'] or row['error'])}"),
+        ]  # fmt: skip
         row_class = "error" if row["error"] and score is None else "flagged" if row["flagged"] else ""
         rows.append(f'<tr class="{row_class}" data-scan="{escape(scan.id)}">{"".join(cells)}</tr>')
-    header = "".join(f'<th data-col="{i}" title="click to sort">{escape(h)}</th>' for i, h in enumerate(head))
+    header = "".join(
+        f'<th data-col="{i}" title="click to sort"{" aria-sort=descending" if h == "outlier score" else ""}>'
+        f"{escape(h)}</th>"
+        for i, h in enumerate(head)
+    )
     return (
-        '<section><h2>Scans</h2><p class="hint">Click a column header to sort; shaded rows are flagged over all '
-        "metrics.</p>"
+        '<section><h2>Scans</h2><p class="hint">Most suspicious first (scans with errors, then by outlier score); '
+        "click a column header to sort (&#35; is the cohort's order); shaded rows are flagged over all metrics.</p>"
         f'<div class="table-wrap"><table id="scan-table" class="sortable"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
@@ -337,8 +339,14 @@ def _images_block(record: dict[str, Any], scan_id: str) -> str:
         "Window stretched to the background's 99th percentile: noise is grain, ghosts are copies of the head along "
         "the phase-encoding axis, wrap-around is anatomy folded in from the opposite edge."
     )
-    if display.get("background_varies") is False:
+    background = ((record.get("assessment") or {}).get("scan_context") or {}).get("background")
+    if display.get("background_varies") is False or background == "zero-filled":
         note = "The background is constant (zero-filled, masked or a template): there is no noise to see."
+    elif background == "none":
+        note = (
+            "There is no air in the field of view (the scan is cropped to the object): this view shows the darkest "
+            "tissue, not the noise floor."
+        )
     return (
         f'<section id="slices"><h2>Slices</h2><div class="mosaics">{planes}</div></section>'
         f'<section id="background"><h2>Background (contrast-stretched)</h2>'

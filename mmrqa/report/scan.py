@@ -27,7 +27,7 @@ from mmrqa.fileio import atomic_output
 logger = logging.getLogger(__name__)
 
 #: bump when the record or the pictures change shape: every cached scan is then redone.
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 ENTRY = "entry.json"
 #: the report's files are readable by everyone (a temp file is created 0600): a report is made to be shared or served.
 READABLE = 0o644

@@ -120,6 +120,9 @@
   if (table) {
     var order = {};
     table.querySelectorAll("th").forEach(function (th) {
+      if (th.getAttribute("aria-sort") === "descending") order[Number(th.dataset.col)] = -1;
+    });
+    table.querySelectorAll("th").forEach(function (th) {
       th.addEventListener("click", function () {
         var col = Number(th.dataset.col);
         var dir = order[col] === 1 ? -1 : 1;
