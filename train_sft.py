@@ -31,6 +31,8 @@ from mmrqa.hub import push_with_retries
 from mmrqa.model_card import render_model_card
 from mmrqa.modeling import DEFAULT_BASE_MODEL, load_base_model, load_processor, lora_target_regex
 
+# huggingface_hub's card classes are imported where the final card is written.
+
 logger = logging.getLogger("train_sft")
 TRAIN_COLUMNS = ["images", "messages"]
 

@@ -23,6 +23,9 @@ from mmrqa.console import run_command
 from mmrqa.engines import add_engine_arguments
 from mmrqa.errors import InvalidArgumentError
 
+# build (datasets, pyarrow), config (the artifact simulators: scipy) and push (huggingface_hub) are
+# imported in ``run``, so that ``--help`` and a bad flag answer at once.
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -8,7 +8,8 @@
    with a progress bar; each finished scan is cached at once; a bad scan is reported (``error: ...``) and skipped;
 3. subjects are assigned to splits (:mod:`dataset_builder.splits`), each split's rows follow scan order
    (so the dataset does not depend on ``num_proc`` or on what came from the cache);
-4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`, :mod:`dataset_builder.dataset_card`).
+4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`,
+   :mod:`dataset_builder.dataset_card`).
 
 Memory stays bounded whatever the cohort: with the cache on (the default), a finished scan's rows are dropped once
 cached and only a small summary is kept (:func:`dataset_builder.dataset_card.scan_summary`); the shards are written by
@@ -17,6 +18,7 @@ reading the scans back from the cache one at a time. Without a cache the rows st
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -37,6 +39,8 @@ from dataset_builder.splits import SPLITS, assign_splits
 from mmrqa.console import progress, report_error
 from mmrqa.data import cache_dir
 from mmrqa.errors import InvalidScanError, OutputError
+
+# pyarrow (~0.3 s) is imported in the functions that build tables, so importing the builder stays light.
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +79,6 @@ class BuildSummary:
 def _canonical(table):
     """The table as read back from Parquet: computed and cached scans then have identical Arrow buffers (and byte
     counts in the card), so a resumed build equals an uninterrupted one."""
-    import io
-
     import pyarrow.parquet as pq
 
     buffer = io.BytesIO()

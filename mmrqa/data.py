@@ -24,6 +24,8 @@ from mmrqa.fileio import atomic_output
 from mmrqa.io import load_volume
 from mmrqa.volume import Volume
 
+# nibabel, nilearn and pydicom are imported where a sample needs them (``import mmrqa.data`` stays light).
+
 logger = logging.getLogger(__name__)
 
 SAMPLES: dict[str, str] = {

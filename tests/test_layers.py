@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,8 +76,9 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """``importer`` imports ``imported`` at ``line``."""
+
     importer: str
     imported: str
     line: int

@@ -16,7 +16,7 @@ from mmrqa import __version__
 from mmrqa.console import run_command
 
 # Order is the order shown by `mmrqa --help`.
-SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate")
+SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate", "report")
 
 EPILOG = """examples:
   mmrqa info scan.nii.gz dicom_series/
@@ -24,6 +24,7 @@ EPILOG = """examples:
   mmrqa simulate t1.nii.gz t1_motion.nii.gz --artifact motion --severity moderate --seed 0
   mmrqa assess scan.nii.gz --format markdown
   mmrqa evaluate --model ./adapter --dataset ./dataset --split test -o results.json
+  mmrqa report scans/ -o qc_report/            (or: mmrqa report --metrics iqms.tsv -o qc_report/)
 """
 
 

@@ -174,6 +174,12 @@ class ScanContext:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScanContext:
+        """The inverse of :meth:`to_dict`, also after a JSON round trip (which writes NaN fractions as null)."""
+        floats = ("voxel_mm", "object_fraction", "nonzero_fraction")
+        return cls(**{k: (math.nan if k in floats and v is None else v) for k, v in data.items()})
+
 
 def _words(meta: dict[str, Any]) -> list[tuple[str, str]]:
     keys = ("body_part", "series_description", "study_description", "protocol_name", "image_type", "description")

@@ -14,10 +14,13 @@ AnyRes pinpoints are multiples of the image size, identical in the model config 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from mmrqa.modeling.template import IM_END, MMRQA_CHAT_TEMPLATE
 from mmrqa.modeling.tokenizer import train_tiny_tokenizer
+
+# torch, transformers and tokenizers (seconds) are imported where a tiny model is built.
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +136,6 @@ def build_tiny_text_model(directory: str | Path, seed: int = 0) -> Path:
 
 
 if __name__ == "__main__":  # python -m mmrqa.modeling.tiny DIR [SEED]
-    import sys
-
     logging.basicConfig(level=logging.INFO)
     target = sys.argv[1] if len(sys.argv) > 1 else "tiny-llava-onevision"
     print(build_tiny_model(target, seed=int(sys.argv[2]) if len(sys.argv) > 2 else 0))

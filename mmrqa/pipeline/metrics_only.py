@@ -2,7 +2,7 @@
 
 Without an image model the pipeline rates a scan with the signal-only classifier (:mod:`mmrqa.pipeline.signal`).
 Its estimate becomes :class:`mmrqa.qa.labels.Labels`, and both the assessment's report and the answer to a question
-of the question bank are the grounded templates of :mod:`mmrqa.qa.answers` (the sentences the training data uses)
+of the question bank are the grounded templates of :mod:`mmrqa.qa.questions` (the sentences the training data uses)
 filled from those labels and the scan's metrics: the report and a chat answer about the same scan never disagree.
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from mmrqa.pipeline.interpret import classify_question
-from mmrqa.qa.answers import default_catalogue, evidence_metrics, render_answer, report_text, truth
-from mmrqa.qa.bank import PHRASINGS
+from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
+from mmrqa.qa.bank import PHRASINGS, render_answer, truth
 from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import question_type
 
 #: The line that ends a metrics-only report.
 REPORT_NOTE = "(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
@@ -74,7 +75,7 @@ def signal_answer(
         The answer; for a question outside the bank, a sentence listing the questions it can answer.
     """
     asked = classify_question(question.strip())
-    if asked.type is None or asked.type == "comparison":
+    if asked.type is None or question_type(asked.type).images > 1:  # a comparison needs a second scan
         examples = "; ".join(f"*{q}*" for q in example_questions())
         return f"Without an image model I can answer the question-bank questions, for example: {examples}"
     default, indicators = default_catalogue()

@@ -176,3 +176,16 @@ def test_severe_artifacts_still_light_up(kind, flagged):
     rows = {r.name: r.light for r in metric_rows(report.values, catalogue_for(context))}
     assert all(rows[name] == "red" for name in flagged), rows
     assert math.isfinite(report.values["efc"])
+
+
+def test_scan_context_survives_a_json_round_trip():
+    import json
+    import math
+
+    from mmrqa.metrics.context import ScanContext
+    from mmrqa.pipeline.assessment import json_safe
+
+    context = ScanContext(dims="2d", object_fraction=math.nan, voxel_mm=0.5)
+    again = ScanContext.from_dict(json.loads(json.dumps(json_safe(context.to_dict()))))
+    assert math.isnan(again.object_fraction) and again.dims == "2d" and again.voxel_mm == 0.5
+    assert again.describe() == context.describe()

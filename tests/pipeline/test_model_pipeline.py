@@ -181,8 +181,17 @@ def test_cli_evaluate_scores_the_model_and_every_baseline(tiny_adapter_dir, eval
     assert "metric_value" not in systems["Signal-only classifier"]
     assert systems["Majority class"]["rating"]["n"] == model["rating"]["n"]
     assert [entry["name"] for entry in results["model_index"]] == list(systems)
+    # usability is scored (issue 16), for the model and the signal-only classifier alike
+    assert "usability" in results["question_types"] and "usability" in model
+    assert systems["Signal-only classifier"]["usability"]["n"] == model["usability"]["n"]
+    # the parse rate per question type, for every system that generates text
+    rates = results["parse_rate"]
+    assert set(rates) == {name for name in systems if name.startswith(("MMRQA", "Base model"))}
+    for rate in rates.values():
+        assert set(rate) == set(results["question_types"]) and all(0 <= r <= 1 for r in rate.values())
     printed = capsys.readouterr().out
     assert "| Signal-only classifier |" in printed and "results written to" in printed
+    assert "| Parse rate | rating |" in printed
 
 
 def test_ask_one_question_about_one_slice(pipe):
