@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="the tiny model instead of the real-size architecture")
     parser.add_argument("--recipes", nargs="+", default=list(GPU_RECIPES), help="recipe file names under recipes/")
-    parser.add_argument("--workdir", default=None, help="folder for the model, data and runs (default: a temp dir)")
+    parser.add_argument(
+        "--workdir",
+        default=None,
+        help="folder for the model, data and runs (default: a temp dir; a model there is reused)",
+    )
     parser.add_argument("--json", default=None, help="also write the report to this JSON file")
     parser.add_argument(
         "--child", nargs=5, metavar=("RECIPE", "MODEL", "DATASET", "OUTPUT", "RESULT"), help=argparse.SUPPRESS
@@ -148,6 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
             from mmrqa.modeling import build_tiny_model
 
             model = build_tiny_model(work / "model")
+        elif (work / "model" / "model.safetensors").is_file():  # built there by an earlier run: reused
+            model = work / "model"
         else:
             from mmrqa.modeling.real_size import build_real_size_model
 
