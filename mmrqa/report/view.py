@@ -20,10 +20,12 @@ FLAGGED_SHOWN = 4
 
 
 def flagged_metrics(cohort: Cohort, k: int) -> list[tuple[str, float]]:
-    """(metric, robust z) of each metric flagged on measured scan ``k``, largest |z| first."""
+    """(metric, robust z) of each metric flagged on measured scan ``k``: the scale-free ones first (raw intensities
+    in the scanner's arbitrary unit differ between scanners without a fault), each part largest |z| first."""
     z = cohort.outliers.z[k]
+    joint = set(cohort.joint_metrics)
     flagged = [(cohort.metrics[j], float(z[j])) for j in np.flatnonzero(cohort.outliers.metric_flags[k])]
-    return sorted(flagged, key=lambda item: -abs(item[1]))
+    return sorted(flagged, key=lambda item: (item[0] not in joint, -abs(item[1])))
 
 
 def scan_rows(cohort: Cohort) -> list[dict[str, Any]]:
