@@ -82,6 +82,8 @@ def robust_z(values: np.ndarray) -> np.ndarray:
 
 def _features(z: np.ndarray) -> np.ndarray:
     """Clipped z-scores of the columns that vary, NaN -> 0 (the median), +-inf -> +-Z_CLIP."""
+    if z.shape[0] == 0:
+        return np.zeros((0, 0))
     clipped = np.clip(np.nan_to_num(z, nan=0.0, posinf=Z_CLIP, neginf=-Z_CLIP), -Z_CLIP, Z_CLIP)
     varying = np.abs(clipped).max(axis=0) > 0 if z.size else np.zeros(z.shape[1], bool)
     return clipped[:, varying]
@@ -168,7 +170,8 @@ def find_outliers(values: np.ndarray, joint: np.ndarray | None = None) -> Outlie
             The report leaves out the metrics in the scanner's arbitrary intensity unit: a scanner that scales its
             images differently is a group shift, not a faulty scan.
     """
-    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    values = np.asarray(values, dtype=np.float64)
+    values = values[:, None] if values.ndim == 1 else values
     z = robust_z(values) if values.size else np.zeros(values.shape)
     with np.errstate(invalid="ignore"):
         metric_flags = np.abs(np.nan_to_num(z, nan=0.0)) > Z_FLAG

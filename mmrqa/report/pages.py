@@ -120,7 +120,8 @@ def _table(cohort: Cohort) -> str:
             _cell(row["usability"]),
             _cell(row["artifacts"]),
             _cell(score, "" if score is None else f"{score:.2f}", "num"),
-            _cell(row["metric_flags"], f"{row['metric_flags']} {escape(row['flagged_text'] or row['error'])}"),
+            _cell(row["metric_flags"], escape(row["error"]) if score is None else
+                  f"{row['metric_flags']} {escape(row['flagged_text'])}"),
         ]  # fmt: skip
         row_class = "error" if row["error"] and score is None else "flagged" if row["flagged"] else ""
         rows.append(f'<tr class="{row_class}" data-scan="{escape(scan.id)}">{"".join(cells)}</tr>')

@@ -121,6 +121,14 @@ def test_table_rows_whose_scan_is_missing_keep_their_metrics(metrics_table, tmp_
     assert len(data["pages"]) == 12  # the missing scan is still a point of the plots
 
 
+def test_a_cohort_where_every_scan_fails_still_gets_its_page(tmp_path):
+    broken = tmp_path / "broken.nii.gz"
+    broken.write_bytes(b"garbage")
+    result = write_report([broken], tmp_path / "r", progress=False)
+    assert len(result.failed) == 1 and result.flagged == 0
+    assert "Scans with errors (1)" in (tmp_path / "r" / "index.html").read_text()
+
+
 def test_invalid_arguments():
     with pytest.raises(InvalidArgumentError, match="nothing to report"):
         write_report([], "x")
