@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/fuzz_readers.py --cases 10000 --workers 2 -o benchmarks/results/fuzz_readers.json
 	$(PY) benchmarks/load_test_space.py --clients 20 --seconds 60
 	$(PY) benchmarks/montage.py
+	$(PY) benchmarks/bench_report.py
 
 # The Space's browser test drives Debian's Chromium with Playwright (never `playwright install`). Installed when
 # missing and possible (root + apt); otherwise that one test skips.

@@ -25,11 +25,13 @@ from pathlib import Path
 from datasets import load_dataset
 from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser, get_peft_config
 
-from mmrqa.cards import render_model_card
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.fileio import write_text_atomic
 from mmrqa.hub import push_with_retries
+from mmrqa.model_card import render_model_card
 from mmrqa.modeling import DEFAULT_BASE_MODEL, load_base_model, load_processor, lora_target_regex
+
+# huggingface_hub's card classes are imported where the final card is written.
 
 logger = logging.getLogger("train_sft")
 TRAIN_COLUMNS = ["images", "messages"]

@@ -46,37 +46,16 @@ def bench_tiny(scan: Path, repeats: int, new_tokens: int) -> dict:
 def bench_real_size(device: str, batches: list[int], new_tokens: int) -> dict:
     import torch
     from PIL import Image
-    from transformers import (
-        LlavaOnevisionConfig,
-        LlavaOnevisionForConditionalGeneration,
-        Qwen2Config,
-        SiglipVisionConfig,
-    )
+    from transformers import LlavaOnevisionForConditionalGeneration
 
-    from mmrqa.modeling.processor import ImageOnlyLlavaOnevisionProcessor, make_image_processor
-    from mmrqa.modeling.tiny import _train_tokenizer
+    from mmrqa.modeling.real_size import real_size_config, real_size_processor
+    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
 
-    tokenizer = _train_tokenizer()
-    text = Qwen2Config(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24)
-    text.num_attention_heads, text.num_key_value_heads, text.tie_word_embeddings = 14, 2, True
-    vision = SiglipVisionConfig(hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, num_attention_heads=16)
-    vision.image_size, vision.patch_size, vision.vision_use_head = 384, 14, False
-    config = LlavaOnevisionConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-        image_grid_pinpoints=[[384, 384]],
-        vision_feature_select_strategy="full",
-    )
+    tokenizer = train_tiny_tokenizer()
+    config = real_size_config(tokenizer, image_grid_pinpoints=[[384, 384]])
     torch.manual_seed(0)
     model = LlavaOnevisionForConditionalGeneration(config).to(device, torch.bfloat16).eval()
-    processor = ImageOnlyLlavaOnevisionProcessor(
-        image_processor=make_image_processor(384, [[384, 384]]),
-        tokenizer=tokenizer,
-        num_image_tokens=(384 // 14) ** 2,
-        vision_feature_select_strategy="full",
-    )
+    processor = real_size_processor(tokenizer, config)
     tokenizer.padding_side = "left"
     prompt = "<|im_start|>user\n<image>\nRate the overall image quality.<|im_end|>\n<|im_start|>assistant\n"
     image = Image.new("RGB", (384, 384), 128)

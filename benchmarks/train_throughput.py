@@ -2,7 +2,7 @@
 
 The real-size architecture is built from a config with random weights (nothing can be downloaded): Qwen2 (hidden 896,
 intermediate 4864, 24 layers, 14 heads, 2 KV heads, vocab 151 936) + SigLIP so400m/14 at 384 px (hidden 1152,
-intermediate 4304, 26 layers, 16 heads), as in transformers' LLaVA-OneVision conversion script. Training examples are
+intermediate 4304, 26 layers, 16 heads), see :mod:`mmrqa.modeling.real_size`. Training examples are
 real MRI slices (nibabel's ``anatomical.nii``) with a grounded question and answer, collated the way TRL's
 ``DataCollatorForVisionLanguageModeling`` does (chat template, assistant-only labels), so the script needs only
 torch, transformers and peft (no trl, no datasets).
@@ -46,27 +46,6 @@ class Setting:
     attn_implementation: str | None
 
 
-def real_size_config(tokenizer):
-    from transformers import LlavaOnevisionConfig, Qwen2Config, SiglipVisionConfig
-
-    vision = SiglipVisionConfig(
-        hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, num_attention_heads=16,
-        image_size=384, patch_size=14, vision_use_head=False,
-    )  # fmt: skip
-    text = Qwen2Config(
-        vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-        num_key_value_heads=2, max_position_embeddings=32768, rope_theta=1e6, tie_word_embeddings=True,
-    )  # fmt: skip
-    return LlavaOnevisionConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-        vision_feature_select_strategy="full",
-        vision_feature_layer=-1,
-    )
-
-
 def build(smoke: bool, setting: Setting, device: str, dtype):
     """Model (LoRA-wrapped), processor and the vision/LLM parameter counts."""
     from peft import LoraConfig, get_peft_model
@@ -74,9 +53,11 @@ def build(smoke: bool, setting: Setting, device: str, dtype):
 
     from mmrqa.modeling import MMRQA_CHAT_TEMPLATE, ImageOnlyLlavaOnevisionProcessor, lora_target_regex
     from mmrqa.modeling.processor import make_image_processor
-    from mmrqa.modeling.tiny import TINY_PINPOINTS, _tiny_config, _train_tokenizer
+    from mmrqa.modeling.real_size import real_size_config
+    from mmrqa.modeling.tiny import TINY_PINPOINTS, _tiny_config
+    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
 
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     config = _tiny_config(tokenizer) if smoke else real_size_config(tokenizer)
     size = config.vision_config.image_size
     pinpoints = TINY_PINPOINTS if smoke else config.image_grid_pinpoints

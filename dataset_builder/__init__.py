@@ -2,9 +2,9 @@
 
 Run it as ``python -m dataset_builder --source folder|bids|mr-art|fastmri --input PATH --output DIR``; from Python,
 ``build_dataset(source, input, output, BuildConfig(...))``. Modules: ``sources`` (scan discovery and labels),
-``scan`` (the pure per-scan function), ``engine`` (process pool; the seam for other engines), ``cache``
-(resumable builds), ``splits`` (subject-level), ``schema`` (columns), ``card`` (dataset card), ``layout``
-(atomic Hub layout on disk), ``push`` (``push_to_hub`` + card).
+``scan`` (the pure per-scan function), ``parallel`` (the jobs on worker processes or Ray, through
+:mod:`mmrqa.engines`), ``cache`` (resumable builds), ``splits`` (subject-level), ``schema`` (columns),
+``dataset_card`` (the dataset card), ``layout`` (atomic Hub layout on disk), ``push`` (``push_to_hub`` + card).
 """
 
 from __future__ import annotations

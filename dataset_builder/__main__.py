@@ -23,6 +23,9 @@ from mmrqa.console import run_command
 from mmrqa.engines import add_engine_arguments
 from mmrqa.errors import InvalidArgumentError
 
+# build (datasets, pyarrow), config (the artifact simulators: scipy) and push (huggingface_hub) are
+# imported in ``run``, so that ``--help`` and a bad flag answer at once.
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -65,7 +68,7 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from dataset_builder.build import build_dataset
     from dataset_builder.config import load_config
-    from dataset_builder.engine import open_engine
+    from dataset_builder.parallel import open_engine
 
     if args.push_to_hub and not args.repo_id:
         raise InvalidArgumentError("--push-to-hub needs --repo-id (e.g. --repo-id me/mmrqa-qa)")

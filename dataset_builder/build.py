@@ -4,19 +4,21 @@
 
 1. :func:`dataset_builder.sources.discover` lists the scans (:class:`ScanTask`) in (subject, scan) order;
 2. each scan gets a cache key (file content + settings); cached scans are read back, the others are mapped with an
-   engine (:mod:`dataset_builder.engine`, ``config.num_proc`` processes) over :func:`dataset_builder.scan.run_job`,
+   engine (:mod:`dataset_builder.parallel`, ``config.num_proc`` processes) over :func:`dataset_builder.scan.run_job`,
    with a progress bar; each finished scan is cached at once; a bad scan is reported (``error: ...``) and skipped;
 3. subjects are assigned to splits (:mod:`dataset_builder.splits`), each split's rows follow scan order
    (so the dataset does not depend on ``num_proc`` or on what came from the cache);
-4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`, :mod:`dataset_builder.card`).
+4. the Hub layout and the card are written atomically (:mod:`dataset_builder.layout`,
+   :mod:`dataset_builder.dataset_card`).
 
 Memory stays bounded whatever the cohort: with the cache on (the default), a finished scan's rows are dropped once
-cached and only a small summary is kept (:func:`dataset_builder.card.scan_summary`); the shards are written by
+cached and only a small summary is kept (:func:`dataset_builder.dataset_card.scan_summary`); the shards are written by
 reading the scans back from the cache one at a time. Without a cache the rows stay in memory until written.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -26,24 +28,25 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.cache import ScanCache, scan_key
-from dataset_builder.card import render_card, scan_summary
 from dataset_builder.config import BuildConfig
-from dataset_builder.engine import Engine, map_with_processes
+from dataset_builder.dataset_card import render_card, scan_summary
 from dataset_builder.layout import SplitParts, write_hub_layout
+from dataset_builder.parallel import Engine, map_with_processes
 from dataset_builder.scan import ScanJob, run_job
 from dataset_builder.schema import features, rows_to_table
 from dataset_builder.sources import ScanTask, discover
 from dataset_builder.splits import SPLITS, assign_splits
 from mmrqa.console import progress, report_error
+from mmrqa.data import cache_dir
 from mmrqa.errors import InvalidScanError, OutputError
+
+# pyarrow (~0.3 s) is imported in the functions that build tables, so importing the builder stays light.
 
 logger = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
     """``$MMRQA_CACHE/dataset_builder`` (``~/.cache/mmrqa/dataset_builder`` by default)."""
-    from mmrqa.data import cache_dir
-
     return cache_dir() / "dataset_builder"
 
 
@@ -76,8 +79,6 @@ class BuildSummary:
 def _canonical(table):
     """The table as read back from Parquet: computed and cached scans then have identical Arrow buffers (and byte
     counts in the card), so a resumed build equals an uninterrupted one."""
-    import io
-
     import pyarrow.parquet as pq
 
     buffer = io.BytesIO()
@@ -102,7 +103,7 @@ def _run_jobs(jobs: list[ScanJob], pending: list[int], engine: Engine, config, c
 @dataclass
 class ScanRows:
     """A finished scan: how to load its rows (from the cache, or the table itself when there is no cache) and the
-    :func:`dataset_builder.card.scan_summary` of them."""
+    :func:`dataset_builder.dataset_card.scan_summary` of them."""
 
     load: Callable[[], Any]
     summary: dict[str, Any]
@@ -185,7 +186,7 @@ def build_dataset(
         source: ``folder``, ``bids``, ``mr-art`` or ``fastmri``.
         config: build settings (defaults of :class:`BuildConfig`).
         cache_dir: folder of the scan cache; True for :func:`default_cache_dir`, False/None to disable it.
-        engine: how jobs are mapped (default: :func:`dataset_builder.engine.map_with_processes`).
+        engine: how jobs are mapped (default: :func:`dataset_builder.parallel.map_with_processes`).
         command: the command line recorded in the card.
         repo_id: the Hub id shown in the card's loading example.
         on_error: called with the message of each scan that failed (default: ``error: ...`` on stderr).

@@ -19,6 +19,8 @@ from typing import Any
 
 from mmrqa.fileio import atomic_output
 
+# pyarrow (~0.3 s) is imported in the functions that read and write cache entries.
+
 logger = logging.getLogger(__name__)
 
 #: bump when the rows made from the same scan and settings change (a new column, a new question template...).

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mmrqa.artifacts import KINDS, SEVERITIES
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.metrics import PROFILES
@@ -44,7 +46,7 @@ class BuildConfig:
     """
 
     kinds: tuple[str, ...] = KINDS
-    severities: tuple[str, ...] = ("mild", "moderate", "severe")
+    severities: tuple[str, ...] = SEVERITIES[1:]
     artifacts_per_scan: int = 3
     n_slices: int = 3
     plane: str = "axial"
@@ -124,8 +126,6 @@ def load_config(path: str | os.PathLike | None) -> BuildConfig:
     """
     if path is None:
         return BuildConfig()
-    import yaml
-
     path = Path(path)
     try:
         payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -27,6 +27,8 @@ from typing import Any
 from mmrqa.errors import OutputError
 from mmrqa.fileio import write_text_atomic
 
+# pyarrow (~0.3 s) is imported in the functions that write shards.
+
 #: a shard holds at most this many bytes of Arrow data (``datasets``' default for ``push_to_hub``).
 MAX_SHARD_BYTES = 500 * 1024 * 1024
 #: a shard is written in row groups of at most about this many bytes of Arrow data (what memory holds of it).

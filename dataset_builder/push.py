@@ -16,6 +16,8 @@ from pathlib import Path
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.hub import push_with_retries
 
+# datasets (~1.6 s) and huggingface_hub (~0.7 s) are imported where a push happens.
+
 logger = logging.getLogger(__name__)
 
 #: The data files of a built dataset (``dataset_builder.layout``), relative to its folder.

@@ -29,6 +29,12 @@ from typing import Any
 import numpy as np
 
 from dataset_builder.sources import ScanTask
+from mmrqa.artifacts import simulate
+from mmrqa.errors import MMRQAError
+from mmrqa.io import load_volume
+from mmrqa.metrics import compute_metrics
+from mmrqa.qa import Labels, make_conversations
+from mmrqa.render import pick_slices, render_slice, window_levels
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +107,6 @@ def _messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _variant(volume, task: ScanTask, spec, indices, settings):
-    from mmrqa.artifacts import simulate
-    from mmrqa.metrics import compute_metrics
-    from mmrqa.qa import Labels
-    from mmrqa.render import render_slice, window_levels
-
     name, kind, severity, artifact_seed = spec
     record = None
     labels = task.labels
@@ -132,10 +133,6 @@ def process_scan(job: ScanJob) -> list[dict[str, Any]]:
     Raises:
         MMRQAError: the scan cannot be loaded, holds no informative slice, or an answer is not grounded.
     """
-    from mmrqa.io import load_volume
-    from mmrqa.qa import make_conversations
-    from mmrqa.render import pick_slices
-
     task, settings = job.task, job.settings
     seed = scan_seed(settings["seed"], task.scan)
     volume = load_volume(task.path)
@@ -190,8 +187,6 @@ def process_scan(job: ScanJob) -> list[dict[str, Any]]:
 
 def run_job(job: ScanJob) -> ScanOutcome:
     """:func:`process_scan` with failures turned into an outcome (so one bad scan never stops a build)."""
-    from mmrqa.errors import MMRQAError
-
     start = time.perf_counter()
     try:
         rows = process_scan(job)

@@ -21,7 +21,10 @@ import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
 from mmrqa.fileio import atomic_output
+from mmrqa.io import load_volume
 from mmrqa.volume import Volume
+
+# nibabel, nilearn and pydicom are imported where a sample needs them (``import mmrqa.data`` stays light).
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +71,6 @@ def sample_path(name: str) -> Path:
 
 def load_sample(name: str) -> Volume:
     """Load a sample as a :class:`~mmrqa.volume.Volume` (meta ``sample`` = name; templates flagged)."""
-    from mmrqa.io import load_volume
-
     volume = load_volume(sample_path(name))
     extra = {"sample": name}
     if name == "mni152":

@@ -7,7 +7,8 @@ Steps (each one is a command of the README, run as a subprocess so the demo exer
 3. ``train_sft.py --config recipes/tiny-cpu.yaml``: LoRA on a tiny random LLaVA-OneVision built locally;
 4. ``mmrqa evaluate``: the adapter against the baselines; the results go into the adapter's model card;
 5. ``mmrqa assess``: one sample scan assessed with the trained adapter;
-6. where everything is, and how to open the Space on it.
+6. ``mmrqa report``: the cohort QC report of the sample scans (a static folder that opens from disk);
+7. where everything is, and how to open the Space on it.
 
 Running it again reuses the work already done: the builder's scan cache, and the adapter when the dataset has not
 changed. The tiny model demonstrates the pipeline; it says nothing about clinical accuracy.
@@ -33,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The sample scans that go into the demo dataset (each its own subject), and the one assessed at the end.
 DEMO_SAMPLES = ("t1", "dicom_t2", "dicom_enhanced", "epi", "mni152_noisy")
 ASSESSED_SAMPLE = "t1"
+STEPS = 7
 DISCLAIMER = (
     "The demo model is a tiny, randomly initialised LLaVA-OneVision trained for a few seconds on a handful of "
     "sample scans: it demonstrates the pipeline, not clinical accuracy. Do not use its answers for diagnosis."
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         _step(4, "evaluation", lambda: evaluate(adapter, dataset, results))
         report = out / "assessment.md"
         _step(5, "assessment", lambda: assess(samples, adapter, report))
+        _step(6, "cohort report", lambda: cohort_report(samples, out / "qc_report"))
     except (MMRQAError, subprocess.CalledProcessError) as exc:
         print(f"error: demo step failed: {exc}", file=sys.stderr)
         return 2
@@ -65,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _step(number: int, title: str, action):
-    print(f"\n[{number}/6] {title} ...", flush=True)
+    print(f"\n[{number}/{STEPS}] {title} ...", flush=True)
     start = time.perf_counter()
     result = action()
-    print(f"[{number}/6] {title} done in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"[{number}/{STEPS}] {title} done in {time.perf_counter() - start:.1f} s", flush=True)
     return result
 
 
@@ -142,15 +145,22 @@ def assess(samples: Path, adapter: Path, report: Path) -> None:
     print(report.read_text(encoding="utf-8"))
 
 
+def cohort_report(samples: Path, folder: Path) -> None:
+    """The cohort QC report of the sample scans (a rerun redoes only scans that changed)."""
+    _run(sys.executable, "-m", "mmrqa.cli", "report", samples, "-o", folder, "--title", "MMRQA demo: sample scans")
+    print(f"  cohort report: {(folder / 'index.html').resolve().as_uri()}")
+
+
 def _summary(out: Path, seconds: float) -> None:
     results = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     table = results.get("table") or ""
-    print(f"\n[6/6] done in {seconds:.0f} s. Everything is under {out}:")
+    print(f"\n[{STEPS}/{STEPS}] done in {seconds:.0f} s. Everything is under {out}:")
     for name, what in (
         ("dataset", "Hub-layout dataset (data/*.parquet + README.md card): datasets.load_dataset(path)"),
         ("adapter", "LoRA adapter + processor + model card (README.md, with the evaluation in model-index)"),
         ("evaluation.json", "scores of the adapter, its ablation and the baselines"),
         ("assessment.md", "the assessment of the sample scan"),
+        ("qc_report/index.html", "the cohort QC report of the sample scans: open it in a browser (no server needed)"),
     ):
         print(f"  {out / name}\n      {what}")
     if table:

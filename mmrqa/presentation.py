@@ -10,6 +10,11 @@ called acceptable, :mod:`mmrqa.metrics.catalogue`):
 * ``red``: further out;
 * ``grey``: no range (raw intensities, counts) or no value (NaN: e.g. no background in the field of view).
 
+The ranges that fit one scan come from :func:`mmrqa.metrics.ranges.catalogue_for` (pass its result as
+``catalogue``). Against a reference cohort (:class:`mmrqa.metrics.cohort.CohortReference`, pass it as ``cohort``)
+the light is set by the robust z-score instead (:func:`cohort_light`): green within ``Z_LIMIT`` (3.5) of the cohort
+or on the better side, amber up to ``Z_RED`` (5), red beyond.
+
 Nothing here imports a model, a UI toolkit or pandas: any front end (the Space, a notebook) can use it.
 """
 
@@ -24,6 +29,7 @@ import numpy as np
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 from mmrqa.metrics.catalogue import is_acceptable, reference_range
+from mmrqa.metrics.cohort import Z_LIMIT, Z_RED, CohortReference
 from mmrqa.qa.answers import describe_range, format_value
 
 LIGHTS = ("green", "amber", "red", "grey")
@@ -70,40 +76,63 @@ def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | No
     return "amber" if distance <= AMBER_MARGIN * scale else "red"
 
 
-def describe_metric(name: str, value: float, catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
+def cohort_light(z: float, higher_is_better: bool | None = None) -> str:
+    """The light of a robust z-score against a reference cohort (see the module docstring); NaN is grey."""
+    if z != z:
+        return "grey"
+    worse = abs(z) if higher_is_better is None else (-z if higher_is_better else z)
+    if worse <= Z_LIMIT:
+        return "green"
+    return "amber" if worse <= Z_RED else "red"
+
+
+def describe_metric(
+    name: str, value: float, catalogue: dict[str, Any] | None = None, cohort: CohortReference | None = None
+) -> dict[str, Any]:
     """What a reader is told about one metric value: the catalogue's meaning, unit, direction and reference, the
     acceptable range, whether the value lies in it and its traffic light.
 
     Args:
         name: a metric name (an unknown name gets empty texts, no range and a grey light).
         value: the value (NaN: ``acceptable`` is None and the light grey).
-        catalogue: default :data:`mmrqa.metrics.CATALOGUE`.
+        catalogue: default :data:`mmrqa.metrics.CATALOGUE`; the scan's own ranges come from
+            :func:`mmrqa.metrics.ranges.catalogue_for`, a cohort's from :meth:`CohortReference.catalogue`.
+        cohort: judge the value by its robust z-score against this cohort (pass ``cohort.catalogue()`` as
+            ``catalogue`` so that the range shown is the cohort's).
 
     Returns:
         ``meaning``, ``unit``, ``higher_is_better`` (True, False or None), ``reference_range`` (``[low, high]`` with
         None for an open side, or None), ``acceptable`` (None without a range or a value), ``light``
-        (:data:`LIGHTS`) and ``reference`` (the citation), in that order.
+        (:data:`LIGHTS`), ``reference`` (the citation), ``range_basis`` (where the range comes from) and ``z`` (the
+        robust z-score against ``cohort``, else None), in that order.
     """
     catalogue = CATALOGUE if catalogue is None else catalogue
     info = catalogue.get(name)
     bounds = reference_range(catalogue, name)
+    hib = getattr(info, "higher_is_better", None)
+    z = cohort.z(name, value) if cohort is not None else None
     return {
         "meaning": getattr(info, "meaning", "") or "",
         "unit": getattr(info, "unit", "") or "",
-        "higher_is_better": getattr(info, "higher_is_better", None),
+        "higher_is_better": hib,
         "reference_range": list(bounds) if bounds else None,
         "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
-        "light": traffic_light(name, value, catalogue),
+        "light": traffic_light(name, value, catalogue) if z is None else cohort_light(z, hib),
         "reference": getattr(info, "reference", "") or "",
+        "range_basis": getattr(info, "range_basis", "") or "",
+        "z": None if z is None or z != z else round(z, 3),
     }
 
 
-def metric_descriptions(values: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """:func:`describe_metric` of each catalogued metric that has a reference range or is an artifact indicator
-    (the ``metric_info`` of an :class:`~mmrqa.pipeline.assessment.Assessment`)."""
+def metric_descriptions(
+    values: dict[str, float], catalogue: dict[str, Any] | None = None, cohort: CohortReference | None = None
+) -> dict[str, dict[str, Any]]:
+    """:func:`describe_metric` of each catalogued metric that has a reference range in :data:`~mmrqa.metrics.CATALOGUE`
+    or is an artifact indicator (the ``metric_info`` of an :class:`~mmrqa.pipeline.assessment.Assessment`), judged
+    with ``catalogue`` (the scan's ranges) or ``cohort``; a metric with no range for this scan is kept, grey."""
     indicators = set(ARTIFACT_INDICATORS.values())
     return {
-        name: describe_metric(name, value)
+        name: describe_metric(name, value, catalogue, cohort)
         for name, value in values.items()
         if name in CATALOGUE and (reference_range(CATALOGUE, name) is not None or name in indicators)
     }
@@ -140,14 +169,20 @@ class MetricRow:
 
 
 def metric_rows(
-    values: dict[str, float], catalogue: dict[str, Any] | None = None, *, with_range_only: bool = False
+    values: dict[str, float],
+    catalogue: dict[str, Any] | None = None,
+    *,
+    with_range_only: bool = False,
+    cohort: CohortReference | None = None,
 ) -> list[MetricRow]:
     """Table rows for per-volume metric values, in the catalogue's order (unknown names last).
 
     Args:
         values: name -> value (a ``MetricReport.values``).
         catalogue: default :data:`mmrqa.metrics.CATALOGUE`.
-        with_range_only: keep only metrics that have a reference range (the ones a light can judge).
+        with_range_only: keep only metrics that have a reference range in :data:`~mmrqa.metrics.CATALOGUE` (the ones
+            a light can judge on some scan; those without a range for this scan are kept, grey).
+        cohort: judge by robust z-score against this cohort (see :func:`describe_metric`).
 
     Returns:
         One :class:`MetricRow` per metric.
@@ -157,9 +192,9 @@ def metric_rows(
     rows = []
     for name in sorted(values, key=lambda n: order.get(n, len(order))):
         value = float("nan") if values[name] is None else float(values[name])
-        about = describe_metric(name, value, catalogue)
+        about = describe_metric(name, value, catalogue, cohort)
         bounds = about["reference_range"]
-        if with_range_only and bounds is None:
+        if with_range_only and reference_range(CATALOGUE, name) is None:
             continue
         rows.append(
             MetricRow(
@@ -168,12 +203,21 @@ def metric_rows(
                 text=format_value(value) if math.isfinite(value) else "n/a",
                 unit=about["unit"],
                 light=about["light"],
-                acceptable=describe_range(bounds).removeprefix("it is ").removeprefix("the ") if bounds else "",
+                acceptable=_acceptable_words(name, bounds, about["range_basis"]),
                 better={True: "higher", False: "lower"}.get(about["higher_is_better"], ""),
                 meaning=about["meaning"],
             )
         )
     return rows
+
+
+def _acceptable_words(name: str, bounds, basis: str) -> str:
+    """The range in words; for a metric whose catalogue range does not apply to this scan, why not."""
+    if bounds:
+        return describe_range(bounds).removeprefix("it is ").removeprefix("the ")
+    if reference_range(CATALOGUE, name) is None:
+        return ""
+    return f"not judged on this scan ({basis.split(':', 1)[0]})" if basis else "not judged on this scan"
 
 
 def light_counts(rows: list[MetricRow]) -> dict[str, int]:
@@ -216,23 +260,26 @@ def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) ->
 LIGHT_WORDS = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
+#: CSS of a table cell holding a light's word.
+LIGHT_STYLES = {LIGHT_WORDS[light]: f"background-color: {colour}" for light, colour in LIGHT_COLOURS.items()}
 #: The light of each rating word.
 RATING_LIGHTS = {"good": "green", "medium": "amber", "bad": "red"}
 METRIC_TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "better", "meaning"]
 ARTIFACT_TABLE_COLUMNS = ["artifact", "severity", "probability", "votes"]
 
 
-def metric_table(values: dict[str, float]) -> list[list[str]]:
-    """Rows of :data:`METRIC_TABLE_COLUMNS` for the metrics that have a reference range, the light as a word."""
+def metric_table(values: dict[str, float], catalogue: dict[str, Any] | None = None) -> list[list[str]]:
+    """Rows of :data:`METRIC_TABLE_COLUMNS` for the metrics that have a reference range, the light as a word, judged
+    with ``catalogue`` (the ranges that fit the scan: :func:`mmrqa.metrics.ranges.catalogue_for`)."""
     return [
         [LIGHT_WORDS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
-        for r in metric_rows(values, with_range_only=True)
+        for r in metric_rows(values, catalogue, with_range_only=True)
     ]
 
 
-def lights_sentence(values: dict[str, float]) -> str:
+def lights_sentence(values: dict[str, float], catalogue: dict[str, Any] | None = None) -> str:
     """How many metrics are in each light, in words: ``"9 ok, 2 borderline, 3 out"`` (lights with none left out)."""
-    counts = light_counts(metric_rows(values, with_range_only=True))
+    counts = light_counts(metric_rows(values, catalogue, with_range_only=True))
     return ", ".join(f"{n} {LIGHT_WORDS[light]}" for light, n in counts.items() if n)
 
 

@@ -4,7 +4,7 @@ A front end keeps one :class:`ScanSession` per user session and only lays out wh
 
     session = ScanSession.open("scan.nii.gz")          # mmrqa.uploads: size limits, safe archives, any format
     image = session.render("axial", session.default_slice("axial"))
-    rows = metric_table(session.report.values)           # mmrqa.presentation
+    rows = session.metric_table()                         # lights with the ranges that fit the scan
     session = session.assessed(pipe)                     # MMRQAPipeline (a model, or metrics-only)
     index, answer, session = session.answer(pipe, "How severe is the ghosting?", "axial", 12)
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import hashlib
 import io
 import logging
@@ -35,9 +36,11 @@ from mmrqa.errors import MMRQAError
 from mmrqa.fileio import write_bytes_atomic, write_text_atomic
 from mmrqa.io import format_summary, summarize
 from mmrqa.metrics import MetricReport, compute_metrics
+from mmrqa.metrics.context import ScanContext, context_of
+from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import Assessment, MMRQAPipeline
 from mmrqa.pipeline.metrics_only import example_questions, signal_answer
-from mmrqa.presentation import lights_sentence, slice_series
+from mmrqa.presentation import lights_sentence, metric_table, slice_series
 from mmrqa.render import PLANES, pick_slices, render_slice, window_levels
 from mmrqa.uploads import load_upload
 from mmrqa.volume import Volume
@@ -92,6 +95,21 @@ class ScanSession:
         series = slice_series(report.per_slice, report.slice_indices)
         return cls(name, volume, report, window_levels(volume), series)
 
+    # -- judging -----------------------------------------------------------------------------------------------------
+    @functools.cached_property
+    def context(self) -> ScanContext:
+        """What the scan is, as the reference ranges see it (:mod:`mmrqa.metrics.context`)."""
+        return context_of(self.volume, self.report)
+
+    @functools.cached_property
+    def catalogue(self) -> dict[str, Any]:
+        """The catalogue with the ranges that fit this scan (:func:`mmrqa.metrics.ranges.catalogue_for`)."""
+        return catalogue_for(self.context)
+
+    def metric_table(self) -> list[list[str]]:
+        """The metrics table (:func:`mmrqa.presentation.metric_table`) with the ranges that fit this scan."""
+        return metric_table(self.report.values, self.catalogue)
+
     # -- viewing -----------------------------------------------------------------------------------------------------
     def n_slices(self, plane: str) -> int:
         return int(self.volume.shape[PLANES[plane]])
@@ -114,7 +132,11 @@ class ScanSession:
     def summary_markdown(self) -> str:
         """The scan's name, its header summary and its metrics' lights, as markdown."""
         summary = format_summary(summarize(self.volume))
-        return f"**{self.name}** loaded.\n\n```\n{summary}\n```\n\nMetrics: {lights_sentence(self.report.values)}"
+        lights = lights_sentence(self.report.values, self.catalogue)
+        return (
+            f"**{self.name}** loaded.\n\n```\n{summary}\n```\n\nMetrics: {lights} "
+            f"(ranges for a {self.context.describe()})"
+        )
 
     def metrics_json(self) -> dict[str, Any]:
         """The metrics (per-slice included) as JSON, the scan named ``scan`` (a top-level ``path`` key would read
@@ -159,7 +181,9 @@ class ScanSession:
         if pipe.loaded is None:
             session = self if self.assessment is not None else self.assessed(pipe)
             estimate = session.assessment.signal_estimate or {}
-            return index, signal_answer(question, self.report, estimate) + "\n\n" + METRICS_ONLY_NOTE, session
+            catalogue = pipe.catalogue_of(session.assessment)  # the ranges of the assessment's lights
+            answer = signal_answer(question, self.report, estimate, catalogue)
+            return index, answer + "\n\n" + METRICS_ONLY_NOTE, session
         image = self.render(plane, index)
         return index, pipe.ask(question.strip(), image, self.report, slice_index=index).answer, self
 

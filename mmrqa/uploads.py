@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmrqa.errors import CorruptScanError, MMRQAError, ScanTooLargeError, UnsupportedFormatError
+from mmrqa.io import find_scans, load_volume
 from mmrqa.io.common import byte_limit
 from mmrqa.volume import Volume
 
@@ -242,8 +243,6 @@ def find_archive_scan(folder: Path, name: str) -> Path:
     Raises:
         UnsupportedFormatError: the archive holds no scan, or several (they are listed).
     """
-    from mmrqa.io import find_scans
-
     try:
         scans = find_scans(folder)
     except MMRQAError as exc:
@@ -323,8 +322,6 @@ def load_upload(
     Raises:
         MMRQAError: a subclass whose message names the upload and says what is wrong.
     """
-    from mmrqa.io import load_volume
-
     path = Path(path)
     name = name or path.name
     with open_upload(path, name=name, max_bytes=max_bytes, tmp_root=tmp_root) as scan:

@@ -30,11 +30,9 @@ from mmrqa.data import SAMPLES, is_sample_copy, sample_path
 from mmrqa.errors import MMRQAError
 from mmrqa.presentation import (
     ARTIFACT_TABLE_COLUMNS,
-    LIGHT_COLOURS,
-    LIGHT_WORDS,
+    LIGHT_STYLES,
     METRIC_TABLE_COLUMNS,
     artifact_table,
-    metric_table,
     report_markdown,
     verdict_markdown,
 )
@@ -104,21 +102,12 @@ def _view(session: ScanSession, plane: str, index: int, series: str | None) -> t
 
 def _opened(session: ScanSession, plane: str) -> tuple:
     index, first = session.default_slice(plane), next(iter(session.series))
-    table = pd.DataFrame(metric_table(session.report.values), columns=METRIC_TABLE_COLUMNS)
-    colour = {LIGHT_WORDS[k]: f"background-color: {v}" for k, v in LIGHT_COLOURS.items()}
-    styled = table.style.map(lambda word: colour.get(word, ""), subset=["light"])
-    series = gr.Dropdown(choices=list(session.series), value=first)
+    table = pd.DataFrame(session.metric_table(), columns=METRIC_TABLE_COLUMNS)
+    styled = table.style.map(lambda word: LIGHT_STYLES.get(word, ""), subset=["light"])
     image, plot = _view(session, plane, index, first)
-    return (
-        session,
-        session.summary_markdown(),
-        _slider(session, plane, index),
-        image,
-        styled,
-        series,
-        plot,
-        session.metrics_json(),
-    )
+    series = gr.Dropdown(choices=list(session.series), value=first)
+    slider, summary = _slider(session, plane, index), session.summary_markdown()
+    return session, summary, slider, image, styled, series, plot, session.metrics_json()
 
 
 @_user_errors
@@ -201,8 +190,9 @@ def assess(session: ScanSession | None) -> tuple:
         The updated session state, the rating summary (markdown), the artifacts table, the report (markdown),
         the assessment as JSON, and the downloadable reports (JSON and Markdown files).
     """
+    session = _need_scan(session)
     pipe, notice = get_pipeline()
-    session = _need_scan(session).assessed(pipe)
+    session = session.assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
     verdict, report = verdict_markdown(result, notice), report_markdown(result)
@@ -294,13 +284,8 @@ def _scan_tab(session: gr.State) -> None:
     assess_btn.click(
         assess, [session], [session, rating, artifacts, report, assessment_json, downloads], api_name="assess"
     )
-    gr.on(
-        [ask_btn.click, question.submit],
-        ask,
-        [question, chat, session, plane, slider],
-        [chat, question, session],
-        api_name="ask",
-    )
+    asked = [question, chat, session, plane, slider]
+    gr.on([ask_btn.click, question.submit], ask, asked, [chat, question, session], api_name="ask")
 
 
 def build_app() -> gr.Blocks:

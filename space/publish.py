@@ -31,6 +31,8 @@ from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.fileio import write_text_atomic
 from mmrqa.hub import push_with_retries
 
+# huggingface_hub (~0.7 s) is imported where the Space is uploaded.
+
 REPO = Path(__file__).resolve().parents[1]
 #: Files of ``space/`` that make up the Space (this script stays behind).
 SPACE_FILES = ("app.py", "README.md", "requirements.txt")

@@ -33,8 +33,9 @@ def test_demo_builds_trains_evaluates_and_assesses_then_reuses_its_work(tmp_path
     first = _demo(out, cache)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "Traceback" not in first.stderr
-    for step in range(1, 7):
-        assert f"[{step}/6]" in first.stdout
+    for step in range(1, 8):
+        assert f"[{step}/7]" in first.stdout
+    assert (out / "qc_report" / "index.html").is_file() and "cohort report: file://" in first.stdout
     assert "not clinical accuracy" in first.stdout
 
     # The dataset in the Hub layout, loadable offline with decoded images.

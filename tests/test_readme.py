@@ -4,8 +4,9 @@ Every ``bash``/``python`` block of README.md must be preceded by a marker commen
 ``<!-- readme-test: offline -->`` (run here as is), ``<!-- readme-test: hub -->`` (run against the loopback Hub server
 of tests/hub_server.py, where the placeholder repos are created first), or ``<!-- readme-test: skip (reason) -->``.
 Blocks run in a scratch folder holding the files they name (``scan.nii.gz``, ``scans/``, ``dicom_series/``,
-``my_scans/``); offline blocks run before hub blocks, which reuse what the offline blocks made (the dataset, the
-adapter). The generated reference sections must also be up to date with the code.
+``my_scans/``, ``demo_output/adapter``: a link to the adapter that Journey 3's offline commands train with the demo's
+recipe); offline blocks run before hub blocks, which reuse what the offline blocks made (the dataset, the adapter).
+The generated reference sections must also be up to date with the code.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
 BLOCK = re.compile(r"(?:<!-- readme-test: (?P<mode>[^>]*?) -->\n)?```(?P<lang>\w+)\n(?P<code>.*?)```", re.S)
-HUB_ADAPTER_REPO = "mmrqa/mmrqa-llava-onevision-0.5b-lora"
+HUB_ADAPTER_REPO = "me/mmrqa-0.5b-lora"
+#: the demo's adapter folder named by Journey 1; here the adapter Journey 3's offline commands train (same recipe)
+DEMO_ADAPTER = "demo_output/adapter"
 
 
 def readme_blocks() -> list[tuple[str, str, str]]:
@@ -31,8 +34,10 @@ def readme_blocks() -> list[tuple[str, str, str]]:
 
 
 def _ordered_runnable() -> list[tuple[str, str, str]]:
+    """Offline blocks first (those naming the demo's adapter after the one that trains it), then hub blocks; each
+    group in README order."""
     blocks = [b for b in readme_blocks() if b[0] in ("offline", "hub")]
-    return sorted(blocks, key=lambda b: b[0] != "offline")  # stable: offline first, each group in README order
+    return sorted(blocks, key=lambda b: (b[0] != "offline", DEMO_ADAPTER in b[2]))
 
 
 def test_every_block_is_marked_and_skips_say_why():
@@ -70,6 +75,8 @@ def workspace(tmp_path_factory) -> Path:
         source = sample_path(name)
         shutil.copy(source, root / "scans" / f"{name}_{source.name}")
     link_samples(root / "my_scans")
+    (root / DEMO_ADAPTER).parent.mkdir()
+    (root / DEMO_ADAPTER).symlink_to(root / "my-adapter", target_is_directory=True)
     return root
 
 

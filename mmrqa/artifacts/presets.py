@@ -1,5 +1,8 @@
 """Severity presets: the parameter ranges that ``mild``, ``moderate`` and ``severe`` sample from, per artifact kind.
 
+The ranges are registered with each kind in :mod:`mmrqa.artifacts.registry`; this module says what they mean, how
+they were calibrated, and draws from them.
+
 Every range is *relative* so that a severity means the same on every scan (a 2 mm brain, a 0.8 mm pelvis, a 64x64
 DICOM): amplitudes are fractions of the image's own signal (foreground mean or root-mean-square), blur and motion
 are in voxels, k-space fractions are fractions of the matrix. A value is drawn uniformly from ``(low, high)`` with the
@@ -24,57 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from mmrqa.artifacts.registry import ARTIFACT_KINDS
+
+#: kind -> severity -> parameter -> (low, high), read from the registry (each entry says what its parameters mean).
 PRESETS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
-    # nrmse = target ||x - x0|| / ||x0|| reached by scaling the displacement (closed loop, calibration.py);
-    # events = number of motion events; offset = |time - 0.5| of each event as a fraction of the acquisition
-    "motion": {
-        "mild": {"nrmse": (0.040, 0.050), "events": (1, 1), "offset": (0.06, 0.12)},
-        "moderate": {"nrmse": (0.14, 0.18), "events": (2, 2), "offset": (0.04, 0.10)},
-        "severe": {"nrmse": (0.22, 0.27), "events": (3, 3), "offset": (0.02, 0.08)},
-    },
-    # nrmse = target difference reached by scaling the phase error of every period-th PE line
-    "ghosting": {
-        "mild": {"nrmse": (0.020, 0.028), "period": (2, 4)},
-        "moderate": {"nrmse": (0.07, 0.09), "period": (2, 4)},
-        "severe": {"nrmse": (0.22, 0.28), "period": (2, 4)},
-    },
-    # energy = sqrt(spike energy / image energy); radius = spike distance from the k-space centre / Nyquist
-    "spike": {
-        "mild": {"energy": (0.03, 0.04), "count": (1, 1), "radius": (0.15, 0.6)},
-        "moderate": {"energy": (0.10, 0.13), "count": (1, 2), "radius": (0.15, 0.6)},
-        "severe": {"energy": (0.32, 0.40), "count": (2, 3), "radius": (0.15, 0.6)},
-    },
-    # relative_sigma = sigma of each Gaussian channel / mean foreground intensity (SNR = 1 / relative_sigma)
-    "noise": {
-        "mild": {"relative_sigma": (0.02, 0.025)},
-        "moderate": {"relative_sigma": (0.07, 0.085)},
-        "severe": {"relative_sigma": (0.25, 0.30)},
-    },
-    # log_std = standard deviation of the log bias field over the foreground
-    "bias_field": {
-        "mild": {"log_std": (0.05, 0.07), "order": (3, 3)},
-        "moderate": {"log_std": (0.15, 0.19), "order": (3, 3)},
-        "severe": {"log_std": (0.70, 0.80), "order": (3, 3)},
-    },
-    # nrmse = target difference reached by widening the Gaussian PSF (its FWHM in voxels is recorded)
-    "blur": {
-        "mild": {"nrmse": (0.030, 0.040)},
-        "moderate": {"nrmse": (0.12, 0.15)},
-        "severe": {"nrmse": (0.25, 0.30)},
-    },
-    # kept_fraction = fraction of the k-space matrix kept along each in-plane axis
-    "ringing": {
-        "mild": {"kept_fraction": (0.88, 0.92)},
-        "moderate": {"kept_fraction": (0.50, 0.55)},
-        "severe": {"kept_fraction": (0.12, 0.15)},
-    },
-    # fastMRI-style random mask: fully sampled centre fraction; outer lines are dropped in a random (seeded) order
-    # until the zero-filled reconstruction reaches the target nrmse (the resulting acceleration is recorded)
-    "undersampling": {
-        "mild": {"nrmse": (0.040, 0.055), "center_fraction": (0.30, 0.30)},
-        "moderate": {"nrmse": (0.13, 0.16), "center_fraction": (0.10, 0.10)},
-        "severe": {"nrmse": (0.25, 0.30), "center_fraction": (0.03, 0.03)},
-    },
+    kind.name: {severity: dict(ranges) for severity, ranges in kind.presets.items()} for kind in ARTIFACT_KINDS
 }
 
 

@@ -33,6 +33,8 @@ import numpy as np
 from mmrqa.artifacts.kspace import to_image
 from mmrqa.artifacts.presets import draw, draw_int, preset
 
+# scipy is imported where it is used, keeping ``import mmrqa.artifacts`` light.
+
 
 def sample_params(severity: str, rng: np.random.Generator, volume) -> dict[str, Any]:
     """Draw the number, k-space positions, amplitudes (image units) and phases of the spikes."""

@@ -12,10 +12,11 @@ import argparse
 import importlib
 import sys
 
+from mmrqa import __version__
 from mmrqa.console import run_command
 
 # Order is the order shown by `mmrqa --help`.
-SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate")
+SUBCOMMANDS = ("info", "metrics", "simulate", "assess", "evaluate", "report")
 
 EPILOG = """examples:
   mmrqa info scan.nii.gz dicom_series/
@@ -23,6 +24,7 @@ EPILOG = """examples:
   mmrqa simulate t1.nii.gz t1_motion.nii.gz --artifact motion --severity moderate --seed 0
   mmrqa assess scan.nii.gz --format markdown
   mmrqa evaluate --model ./adapter --dataset ./dataset --split test -o results.json
+  mmrqa report scans/ -o qc_report/            (or: mmrqa report --metrics iqms.tsv -o qc_report/)
 """
 
 
@@ -37,7 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from mmrqa import __version__
 
     parser.add_argument("--version", action="version", version=f"mmrqa {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from pathlib import Path
+
+# What ``run`` needs is imported in ``run``: the console script imports every command module to build its parser,
+# so ``mmrqa --help`` and ``mmrqa info`` must not pay for the libraries of the other commands.
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
         write_text_atomic(args.output, json.dumps(json_safe(results), indent=1, default=_jsonable) + "\n")
         print(f"results written to {args.output}")
     if args.update_card:
-        from pathlib import Path
-
-        from mmrqa.cards import add_evaluation_to_card
+        from mmrqa.model_card import add_evaluation_to_card
 
         card = Path(args.model) / "README.md"
         add_evaluation_to_card(card, json_safe(results))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from mmrqa.console import map_inputs
 
+# What ``run`` needs is imported in ``run``: the console script imports every command module to build its parser,
+# so ``mmrqa --help`` and ``mmrqa info`` must not pay for the libraries of the other commands.
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -13,7 +13,9 @@ from mmrqa.console import progress, report_error
 from mmrqa.engines import add_engine_arguments, get_engine
 from mmrqa.errors import MMRQAError, OutputError
 from mmrqa.fileio import write_bytes_atomic
-from mmrqa.metrics.files import measure_file
+
+# What ``run`` needs is imported in ``run``: the console script imports every command module to build its parser,
+# so ``mmrqa --help`` and ``mmrqa info`` must not pay for the libraries of the other commands.
 
 SEPARATORS = {"tsv": "\t", "csv": ","}
 
@@ -40,6 +42,8 @@ def add_parser(subparsers) -> None:
 def _compute(path: Path, profile: str):
     """Load and measure one scan (runs in a worker process too); returns (path, report, None) or
     (path, None, error text)."""
+    from mmrqa.metrics.files import measure_file
+
     try:
         return path, measure_file(path, profile), None
     except MMRQAError as exc:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from mmrqa.errors import InvalidArgumentError
 
+# What ``run`` needs is imported in ``run``: the console script imports every command module to build its parser,
+# so ``mmrqa --help`` and ``mmrqa info`` must not pay for the libraries of the other commands.
+
 KINDS_HELP = "motion, ghosting, spike, noise, bias_field, blur, ringing, undersampling"
 SEVERITIES_HELP = "none, mild, moderate, severe"
 

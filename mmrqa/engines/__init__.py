@@ -75,4 +75,4 @@ def add_engine_arguments(parser: argparse.ArgumentParser, gpus: bool = False) ->
         )
 
 
-__all__ = ["ENGINES", "Engine", "ModelStage", "add_engine_arguments", "get_engine"]
+__all__ = ["ENGINES", "Engine", "LocalEngine", "ModelStage", "RayEngine", "add_engine_arguments", "get_engine"]

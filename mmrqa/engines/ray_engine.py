@@ -65,6 +65,8 @@ from typing import Any
 from mmrqa.engines.base import ModelStage
 from mmrqa.errors import MMRQAError
 
+# ray (~1 s, optional) is imported only when a RayEngine starts.
+
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT_PER_WORKER = 4  # chunks submitted and not yet consumed, per worker (bounds memory)

@@ -5,6 +5,11 @@
 - ``MajorityBaseline`` (the signal-only baseline is :mod:`mmrqa.classifier`).
 - ``comparison_table`` (markdown) and ``model_index`` (Hub model-index entries) for several systems.
 - ``METRIC_MODULE``: path of the ``evaluate`` module, ``evaluate.load(str(METRIC_MODULE))`` works offline.
+- ``grounding_counts`` (:mod:`.grounding_rate`): how many numbers of generated texts are grounded in the metrics.
+- :func:`mmrqa.evaluation.driver.evaluate_model` (the driver of ``mmrqa evaluate``): a model and the baselines on a
+  dataset split, side by side.
+
+This package sits above the pipeline (floor 4): it runs the pipeline's model; the pipeline never imports it.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmrqa.evaluation.baselines import MajorityBaseline
-from mmrqa.evaluation.grounding import grounding_counts
-from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index
+from mmrqa.evaluation.grounding_rate import grounding_counts
+from mmrqa.evaluation.reporting import comparison_table, eval_results, model_index, parse_rate_table
 from mmrqa.evaluation.scores import (
     ARTIFACT_LABELS,
     CLASSIFICATION_LABELS,
@@ -49,6 +54,7 @@ __all__ = [
     "grounding_counts",
     "grounding_scores",
     "model_index",
+    "parse_rate_table",
     "quality_scores",
     "value_scores",
 ]

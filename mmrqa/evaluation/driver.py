@@ -12,10 +12,12 @@ Systems, all on the same rows:
   removed from the prompts;
 - the base model zero-shot (the adapter switched off; only when the model is a LoRA adapter);
 - the signal-only classifier (the recipe of :mod:`mmrqa.classifier`, fitted on the dataset's train split metrics and
-  labels; the shipped model when there is no train split), which answers rating, presence, artifact type and
-  severity (a withheld verdict answers nothing and counts as wrong);
+  labels; the shipped model when there is no train split; a withheld verdict answers nothing), which answers the question types whose truth follows from the labels
+  (rating, presence, artifact type, severity, usability, report: ``SIGNAL_TYPES``);
 - the majority class of the train split's answers per question type.
 A system is only scored on the question types it answers; the others show as "n/a", never as a filled-in number.
+What each question type scores (``scored_values``) is registered with the type (:mod:`mmrqa.qa.questions`); the
+parse rate of each model system (share of answers its type's parser could read) is reported per question type.
 """
 
 from __future__ import annotations
@@ -28,23 +30,30 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.classifier import decide, load_model
 from mmrqa.classifier.model import fit_baseline
-from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.evaluation.baselines import MajorityBaseline
-from mmrqa.evaluation.grounding import grounding_counts
-from mmrqa.evaluation.reporting import comparison_table, model_index
+from mmrqa.evaluation.grounding_rate import grounding_counts
+from mmrqa.evaluation.reporting import comparison_table, model_index, parse_rate_table
 from mmrqa.evaluation.suite import evaluate_predictions
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.model import generate
-from mmrqa.qa.bank import Question
-from mmrqa.qa.labels import quality_from_word, quality_word
+from mmrqa.qa.answers import default_catalogue
+from mmrqa.qa.bank import Question, truth
+from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import QUESTIONS, SCORED_FIELDS, question_type
+
+# datasets (~1.6 s) is imported where a split is loaded.
 
 logger = logging.getLogger(__name__)
 
 SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)
-#: question types each kind of system answers (model systems answer all that can be scored).
-SIGNAL_TYPES = ("rating", "presence", "artifact_type", "severity")
+#: question types the signal-only classifier answers: those whose truth follows from an example's labels (model
+#: systems answer all types).
+SIGNAL_TYPES = tuple(q.name for q in QUESTIONS if q.from_labels)
+#: scored fields a majority class is fitted for (the classifications).
+MAJORITY_FIELDS = tuple(f.name for f in SCORED_FIELDS if f.kind == "classification")
 
 
 @dataclass
@@ -122,39 +131,26 @@ def examples(rows, limit: int | None = None) -> list[Example]:
 
 
 def scored_values(question: Question, parsed: Any) -> dict[str, Any]:
-    """Evaluation entries (``mmrqa.evaluation`` question types) stated by a parsed answer; None where unreadable."""
-    kind = question.type
-    if kind == "rating":
-        return {
-            "rating": parsed,
-            "quality": quality_from_word(parsed) if parsed in ("good", "medium", "bad") else None,
-        }
-    if kind == "presence":
-        return {"presence": None if parsed is None else ("yes" if parsed else "no")}
-    if kind == "artifact_type":
-        return {"artifact": parsed}
-    if kind == "severity":
-        return {"severity": parsed}
-    if kind == "metric_value":
-        try:
-            return {"metric_value": float(parsed["value"])}
-        except (TypeError, KeyError, ValueError):
-            return {"metric_value": None}
-    if kind == "report":
-        word = (parsed or {}).get("quality")
-        return {"quality": quality_from_word(word) if word in ("good", "medium", "bad") else None}
-    return {}
+    """Evaluation entries (scored fields) stated by a parsed answer, as its question type scores it; None where
+    unreadable; nothing for a free question."""
+    if question.type is None:
+        return {}
+    return question_type(question.type).score(parsed)
+
+
+def parse_rates(items: list[Example], parsed: list[Any]) -> dict[str, float]:
+    """Question type -> share of the answers whose parser read a value (in registry order)."""
+    counts: dict[str, list[int]] = {}
+    for ex, value in zip(items, parsed, strict=True):
+        counts.setdefault(ex.question.type, []).append(value is not None)
+    return {q.name: sum(counts[q.name]) / len(counts[q.name]) for q in QUESTIONS if q.name in counts}
 
 
 def _collect(items: list[Example], predicted: list[dict[str, Any]], references: list[dict[str, Any]], types=None):
     preds: dict[str, list] = {}
     refs: dict[str, list] = {}
     for ex, pred, ref in zip(items, predicted, references, strict=True):
-        if (
-            types is not None
-            and ex.question.type not in types
-            and not (ex.question.type == "report" and "rating" in types)
-        ):
+        if types is not None and ex.question.type not in types:
             continue
         for key, value in ref.items():
             if value is None:
@@ -165,23 +161,21 @@ def _collect(items: list[Example], predicted: list[dict[str, Any]], references: 
 
 
 def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
-    """What the signal-only classifier answers to each row (from the row's metrics; nothing when it withholds)."""
+    """What the signal-only classifier answers to each row: the truth of the row's question for the labels it
+    estimates from the row's metrics, scored like a parsed answer (nothing for a type it cannot answer)."""
+    catalogue, indicators = default_catalogue()
     out = []
     for ex in items:
+        if ex.question.type not in SIGNAL_TYPES:
+            out.append({})
+            continue
         verdict = decide(classifier, ex.metrics)
-        kind = ex.question.type
-        answer: dict[str, Any] = {}
-        if verdict.quality is None:
-            pass
-        elif kind in ("rating", "report"):
-            answer = {"rating": quality_word(verdict.quality), "quality": verdict.quality}
-        elif kind == "presence":
-            answer = {"presence": "yes" if verdict.artifact != "none" else "no"}
-        elif kind == "artifact_type":
-            answer = {"artifact": verdict.artifact}
-        elif kind == "severity":
-            answer = {"severity": verdict.severity if verdict.artifact == ex.question.target else "none"}
-        out.append(answer)
+        if verdict.quality is None or verdict.artifact is None:  # withheld: out of the domain, or kind not settled
+            out.append({})
+            continue
+        labels = Labels(verdict.quality, verdict.artifact, verdict.severity)
+        expected = truth(ex.question, SimpleNamespace(values=ex.metrics), labels, catalogue, indicators)
+        out.append(scored_values(ex.question, expected))
     return out
 
 
@@ -222,6 +216,7 @@ def evaluate_model(
     reports = [SimpleNamespace(values=ex.metrics) for ex in items]
     systems: dict[str, dict] = {}
     answers: dict[str, list[str]] = {}
+    rates: dict[str, dict[str, float]] = {}
 
     def run_model(name: str, use_adapter: bool, strip_signal: bool) -> None:
         prompts = []
@@ -241,9 +236,9 @@ def evaluate_model(
             batch_size=pipe.batch_size,
             use_adapter=use_adapter,
         )
-        predicted = [
-            scored_values(ex.question, interpret.parse(ex.question, t)) for ex, t in zip(items, texts, strict=True)
-        ]
+        parsed = [interpret.parse(ex.question, t) for ex, t in zip(items, texts, strict=True)]
+        predicted = [scored_values(ex.question, value) for ex, value in zip(items, parsed, strict=True)]
+        rates[name] = parse_rates(items, parsed)
         preds, refs = _collect(items, predicted, references)
         grounding = grounding_counts(texts, reports)
         systems[name] = evaluate_predictions(preds, refs, grounding=grounding, n_resamples=n_resamples, seed=0)
@@ -269,9 +264,7 @@ def evaluate_model(
         _, fit_refs = _collect(train_items, train_refs, train_refs)
         majority = MajorityBaseline().fit(fit_refs)
         _, test_refs = _collect(items, references, references)
-        counts = {
-            k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k not in ("quality", "metric_value")
-        }
+        counts = {k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k in MAJORITY_FIELDS}
         systems["Majority class"] = evaluate_predictions(
             majority.predict(counts), {k: test_refs[k] for k in counts}, n_resamples=n_resamples, seed=0
         )
@@ -284,7 +277,8 @@ def evaluate_model(
         "n_questions": len(items),
         "question_types": dict(sorted(_count(ex.question.type for ex in items).items())),
         "systems": systems,
-        "table": comparison_table(systems, note=note),
+        "table": comparison_table(systems, note=note) + "\n" + parse_rate_table(rates),
+        "parse_rate": rates,
         "model_index": model_index(systems, dataset_name=str(dataset), dataset_type=str(dataset), split=split),
         "answers": {name: texts for name, texts in answers.items()},
     }

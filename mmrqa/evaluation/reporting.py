@@ -62,6 +62,18 @@ def comparison_table(
     return "\n".join(lines) + "\n\n" + "\n".join(foot) + "\n"
 
 
+def parse_rate_table(rates: Mapping[str, Mapping[str, float]], digits: int = 3) -> str:
+    """A markdown table of the parse rate (share of readable answers) of each system per question type."""
+    types = list(dict.fromkeys(t for r in rates.values() for t in r))
+    if not types:
+        return ""
+    lines = ["| Parse rate | " + " | ".join(types) + " |", "|" + "---|" * (len(types) + 1)]
+    for system, rate in rates.items():
+        cells = [f"{rate[t]:.{digits}f}" if t in rate else "n/a" for t in types]
+        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _metric_type(qtype: str, name: str) -> str:
     return {"accuracy": "accuracy", "macro_f1": "f1", "srcc": "spearmanr", "plcc": "pearsonr", "mae": "mae"}.get(
         name, f"{qtype}_{name}"

@@ -4,7 +4,8 @@ Every function takes lists of *structured* predictions and references (labels al
 e.g. by ``mmrqa.qa.parse``). ``None`` (or a label outside the allowed set) stands for an answer that could not be
 parsed; it always counts as wrong, never as missing, so a model cannot improve its score by answering gibberish.
 
-- Classification (rating, artifact presence, artifact type, severity): accuracy and macro-F1.
+- Classification (rating, artifact presence, artifact type, severity, usability, comparison: the classification
+  fields of the question-type registry, :data:`mmrqa.qa.SCORED_FIELDS`): accuracy and macro-F1.
 - Quality (1 good .. 3 bad, MR-ART's scale): Spearman (SRCC) and Pearson (PLCC) correlation.
 - Metric values (a number the model reads out): absolute error against the reference value.
 
@@ -21,20 +22,18 @@ import numpy as np
 from scipy import stats
 
 from mmrqa.errors import InvalidArgumentError
+from mmrqa.qa.questions import SCORED_FIELDS
 
-RATING_LABELS = ("good", "medium", "bad")
-PRESENCE_LABELS = ("yes", "no")
-# The eight simulated artifact kinds (mmrqa.artifacts.KINDS, kept in step by a test) plus "none".
-ARTIFACT_LABELS = ("motion", "ghosting", "spike", "noise", "bias_field", "blur", "ringing", "undersampling", "none")
-SEVERITY_LABELS = ("none", "mild", "moderate", "severe")
-QUALITY_LEVELS = (1, 2, 3)
-
+#: field -> its valid labels, for every classification field of the question-type registry (mmrqa.qa.questions):
+#: rating, presence, artifact (the registered kinds and "none"), severity, usability, comparison.
 CLASSIFICATION_LABELS: dict[str, tuple[str, ...]] = {
-    "rating": RATING_LABELS,
-    "presence": PRESENCE_LABELS,
-    "artifact": ARTIFACT_LABELS,
-    "severity": SEVERITY_LABELS,
+    field.name: tuple(field.labels) for field in SCORED_FIELDS if field.kind == "classification"
 }
+RATING_LABELS = CLASSIFICATION_LABELS["rating"]
+PRESENCE_LABELS = CLASSIFICATION_LABELS["presence"]
+ARTIFACT_LABELS = CLASSIFICATION_LABELS["artifact"]
+SEVERITY_LABELS = CLASSIFICATION_LABELS["severity"]
+QUALITY_LEVELS = (1, 2, 3)
 
 INVALID = -1  # code of an unparseable or out-of-vocabulary prediction
 

@@ -1,4 +1,9 @@
-"""Score a whole evaluation split at once: every question type, with intervals, as one JSON-ready dict."""
+"""Score a whole evaluation split at once: every scored field, with intervals, as one JSON-ready dict.
+
+The fields and how each is scored come from the question-type registry (:data:`mmrqa.qa.SCORED_FIELDS`): a
+classification by accuracy and macro-F1, the quality level by Spearman and Pearson correlation, a value by its
+absolute error.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +19,23 @@ from mmrqa.evaluation.scores import (
     quality_scores,
     value_scores,
 )
+from mmrqa.qa.questions import SCORED_FIELDS
 
-QUESTION_TYPES = (*CLASSIFICATION_LABELS, "quality", "metric_value")
+#: the keys ``evaluate_predictions`` scores (the registry's scored fields, e.g. ``artifact`` for ``artifact_type``).
+QUESTION_TYPES: tuple[str, ...] = tuple(field.name for field in SCORED_FIELDS)
+_KINDS = {field.name: field.kind for field in SCORED_FIELDS}
+
+
+#: the two headline scores of each kind of field: (score, label after the field's title, higher is better).
+_HEADLINES = {
+    "classification": (("accuracy", "accuracy", True), ("macro_f1", "macro-F1", True)),
+    "ordinal": (("srcc", "SRCC", True), ("plcc", "PLCC", True)),
+    "value": (("mae", "MAE", False), ("within_tolerance", "within 1%", True)),
+}
 
 # Headline score of each question type, in the order tables show them: (question type, score, label, higher better).
 HEADLINE_SCORES: tuple[tuple[str, str, str, bool], ...] = (
-    ("rating", "accuracy", "Rating accuracy", True),
-    ("rating", "macro_f1", "Rating macro-F1", True),
-    ("presence", "accuracy", "Artifact presence accuracy", True),
-    ("presence", "macro_f1", "Artifact presence macro-F1", True),
-    ("artifact", "accuracy", "Artifact type accuracy", True),
-    ("artifact", "macro_f1", "Artifact type macro-F1", True),
-    ("severity", "accuracy", "Severity accuracy", True),
-    ("severity", "macro_f1", "Severity macro-F1", True),
-    ("quality", "srcc", "Quality SRCC", True),
-    ("quality", "plcc", "Quality PLCC", True),
-    ("metric_value", "mae", "Metric value MAE", False),
-    ("metric_value", "within_tolerance", "Metric value within 1%", True),
+    *((f.name, score, f"{f.title} {label}", up) for f in SCORED_FIELDS for score, label, up in _HEADLINES[f.kind]),
     ("grounding", "rate", "Grounding rate", True),
 )
 
@@ -48,9 +53,10 @@ def evaluate_predictions(
     """Score parsed answers per question type.
 
     Args:
-        predictions: question type -> parsed predictions (None for an unparseable answer). Types: ``rating``
-            (good/medium/bad), ``presence`` (yes/no), ``artifact`` (8 kinds or none), ``severity``
-            (none/mild/moderate/severe), ``quality`` (1-3), ``metric_value`` (a number). Any subset.
+        predictions: scored field -> parsed predictions (None for an unparseable answer). Fields
+            (``QUESTION_TYPES``): ``rating`` (good/medium/bad), ``presence`` (yes/no), ``artifact`` (a registered
+            kind or none), ``severity`` (none/mild/moderate/severe), ``usability`` (usable/repeat), ``comparison``
+            (first/second), ``quality`` (1-3), ``metric_value`` (a number). Any subset.
         references: the same keys, with the true values.
         grounding: optional ``(matched, totals)`` counts of grounded numbers per generated text
             (see ``mmrqa.evaluation.grounding_counts``).
@@ -73,9 +79,9 @@ def evaluate_predictions(
         if qtype not in predictions:
             continue
         pred, ref = list(predictions[qtype]), list(references[qtype])
-        if qtype in CLASSIFICATION_LABELS:
+        if _KINDS[qtype] == "classification":
             results[qtype] = classification_scores(pred, ref, CLASSIFICATION_LABELS[qtype], **boot)
-        elif qtype == "quality":
+        elif _KINDS[qtype] == "ordinal":
             results[qtype] = quality_scores(pred, ref, **boot)
         else:
             results[qtype] = value_scores(pred, ref, rtol=rtol, **boot)

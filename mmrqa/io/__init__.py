@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mmrqa.errors import ScanNotFoundError, UnsupportedFormatError
 from mmrqa.io.common import DEFAULT_MAX_BYTES, check_path, finalize, max_bytes_budget
+from mmrqa.io.dicom import is_dicom_file, scans_in_folder
 from mmrqa.io.summary import format_summary, summarize
 from mmrqa.volume import Volume
 
@@ -86,8 +87,6 @@ def _reader_name(path: Path) -> str:
     ext = _extension(path)
     if ext:
         return _READERS[ext]
-    from mmrqa.io.dicom import is_dicom_file
-
     if is_dicom_file(path):
         return "dicom"
     raise UnsupportedFormatError(
@@ -103,8 +102,6 @@ def is_scan_file(path: Path) -> bool:
         return False
     if _extension(path):
         return True
-    from mmrqa.io.dicom import is_dicom_file
-
     return is_dicom_file(path)
 
 
@@ -142,8 +139,6 @@ def _walk(folder: Path) -> list[Path]:
     files = [e for e in entries if not e.name.startswith(".") and e.is_file()]
     dicom = [f for f in files if _reader_name_or_none(f) == "dicom"]
     if dicom:
-        from mmrqa.io.dicom import scans_in_folder
-
         scans.extend(scans_in_folder(folder))
     scans.extend(f for f in files if is_scan_file(f) and f not in dicom)
     for sub in entries:

@@ -27,6 +27,8 @@ from mmrqa.errors import (
 )
 from mmrqa.volume import Volume
 
+# nibabel (~0.7 s) is imported where an orientation is computed, so readers that do not need it start fast.
+
 logger = logging.getLogger(__name__)
 
 #: Default memory budget: 2 GiB of float32 output (a 812^3 volume), overridable by ``MMRQA_MAX_SCAN_BYTES``.

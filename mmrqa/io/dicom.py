@@ -33,6 +33,8 @@ from mmrqa.errors import (
 )
 from mmrqa.io.common import Decoded, check_budget, spatial_shape
 
+# pydicom (~0.5 s) is imported where a file is read, so ``mmrqa metrics`` on NIfTI never loads it.
+
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".dcm", ".dicom", ".ima")
@@ -391,6 +393,9 @@ def _meta(ds: Any, path: Path, fmt: str) -> dict[str, Any]:
         "series_description": "SeriesDescription",
         "manufacturer": "Manufacturer",
         "series_uid": "SeriesInstanceUID",
+        "body_part": "BodyPartExamined",  # these three tell the anatomy (mmrqa.metrics.context)
+        "study_description": "StudyDescription",
+        "protocol_name": "ProtocolName",
     }
     for key, keyword in text.items():
         value = str(ds.get(keyword, "") or "").strip()
@@ -403,6 +408,9 @@ def _meta(ds: Any, path: Path, fmt: str) -> dict[str, Any]:
         "echo_time": _float(ds.get("EchoTime")) or _float(groups.get("MREchoSequence", "EffectiveEchoTime")),
     }
     meta.update({k: v for k, v in numbers.items() if v})
+    image_type = ds.get("ImageType")
+    if image_type:  # e.g. ORIGINAL\PRIMARY\T1: may name the contrast
+        meta["image_type"] = "\\".join(str(v) for v in image_type) if not isinstance(image_type, str) else image_type
     direction = ds.get("InPlanePhaseEncodingDirection") or groups.get(
         "MRFOVGeometrySequence", "InPlanePhaseEncodingDirection"
     )

@@ -23,6 +23,8 @@ from mmrqa.errors import CorruptScanError, InvalidScanError, ScanTooLargeError
 from mmrqa.io.common import MAX_BYTES_ENV, Decoded, check_budget
 from mmrqa.io.image2d import picture_to_xy
 
+# h5py (~0.2 s) is imported where a file is read.
+
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".h5", ".hdf5")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from mmrqa.errors import CorruptScanError, MMRQAError
 from mmrqa.io.common import Decoded, check_budget
@@ -31,8 +32,6 @@ def picture_to_xy(pixels: np.ndarray) -> np.ndarray:
 
 def read(path: Path, *, max_bytes: int, **_: Any) -> Decoded:
     """Decode an image, checking width x height x pages against the budget before decoding pixels."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

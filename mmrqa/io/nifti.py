@@ -18,6 +18,8 @@ import numpy as np
 from mmrqa.errors import CorruptScanError
 from mmrqa.io.common import Decoded, check_budget, spatial_shape, squeeze_trailing
 
+# nibabel (~0.7 s) is imported where a file is read.
+
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".nii", ".nii.gz", ".mgh", ".mgz")

@@ -15,9 +15,17 @@ import math
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, InvalidScanError
+from mmrqa.metrics import anatomical, spectral
 from mmrqa.metrics.catalogue import ARTIFACT_INDICATORS, CATALOGUE, MetricInfo
+from mmrqa.metrics.context import geometry
+from mmrqa.metrics.masks import bounding_box
+from mmrqa.metrics.median import median3x3
+from mmrqa.metrics.mrqy import mrqy_profile
 from mmrqa.metrics.report import MetricReport
 from mmrqa.volume import Volume
+
+# mmrqa.metrics.indicators (scipy.ndimage, ~0.4 s) is imported where it is used, keeping it off the start-up of the
+# ``mrqy`` profile and of every ``import mmrqa.metrics``.
 
 PROFILES = ("default", "mrqy")
 #: Largest |intensity| accepted. Real magnitudes are far below (raw scanner units reach ~1e7); float32 sums of
@@ -66,18 +74,18 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
     _validate(volume)
     meta = {"path": _describe(volume), "shape": tuple(volume.shape), "spacing": tuple(volume.spacing)}
     if profile == "mrqy":
-        from mmrqa.metrics.mrqy import mrqy_profile
-
         values, per_slice, indices = mrqy_profile(volume)
         if all(math.isnan(values[k]) for k in ("MEAN", "VAR")):
             raise InvalidScanError(f"{_describe(volume)}: no slice after the first has a foreground (MRQy mask)")
         return MetricReport("mrqy", values, per_slice, indices, meta)
-    values, per_slice = _default_profile(volume)
+    values, per_slice, geo = _default_profile(volume)
+    meta["geometry"] = geo.to_dict()  # the mask facts the reference ranges read (mmrqa.metrics.context)
     return MetricReport("default", values, per_slice, np.arange(volume.shape[2]), meta)
 
 
-def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    from mmrqa.metrics import anatomical, indicators, spectral  # scipy-based: kept off the ``mrqy`` profile's start-up
+def _default_profile(volume: Volume):
+    """``(values, per_slice, geometry)`` of the default profile."""
+    from mmrqa.metrics import indicators
 
     data = volume.data
     regions = anatomical.prepare(data)
@@ -118,7 +126,8 @@ def _default_profile(volume: Volume) -> tuple[dict[str, float], dict[str, np.nda
     values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
-    return values, _default_slices(cdata, regions)
+    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing, regions.stats("air").median)
+    return values, _default_slices(cdata, regions), geo
 
 
 PSNR_SLICE_STEP = 2  # PSNR's residual is estimated on every 2nd pair of adjacent slices of the head's slab...
@@ -136,9 +145,6 @@ def psnr(data: np.ndarray, head: np.ndarray, peak: float | None = None, step: in
     it. The median (exact, :func:`mmrqa.metrics.median.median3x3`) is computed only on the head's bounding box
     with a one-voxel in-plane margin, which holds every window centred on a head voxel.
     """
-    from mmrqa.metrics.masks import bounding_box
-    from mmrqa.metrics.median import median3x3
-
     box = bounding_box(head)
     if box is None:
         return math.nan

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mmrqa.artifacts.registry import ARTIFACT_KINDS
+
 MRIQC = "Esteban et al., MRIQC, PLoS ONE 2017;12:e0184661"
 MRQY = "Sadri et al., MRQy, Med Phys 2020;47:6029-6038 (0.0.3 definitions)"
 
@@ -31,6 +33,7 @@ class MetricInfo:
     reference_range: tuple[float, float] | None = None
     range_basis: str = ""
     profile: str = "default"
+    not_judged: str = ""  # why this scan has no range although the catalogue has one (mmrqa.metrics.ranges)
 
 
 def _e(name, meaning, formula, unit, hib, ref, rng=None, basis="", profile="default") -> MetricInfo:
@@ -445,17 +448,9 @@ CATALOGUE.update(
     }
 )
 
-# artifact kind -> the metric that moves with its severity (direction: CATALOGUE[name].higher_is_better)
-ARTIFACT_INDICATORS: dict[str, str] = {
-    "motion": "motion_index",
-    "ghosting": "pe_correlation",
-    "spike": "spike_energy",
-    "noise": "noise_local",
-    "bias_field": "inu_cv",
-    "blur": "sharpness",
-    "ringing": "truncation",
-    "undersampling": "pe_correlation",
-}
+# artifact kind -> the metric that moves with its severity (direction: CATALOGUE[name].higher_is_better), as
+# registered with each kind in mmrqa.artifacts.registry
+ARTIFACT_INDICATORS: dict[str, str] = {kind.name: kind.indicator for kind in ARTIFACT_KINDS}
 
 
 def reference_range(catalogue: dict[str, Any], name: str) -> tuple[float | None, float | None] | None:

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+# scipy is imported where it is used: ``import mmrqa.metrics`` stays free of it.
+
 #: At most this many evenly spaced slices feed the slice-sampled indicators: they measure a property shared by every
 #: slice (thermal noise, the acquired k-space extent, the PE scheme), so a sample keeps them cheap.
 MAX_SLICES = 24

@@ -9,10 +9,13 @@ half precision are slow and lossy). Quantization (QLoRA) comes from TRL's ``Mode
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from mmrqa.errors import InvalidArgumentError, ModelLoadError
+
+# torch, transformers, peft and trl (seconds) are imported where a model is loaded.
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +60,6 @@ def resolve_dtype(dtype: Any = "auto"):
 
 def _local_gpu_device_map() -> dict[str, int]:
     """Put a quantized model wholly on this process' GPU (``LOCAL_RANK``), as bitsandbytes needs under DDP."""
-    import os
-
     return {"": int(os.environ.get("LOCAL_RANK", 0))}
 
 

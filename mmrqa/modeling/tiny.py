@@ -14,69 +14,25 @@ AnyRes pinpoints are multiples of the image size, identical in the model config 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
-from mmrqa.modeling.template import IM_END, IM_START, IMAGE_TOKEN, MMRQA_CHAT_TEMPLATE, PAD_TOKEN, VIDEO_TOKEN
+from mmrqa.modeling.template import IM_END, MMRQA_CHAT_TEMPLATE
+from mmrqa.modeling.tokenizer import train_tiny_tokenizer
+
+# torch, transformers and tokenizers (seconds) are imported where a tiny model is built.
 
 logger = logging.getLogger(__name__)
 
 TINY_IMAGE_SIZE = 32
 TINY_PATCH_SIZE = 8
 TINY_PINPOINTS = [[32, 32], [32, 64], [64, 32], [64, 64]]
-TINY_VOCAB_SIZE = 600
-
-# A small English corpus in the register of the QA data: the BPE merges it learns make answers a few tokens long.
-_CORPUS = [
-    "What is the overall quality of this MRI scan? The image quality is good, acceptable, or poor.",
-    "Is there motion artifact, ghosting, a spike, noise, bias field, blur, ringing or undersampling?",
-    "The signal-to-noise ratio (SNR) is 12.5, the contrast-to-noise ratio (CNR) is 3.1 and the EFC is 0.42.",
-    "The coefficient of joint variation (CJV) is 0.61. Lower is better. Higher is better.",
-    "Severity: none, mild, moderate, severe. Quality score 1 (good), 2 (medium), 3 (bad).",
-    "This axial slice of a T1-weighted brain scan shows no visible artifact.",
-    "This T2-weighted pelvic slice shows moderate ghosting along the phase-encoding direction.",
-    "The foreground-background energy ratio (FBER) is 850.3; the mean intensity is 412.0.",
-    "Answer with the metric values measured on this scan. 0 1 2 3 4 5 6 7 8 9 . , : ; % ( ) - +",
-]
-
-
-def _train_tokenizer():
-    """Train a byte-level BPE on ``_CORPUS`` and wrap it as a ``Qwen2Tokenizer`` with ChatML special tokens."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
-
-    specials = [PAD_TOKEN, IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=TINY_VOCAB_SIZE,
-        special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
-    state = bpe.model.__getstate__()
-    import json
-
-    model_state = json.loads(state) if isinstance(state, (str, bytes)) else state
-    # Renumber the learned tokens from 0 so that the special tokens, added below, get fresh ids after them.
-    learned = sorted((idx, tok) for tok, idx in model_state["vocab"].items() if tok not in specials)
-    vocab = {tok: new_id for new_id, (_, tok) in enumerate(learned)}
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_state["merges"]]
-    tokenizer = Qwen2Tokenizer(
-        vocab=vocab,
-        merges=merges,
-        unk_token=None,
-        eos_token=IM_END,
-        pad_token=PAD_TOKEN,
-        model_max_length=4096,
-    )
-    tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]})
-    tokenizer.chat_template = MMRQA_CHAT_TEMPLATE
-    return tokenizer
 
 
 def _tiny_config(tokenizer):
-    from transformers import LlavaOnevisionConfig, Qwen2Config, SiglipVisionConfig
+    from transformers import Qwen2Config, SiglipVisionConfig
+
+    from mmrqa.modeling.real_size import llava_onevision_config
 
     vision = SiglipVisionConfig(
         hidden_size=32,
@@ -102,16 +58,7 @@ def _tiny_config(tokenizer):
         # final RMSNorm (entropy stuck at ln(vocab)), so LoRA could not lower the loss; 0.2 lets the demo model learn.
         initializer_range=0.2,
     )
-    return LlavaOnevisionConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
-        video_token_index=tokenizer.convert_tokens_to_ids(VIDEO_TOKEN),
-        vision_feature_select_strategy="full",
-        vision_feature_layer=-1,
-        image_grid_pinpoints=TINY_PINPOINTS,
-        vision_aspect_ratio="anyres_max_9",
-    )
+    return llava_onevision_config(tokenizer, vision, text, TINY_PINPOINTS)
 
 
 def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
@@ -132,7 +79,7 @@ def build_tiny_model(directory: str | Path, seed: int = 0) -> Path:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     config = _tiny_config(tokenizer)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -167,7 +114,7 @@ def build_tiny_text_model(directory: str | Path, seed: int = 0) -> Path:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer()
+    tokenizer = train_tiny_tokenizer()
     tokenizer.chat_template = None  # plain-text prompt
     config = Qwen2Config(
         vocab_size=len(tokenizer),
@@ -189,8 +136,6 @@ def build_tiny_text_model(directory: str | Path, seed: int = 0) -> Path:
 
 
 if __name__ == "__main__":  # python -m mmrqa.modeling.tiny DIR [SEED]
-    import sys
-
     logging.basicConfig(level=logging.INFO)
     target = sys.argv[1] if len(sys.argv) > 1 else "tiny-llava-onevision"
     print(build_tiny_model(target, seed=int(sys.argv[2]) if len(sys.argv) > 2 else 0))

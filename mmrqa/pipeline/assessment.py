@@ -4,8 +4,11 @@ An assessment holds the evidence (the scan's metrics with their catalogue descri
 answer the model gave about each slice) and the conclusions drawn from it: the volume-level rating with the
 slice-level votes behind it, the detected artifacts with their severity, usability and the report text. ``mode``
 says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``model``) or ``"metrics-only"`` (the
-signal classifier of :mod:`mmrqa.classifier`). A scan that could not be assessed is an assessment with
-``error`` set and no conclusions (batch runs report it and go on).
+signal classifier of :mod:`mmrqa.classifier`). In model mode a field the model's answers leave unstated
+(no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
+where each field of the verdict came from (``"model"`` or ``"signal"``), and every form lists the fields that came from
+the signal classifier in model mode. A scan that could not
+be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
 ``confidence`` (the calibrated probability of the rating; below :data:`LOW_CONFIDENCE` the report says the verdict is
@@ -21,12 +24,22 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mmrqa.qa.answers import format_value
+
 MODES = ("model", "metrics-only")
+#: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
+VERDICT_FIELDS = ("rating", "usability", "artifacts")
+_FALLBACK = "Signal fallback"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
 #: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
-_LIGHT_WORDS = {"green": "🟢 in range", "amber": "🟠 near the limit", "red": "🔴 out of range", "grey": "⚪ no range"}
+_LIGHT_WORDS = {
+    "green": "🟢 in range",
+    "amber": "🟠 near the limit",
+    "red": "🔴 out of range",
+    "grey": "⚪ not judged",
+}
 
 
 @dataclass
@@ -88,6 +101,9 @@ class Assessment:
     in_domain: bool | None = None
     domain_reason: str | None = None
     drivers: list[str] = field(default_factory=list)
+    scan_context: dict[str, Any] | None = None
+    reference: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -152,8 +168,16 @@ class Assessment:
             ("Artifacts", "; ".join(found) if found else "none detected"),
             ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
         ]
+        fallback = [name for name in VERDICT_FIELDS if self.sources.get(name) == "signal"]
+        if fallback and self.mode == "model":
+            why = "from the signal classifier: the model gave no readable answer"
+            lines.append((_FALLBACK, f"{', '.join(fallback)} {why}"))
         if self.drivers:
-            lines.append(("Drivers", "; ".join(self._driver_text(name) for name in self.drivers)))
+            drivers = "; ".join(self._driver_text(name) for name in self.drivers)
+            lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
+            if self.rating == "bad" and not lights & {"amber", "red"}:  # say so when the two stories differ
+                drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
+            lines.append(("Drivers", drivers))
         return lines
 
     def _driver_text(self, name: str) -> str:
@@ -176,13 +200,15 @@ class Assessment:
                 if light
                 else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
             )
+            if info.get("z") is not None:  # judged against a reference cohort
+                verdict += f" (z {info['z']:+.1f})"
             rows.append((name, f"{_num(value)} {info.get('unit') or ''}".strip(), bounds, verdict))
         return rows
 
     def trust_markdown(self) -> str:
-        """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers), for a UI that lays
-        out the rating itself (the Space); empty when none of them is known."""
-        keys = ("Domain", "Confidence", "Drivers")
+        """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers, the fields that came
+        from the signal classifier), for a UI that lays out the rating itself (the Space); empty when none is known."""
+        keys = ("Domain", "Confidence", "Drivers", _FALLBACK)
         return "".join(f"- **{key}:** {value}\n" for key, value in self._verdict_lines() if key in keys)
 
     def to_text(self) -> str:
@@ -196,6 +222,8 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
+            if self.reference:
+                lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
@@ -213,7 +241,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += ["", "| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
@@ -228,6 +257,5 @@ _STANDARD = ("rating", "artifact_type", "usability", "report", "severity")
 def _num(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    from mmrqa.qa.answers import format_value
 
     return format_value(value)

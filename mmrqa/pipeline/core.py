@@ -24,10 +24,19 @@ from typing import Any
 
 from mmrqa.console import progress as progress_bar
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.io import load_volume
+from mmrqa.metrics import compute_metrics
+from mmrqa.metrics.context import ScanContext, context_of
+from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import interpret
-from mmrqa.pipeline.assessment import ArtifactFinding, Assessment, SliceAnswer
-from mmrqa.pipeline.metrics_only import estimate_labels, signal_report, uncertain_report
+from mmrqa.pipeline.assessment import VERDICT_FIELDS, ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report, uncertain_report
+from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
+from mmrqa.qa.answers import default_catalogue, signal_summary
+from mmrqa.qa.conversations import conversation
+from mmrqa.qa.labels import is_usable, quality_word
+from mmrqa.render import MIN_FOREGROUND, PLANES, pick_slices, render_slices
 from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -45,11 +54,19 @@ class MMRQAPipeline:
             metrics-only mode (see :meth:`metrics_only`).
         max_new_tokens: cap on generated tokens per answer.
         batch_size: prompts per generation batch.
-        classifier: a :class:`mmrqa.classifier.SignalModel` for the metrics-only mode (default: the shipped one).
+        classifier: a :class:`mmrqa.classifier.SignalModel` for the signal verdict (default: the shipped one).
+        reference: a :class:`mmrqa.metrics.cohort.CohortReference`: judge the metrics against the user's own cohort
+            (robust z-scores) instead of the ranges that fit the scan.
     """
 
     def __init__(
-        self, loaded=None, *, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 8, classifier=None
+        self,
+        loaded=None,
+        *,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        batch_size: int = 8,
+        classifier=None,
+        reference=None,
     ):
         if max_new_tokens < 1 or batch_size < 1:
             raise InvalidArgumentError(f"max_new_tokens and batch_size must be >= 1 ({max_new_tokens}, {batch_size})")
@@ -57,6 +74,7 @@ class MMRQAPipeline:
         self.max_new_tokens = int(max_new_tokens)
         self.batch_size = int(batch_size)
         self.classifier = classifier
+        self.reference = reference
         self.last_generated_tokens = 0
 
     @classmethod
@@ -73,17 +91,17 @@ class MMRQAPipeline:
         merged model, from a Hub id or a local folder; safetensors only, no remote code. ``device`` defaults to the
         GPU when there is one; ``dtype`` to bfloat16/float16 on GPU and float32 on CPU. ``kwargs`` go to the
         constructor (``max_new_tokens``, ``batch_size``)."""
-        from mmrqa.pipeline.model import load_model
-
         loaded = load_model(adapter_or_model, base_model, device=device, dtype=dtype or "auto", revision=revision)
         return cls(loaded, **kwargs)
 
     @classmethod
-    def metrics_only(cls, classifier_path: str | os.PathLike | None = None) -> MMRQAPipeline:
-        """A pipeline without a model: rating and artifact estimates from the signal-only classifier."""
-        from mmrqa.classifier import load_model
+    def metrics_only(cls, classifier_path: str | os.PathLike | None = None, reference=None) -> MMRQAPipeline:
+        """A pipeline without a model: rating and artifact estimates from the signal-only classifier (``reference``:
+        a cohort to judge the metrics against, see the class)."""
+        from mmrqa.classifier import load_model as load_signal_model
 
-        return cls(None, classifier=load_model(str(classifier_path) if classifier_path else None))
+        classifier = load_signal_model(str(classifier_path) if classifier_path else None)
+        return cls(None, classifier=classifier, reference=reference)
 
     @property
     def mode(self) -> str:
@@ -113,19 +131,12 @@ class MMRQAPipeline:
         return self.complete(self.prepare(scan, slices, plane), questions, signal_enhanced)
 
     def prepare(
-        self,
-        scan: str | os.PathLike | Volume,
-        slices: int = DEFAULT_SLICES,
-        plane: str = "axial",
-        render: bool | None = None,
+        self, scan: str | os.PathLike | Volume, slices: int = DEFAULT_SLICES, plane: str = "axial", render: bool | None = None
     ):
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
         :meth:`complete` on the model actors. ``render``: render the slices (default: only when a model will read
         them; the metrics-only mode just names them)."""
-        from mmrqa.metrics import compute_metrics
-        from mmrqa.render import MIN_FOREGROUND, PLANES, pick_slices, render_slices
-
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         volume = scan if isinstance(scan, Volume) else _load(scan)
@@ -147,12 +158,30 @@ class MMRQAPipeline:
             mode=self.mode,
             model=None if self.loaded is None else self.loaded.name,
             metrics=values,
-            metric_info=metric_descriptions(values),
             slices=indices,
             plane=plane,
         )
+        self._judge_metrics(result, volume, report)
         result.timings = timings
         return result, volume, report, images
+
+    def _judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
+        """The lights of the scan's metrics: against the ranges that fit the scan (its context), or against the
+        reference cohort when the pipeline has one."""
+        context = context_of(volume, report)
+        result.scan_context = context.to_dict()
+        if self.reference is not None:
+            result.reference = f"cohort {self.reference.source}: robust z-scores, |z| > 3.5 on the worse side flagged"
+        else:
+            result.reference = f"ranges for a {context.describe()}"
+        result.metric_info = metric_descriptions(result.metrics, self.catalogue_of(result), self.reference)
+
+    def catalogue_of(self, result: Assessment) -> dict[str, Any]:
+        """The catalogue the assessment's lights and report judge with: the reference cohort's ranges, or those that
+        fit the scan (:func:`mmrqa.metrics.ranges.catalogue_for` of its context)."""
+        if self.reference is not None:
+            return self.reference.catalogue()
+        return catalogue_for(ScanContext(**result.scan_context) if result.scan_context else None)
 
     def complete(self, prepared, questions: Sequence[str] | None = None, signal_enhanced: bool = True) -> Assessment:
         """The model (or signal classifier) half of :meth:`__call__`, on the output of :meth:`prepare` (``volume`` may
@@ -166,29 +195,81 @@ class MMRQAPipeline:
             self._fill_from_signal(result, volume)
         else:
             self._fill_from_model(result, report, images, questions, signal_enhanced)
+            self._fall_back_to_signal(result, volume)
         timings["generation" if self.loaded is not None else "classification"] = time.perf_counter() - clock
         result.timings = {k: round(v, 4) for k, v in timings.items()}
         return result
 
-    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
-        from mmrqa.classifier import classify, load_model
-        from mmrqa.qa.labels import is_usable, quality_word
+    def _signal_verdict(self, result: Assessment, volume: Volume | None):
+        """The signal classifier's verdict on the scan (:func:`mmrqa.classifier.classify`, recorded in
+        ``result.signal_estimate``); from the full-size metrics alone (per-slice features undefined) without the
+        volume (``complete`` after a remote ``prepare``) or when its decimated copy cannot be measured (a small object
+        in a 2D image may vanish)."""
+        from mmrqa.classifier import classify, decide
+        from mmrqa.classifier import load_model as load_signal_model
 
-        verdict = classify(volume, model=self.classifier or load_model())
-        result.in_domain, result.domain_reason = verdict.in_domain, verdict.domain_reason
-        result.confidence, result.drivers = verdict.confidence, list(verdict.drivers)
+        model = self.classifier or load_signal_model()
+        verdict = None
+        if volume is not None:
+            try:
+                verdict = classify(volume, model=model)
+            except MMRQAError as exc:
+                logger.info("%s: classified from the full-size metrics (%s)", result.source, exc)
+        if verdict is None:
+            verdict = decide(model, result.metrics)
         result.signal_estimate = verdict.to_dict()
-        if not verdict.in_domain:
+        return verdict
+
+    @staticmethod
+    def _signal_artifacts(verdict) -> list[ArtifactFinding]:
+        if verdict.artifact in (None, "none"):
+            return []
+        return [ArtifactFinding(verdict.artifact, verdict.severity, 0, verdict.confidence)]
+
+    def _fill_from_signal(self, result: Assessment, volume: Volume) -> None:
+        verdict = self._signal_verdict(result, volume)
+        result.in_domain, result.domain_reason = verdict.in_domain, verdict.domain_reason
+        result.confidence = verdict.confidence
+        result.sources = dict.fromkeys(VERDICT_FIELDS, "signal")
+        if not verdict.in_domain:  # not rated: the forms say why
             return
         result.rating = quality_word(verdict.quality)
         result.usability = "usable" if is_usable(verdict.quality) else "repeat"
+        result.artifacts = self._signal_artifacts(verdict)
+        catalogue = self.catalogue_of(result)  # the report cites the metrics with the ranges the lights use
         if verdict.uncertain:  # an artifact is likely but its kind is not settled: say so, name no kind
+            result.drivers = result.drivers or list(verdict.drivers)
             result.report = uncertain_report(verdict.candidates, verdict.severity, verdict.confidence)
             return
         labels = estimate_labels(result.signal_estimate)
-        if verdict.artifact != "none":
-            result.artifacts = [ArtifactFinding(verdict.artifact, verdict.severity, 0, verdict.confidence)]
-        result.report = signal_report(result.metrics, labels, verdict.drivers)
+        result.drivers = result.drivers or list(verdict.drivers) or signal_evidence(result.metrics, labels, catalogue)
+        result.report = signal_report(result.metrics, labels, catalogue, verdict.drivers)
+
+    def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
+        """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer
+        parsed) comes from the signal classifier, and ``result.sources`` says which field came from where. A usability
+        that follows a model rating (no usability answer parsed) counts as the model's. A scan found outside the
+        domain (``in_domain`` False) is not rated by the classifier either, nor one it cannot rate."""
+        answers = result.answers
+        stated = {
+            "rating": result.rating is not None,
+            "usability": any(a.parsed for a in answers if a.question_type == "usability") or result.rating is not None,
+            "artifacts": any(a.parsed is not None for a in answers if a.question_type == "artifact_type")
+            or any((a.parsed or {}).get("artifact") for a in answers if a.question_type == "report"),
+        }
+        result.sources = {name: "model" if ok else "signal" for name, ok in stated.items()}
+        if all(stated.values()) or result.in_domain is False:  # outside the domain nothing is rated (issue 17)
+            return
+        verdict = self._signal_verdict(result, volume)
+        if not verdict.in_domain or verdict.quality is None:  # the classifier has nothing to add
+            return
+        if not stated["rating"]:
+            result.rating = quality_word(verdict.quality)
+        if not stated["usability"]:
+            result.usability = "usable" if is_usable(verdict.quality) else "repeat"
+        if not stated["artifacts"]:
+            result.artifacts = self._signal_artifacts(verdict)
+        logger.info("%s: %s from the signal classifier (no readable model answer)", result.source, result.sources)
 
     def _fill_from_model(self, result, report, images, questions, signal_enhanced) -> None:
         asked = (
@@ -238,10 +319,6 @@ class MMRQAPipeline:
         return self._ask([slice_index], [image], [asked], report, signal_enhanced)[0]
 
     def _ask(self, indices, images, asked, report, signal_enhanced) -> list[SliceAnswer]:
-        from mmrqa.pipeline.model import generate
-        from mmrqa.qa.answers import default_catalogue, signal_summary
-        from mmrqa.qa.conversations import conversation
-
         summary = signal_summary(report, *default_catalogue()) if signal_enhanced else ""
         jobs, prompts = [], []
         for index, image in zip(indices, images, strict=True):
@@ -305,6 +382,4 @@ class MMRQAPipeline:
 
 
 def _load(path: str | os.PathLike) -> Volume:
-    from mmrqa.io import load_volume
-
     return load_volume(Path(path))

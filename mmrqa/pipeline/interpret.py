@@ -2,7 +2,7 @@
 
 Questions are those of the training data (:data:`mmrqa.qa.bank.PHRASINGS`, first phrasing of each type), so that
 the model is asked exactly what it was taught to answer. Answers are read back with
-:func:`mmrqa.qa.parse.parse_answer`, which returns None for malformed or ambiguous text instead of raising; such an
+:func:`mmrqa.qa.bank.parse_answer`, which returns None for malformed or ambiguous text instead of raising; such an
 answer is kept verbatim and counts as no vote.
 
 Aggregation over slices (the volume-level verdict): the rating is the majority of the slices' votes, a tie going
@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from mmrqa.qa.bank import PHRASINGS, Question
-from mmrqa.qa.labels import ARTIFACT_KINDS, artifact_words
-from mmrqa.qa.parse import parse_answer
+from mmrqa.artifacts.registry import KINDS, SEVERITIES, artifact_words, kind_from_words
+from mmrqa.qa.bank import PHRASINGS, Question, parse_answer
+from mmrqa.qa.labels import QUALITY_WORDS
+from mmrqa.qa.questions import question_type
 
-RATING_ORDER = ("good", "medium", "bad")
-SEVERITY_ORDER = ("none", "mild", "moderate", "severe")
+RATING_ORDER = tuple(QUALITY_WORDS.values())  # good, medium, bad: best first
+SEVERITY_ORDER = SEVERITIES
 
 
 def standard_question(question_type: str, target: str | None = None) -> Question:
@@ -53,8 +54,8 @@ def classify_question(text: str) -> Question:
         match = pattern.match(last)
         if match:
             target = match.groupdict().get("target")
-            if target and qtype in ("severity", "comparison"):
-                target = target.strip().replace(" ", "_")
+            if target and question_type(qtype).target == "artifact":
+                target = kind_from_words(target)
             return Question(qtype, last, target.strip() if target else None)
     return Question(None, last)  # type: ignore[arg-type]
 
@@ -95,8 +96,8 @@ def named_artifacts(type_answers: Sequence[Any], reports: Sequence[Any]) -> Coun
     """Artifact kind -> number of slices whose artifact-type or report answer names it."""
     counts: Counter = Counter()
     for typed, report in zip(type_answers, reports, strict=True):
-        kinds = {typed} if typed in ARTIFACT_KINDS else set()
-        if isinstance(report, dict) and report.get("artifact") in ARTIFACT_KINDS:
+        kinds = {typed} if typed in KINDS else set()
+        if isinstance(report, dict) and report.get("artifact") in KINDS:
             kinds.add(report["artifact"])
         counts.update(kinds)
     return counts

@@ -2,7 +2,7 @@
 
 Without an image model the pipeline rates a scan with the signal classifier (:mod:`mmrqa.classifier`).
 Its estimate becomes :class:`mmrqa.qa.labels.Labels`, and both the assessment's report and the answer to a question
-of the question bank are the grounded templates of :mod:`mmrqa.qa.answers` (the sentences the training data uses)
+of the question bank are the grounded templates of :mod:`mmrqa.qa.questions` (the sentences the training data uses)
 filled from those labels and the scan's metrics: the report and a chat answer about the same scan never disagree.
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from mmrqa.pipeline.interpret import classify_question
-from mmrqa.qa.answers import default_catalogue, evidence_metrics, render_answer, report_text, truth
-from mmrqa.qa.bank import PHRASINGS
+from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
+from mmrqa.qa.bank import PHRASINGS, render_answer, truth
 from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import question_type
 
 #: The line that ends a metrics-only report.
 REPORT_NOTE = "(Metrics-only mode: signal-only classifier on the metrics; no image model was run.)"
@@ -27,19 +28,34 @@ def estimate_labels(estimate: Mapping[str, Any]) -> Labels:
     return Labels(int(estimate["quality"]), estimate.get("artifact", "none"), estimate.get("severity", "none"))
 
 
-def signal_report(values: Mapping[str, float], labels: Labels, drivers: Sequence[str] = ()) -> str:
+def signal_evidence(values: Mapping[str, float], labels: Labels, catalogue: dict[str, Any] | None = None) -> list[str]:
+    """The metrics behind the verdict that the report cites (:func:`mmrqa.qa.answers.evidence_metrics`), judged with
+    ``catalogue`` (default the catalogue; the pipeline passes the ranges that fit the scan)."""
+    default, indicators = default_catalogue()
+    finite = {k: v for k, v in values.items() if v == v}
+    return evidence_metrics(finite, labels, default if catalogue is None else catalogue, indicators)
+
+
+def signal_report(
+    values: Mapping[str, float],
+    labels: Labels,
+    catalogue: dict[str, Any] | None = None,
+    drivers: Sequence[str] = (),
+) -> str:
     """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
     no image model was run.
 
     Args:
         values: the scan's per-volume metrics (NaN values are left out).
         labels: the classifier's estimate (:func:`estimate_labels`).
-        drivers: the metrics that drove the classifier's verdict, cited first (``Verdict.drivers``).
+        catalogue: the ranges the cited metrics are judged with (default the catalogue; the pipeline passes those
+            that fit the scan, :func:`mmrqa.metrics.ranges.catalogue_for`, so that report and lights agree).
+        drivers: the metrics that drove the classifier's verdict (``Verdict.drivers``), cited first.
     """
-    catalogue, indicators = default_catalogue()
+    catalogue = default_catalogue()[0] if catalogue is None else catalogue
     finite = {k: v for k, v in values.items() if v == v}
     cited = [d for d in drivers if d in finite and d in catalogue]
-    cited += [m for m in evidence_metrics(finite, labels, catalogue, indicators) if m not in cited]
+    cited += [m for m in signal_evidence(finite, labels, catalogue) if m not in cited]
     expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
     expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
     return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
@@ -61,13 +77,17 @@ def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
     return [PHRASINGS[t][0].format(artifact="ghosting", metric="efc") for t in (types or tuple(PHRASINGS))]
 
 
-def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> str:
+def signal_answer(
+    question: str, report: Any, estimate: Mapping[str, Any], catalogue: dict[str, Any] | None = None
+) -> str:
     """Answer a question from the metrics alone: the grounded template of the question-bank question it matches.
 
     Args:
         question: the question, in words (recognised with :func:`mmrqa.pipeline.interpret.classify_question`).
         report: the scan's ``MetricReport``.
         estimate: the signal classifier's estimate of that scan (``Assessment.signal_estimate``).
+        catalogue: the ranges an answer cites (default the catalogue; a front end passes those of the assessment's
+            lights, ``MMRQAPipeline.catalogue_of``).
 
     Returns:
         The answer; for a question outside the bank, a sentence listing the questions it can answer.
@@ -76,10 +96,11 @@ def signal_answer(question: str, report: Any, estimate: Mapping[str, Any]) -> st
     if estimate.get("quality") is None or estimate.get("artifact") is None:
         why = estimate.get("domain_reason") or "the metrics do not settle the kind of artifact"
         return f"Without an image model I cannot answer about this scan: {why}."
-    if asked.type is None or asked.type == "comparison":
+    if asked.type is None or question_type(asked.type).images > 1:  # a comparison needs a second scan
         examples = "; ".join(f"*{q}*" for q in example_questions())
         return f"Without an image model I can answer the question-bank questions, for example: {examples}"
-    catalogue, indicators = default_catalogue()
+    default, indicators = default_catalogue()
+    catalogue = default if catalogue is None else catalogue
     expected = truth(asked, report, estimate_labels(estimate), catalogue, indicators)
     if expected is None:
         return "The metrics do not determine an answer to that question."

@@ -8,6 +8,7 @@ torch, transformers and peft are imported here, inside functions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -137,8 +138,6 @@ def generate(
 
     ``use_adapter=False`` runs the base model of a LoRA adapter (PEFT's ``disable_adapter``): the zero-shot baseline.
     """
-    import contextlib
-
     import torch
 
     processor, model = loaded.processor, loaded.model

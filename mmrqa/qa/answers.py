@@ -1,7 +1,14 @@
-"""Grounded answer templates: the truth of each question, computed from the metrics and labels, put in words.
+"""What grounded answers share: numbers in words, the signal summary, metric sentences and the QC report text.
 
-Every number an answer prints comes from :func:`format_value` of a metric value or of a catalogue reference bound,
-so :mod:`mmrqa.qa.grounding` can find it again at the printed precision. Every label comes from :class:`Labels`.
+Each question type's truth and template answer are registered with it (:mod:`mmrqa.qa.questions`) and built from
+these pieces. Every number an answer prints comes from :func:`format_value` of a metric value or of a catalogue
+reference bound, so :mod:`mmrqa.qa.grounding` can find it again at the printed precision. Every label comes from
+:class:`Labels`.
+
+Ranges: every function takes the catalogue it judges with. The training data is built with the catalogue's fixed
+ranges (the dataset does not record each scan's context, and the evaluation re-derives the grounded numbers from the
+catalogue alone); the pipeline's metrics-only report and answers pass the ranges that fit the scan
+(:func:`mmrqa.metrics.ranges.catalogue_for`), where a metric not judged on that scan is said to be so.
 """
 
 from __future__ import annotations
@@ -11,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from mmrqa.artifacts.registry import artifact_words
+from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 from mmrqa.metrics.catalogue import is_acceptable, reference_range
-from mmrqa.qa.bank import Question
-from mmrqa.qa.labels import Labels, artifact_words
+from mmrqa.qa.labels import Labels
 
-SEVERITY_RANK = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
 SIGNIFICANT_DIGITS = 3
 #: at most this many metrics in the signal summary of a user turn, and in the evidence of a report.
 MAX_SUMMARY_METRICS = 8
@@ -34,9 +41,7 @@ def format_value(value: float) -> str:
 
 
 def default_catalogue() -> tuple[dict[str, Any], dict[str, str]]:
-    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics` (imported on use)."""
-    from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
-
+    """``(CATALOGUE, ARTIFACT_INDICATORS)`` of :mod:`mmrqa.metrics`."""
     return CATALOGUE, ARTIFACT_INDICATORS
 
 
@@ -94,102 +99,10 @@ def metric_sentence(name: str, value: float, catalogue: dict[str, Any]) -> str:
     text = f"{name} = {format_value(value)}{unit}"
     bounds = reference_range(catalogue, name)
     if bounds is None:
-        return text
+        why = getattr(catalogue.get(name), "not_judged", "")  # a range that does not apply to this scan
+        return f"{text} (no acceptable range applies to this scan: {why})" if why else text
     verdict = "acceptable" if is_acceptable(value, bounds) else "not acceptable"
     return f"{text} ({describe_range(bounds)}: {verdict})"
-
-
-def comparison_winner(target: str, labels: Labels, other: Labels) -> str | None:
-    """ "first" or "second": which example shows more of ``target`` (None on a tie or unknown severity)."""
-    ranks = []
-    for lab in (labels, other):
-        if lab.artifact == target and lab.severity is not None:
-            ranks.append(SEVERITY_RANK[lab.severity])
-        elif lab.artifact is None or (lab.artifact == target and lab.severity is None):
-            return None
-        else:
-            ranks.append(0)
-    if ranks[0] == ranks[1]:
-        return None
-    return "first" if ranks[0] > ranks[1] else "second"
-
-
-def truth(question: Question, report: Any, labels: Labels, catalogue, indicators, other: Labels | None = None):
-    """The structured answer (as :func:`mmrqa.qa.parse.parse_answer` returns it) that is true for this example;
-    None when the labels do not determine it (then the question must not be asked)."""
-    kind = question.type
-    if kind == "rating":
-        return labels.quality_word
-    if kind == "presence":
-        return None if labels.artifact is None else labels.artifact != "none"
-    if kind == "artifact_type":
-        return labels.artifact
-    if kind == "severity":
-        if labels.artifact == question.target:
-            return labels.severity
-        return None if labels.artifact is None else "none"
-    if kind == "usability":
-        return "usable" if labels.usable else "repeat"
-    if kind == "comparison":
-        return None if other is None else comparison_winner(question.target, labels, other)
-    values = metric_values(report)
-    if kind == "metric_value":
-        if question.target not in values:
-            return None
-        bounds = reference_range(catalogue, question.target)
-        value = values[question.target]
-        return {
-            "value": format_value(value),
-            "acceptable": None if bounds is None else is_acceptable(value, bounds),
-            "range": None if bounds is None else tuple(None if b is None else format_value(b) for b in bounds),
-        }
-    if kind == "report":
-        cited = evidence_metrics(values, labels, catalogue, indicators)
-        return {
-            "quality": labels.quality_word,
-            "usable": labels.usable,
-            "artifact": labels.artifact,
-            "severity": labels.severity,
-            "metrics": {m: format_value(values[m]) for m in cited},
-        }
-    raise ValueError(f"unknown question type {kind!r}")
-
-
-def render_answer(question: Question, expected: Any, report: Any, catalogue, rng: np.random.Generator) -> str:
-    """The template answer stating ``expected`` (from :func:`truth`), in one of a few wordings."""
-    kind, target = question.type, question.target
-    pick = lambda *options: options[int(rng.integers(len(options)))]  # noqa: E731
-    if kind == "rating":
-        return pick(f"The overall image quality is {expected}.", f"I would rate this scan as {expected} quality.")
-    if kind == "presence":
-        return (
-            pick("Yes, there is an artifact.", "Yes, an artifact is visible.")
-            if expected
-            else pick("No, I see no artifact.", "No, the image is free of artifacts.")
-        )
-    if kind == "artifact_type":
-        if expected == "none":
-            return pick("None: the scan shows no artifact.", "There is no artifact.")
-        return pick(
-            f"The main artifact is {artifact_words(expected)}.", f"This scan shows {artifact_words(expected)}."
-        )
-    if kind == "severity":
-        words = artifact_words(target)
-        if expected == "none":
-            return pick(f"None: there is no {words} artifact.", f"There is no {words} in this image.")
-        return pick(f"The {words} is {expected}.", f"I would grade the {words} as {expected}.")
-    if kind == "usability":
-        if expected == "usable":
-            return pick("The scan is usable for diagnosis.", "Usable for diagnosis.")
-        return pick("Repeat the scan: it is not usable for diagnosis.", "The scan should be repeated.")
-    if kind == "comparison":
-        return pick(f"The {expected} image shows stronger {artifact_words(target)}.", f"The {expected} one.")
-    values = metric_values(report)
-    if kind == "metric_value":
-        return metric_sentence(target, values[target], catalogue) + "."
-    if kind == "report":
-        return report_text(expected, values, catalogue)
-    raise ValueError(f"unknown question type {kind!r}")
 
 
 def report_text(expected: dict[str, Any], values: dict[str, float], catalogue) -> str:

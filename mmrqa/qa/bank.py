@@ -1,105 +1,61 @@
-"""The question bank: question types and several phrasings of each, picked with a seeded generator.
+"""The question bank: ask a question of a registered type, know its truth, answer it, read an answer back.
 
-Placeholders: ``{artifact}`` (an artifact kind in words, e.g. "bias field") and ``{metric}`` (a metric name). The
-comparison questions refer to "the first" and "the second" image, in the order the images are given.
+Every function here dispatches to the type's entry in the registry (:mod:`mmrqa.qa.questions`), which holds the
+phrasings, truth, template answer and parser of each type. Placeholders of the phrasings: ``{artifact}`` (an
+artifact kind in words, e.g. "bias field") and ``{metric}`` (a metric name). The comparison questions refer to
+"the first" and "the second" image, in the order the images are given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from typing import Any
 
 import numpy as np
 
+from mmrqa.artifacts.registry import artifact_words
 from mmrqa.errors import InvalidArgumentError
+from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import PHRASINGS, QUESTION_TYPES, Question, question_type
 
-QUESTION_TYPES = (
-    "rating",
-    "presence",
-    "artifact_type",
-    "severity",
-    "metric_value",
-    "usability",
-    "report",
-    "comparison",
-)
+logger = logging.getLogger(__name__)
 
-PHRASINGS: dict[str, tuple[str, ...]] = {
-    "rating": (
-        "Rate the overall image quality of this MRI scan as good, medium or bad.",
-        "How would you grade the quality of this MR image: good, medium or bad?",
-        "What is the overall quality of this scan (good / medium / bad)?",
-        "Assess this MRI slice. Is its quality good, medium or bad?",
-        "Give an overall quality rating for this image: good, medium or bad.",
-    ),
-    "presence": (
-        "Is there any artifact in this MRI scan? Answer yes or no.",
-        "Does this MR image show an imaging artifact?",
-        "Do you see an artifact in this scan (yes or no)?",
-        "Is this image free of artifacts? Say yes if you see an artifact, no otherwise.",
-    ),
-    "artifact_type": (
-        "Which artifact, if any, affects this scan? Choose from motion, ghosting, spike, noise, bias field, blur, "
-        "ringing, undersampling or none.",
-        "What kind of artifact does this MR image show (or none)?",
-        "Name the main artifact in this image: motion, ghosting, spike, noise, bias field, blur, ringing, "
-        "undersampling, or none.",
-        "Identify the type of artifact present in this MRI slice, if there is one.",
-    ),
-    "severity": (
-        "How severe is the {artifact} artifact in this scan: none, mild, moderate or severe?",
-        "Grade the {artifact} in this image as none, mild, moderate or severe.",
-        "What is the severity of {artifact} in this MR image?",
-        "Rate the amount of {artifact} artifact: none, mild, moderate or severe.",
-    ),
-    "metric_value": (
-        "What is the {metric} of this scan, and is it within the acceptable range?",
-        "Report the {metric} value of this image and say whether it is acceptable.",
-        "Give the {metric} measured on this scan. Is it acceptable?",
-        "What {metric} does this MRI have, and does it fall in the acceptable range?",
-    ),
-    "usability": (
-        "Is this scan usable for diagnosis, or should it be repeated?",
-        "Would you accept this image for diagnosis or repeat the acquisition?",
-        "Can a radiologist read this scan, or does it need to be repeated?",
-        "Usable for diagnosis or repeat the scan?",
-    ),
-    "report": (
-        "Write a short quality report for this MRI scan, citing the metrics behind your verdict.",
-        "Summarise the image quality of this scan with the supporting quality metrics.",
-        "Give a brief quality-control report of this image, with the evidence from the signal metrics.",
-        "Produce a short QC report: overall quality, artifact, and the metrics that support it.",
-    ),
-    "comparison": (
-        "Which of the two images shows stronger {artifact}: the first or the second?",
-        "Compare the two scans. Which one has more {artifact} artifact, the first or the second?",
-        "Between the first and the second image, which is more affected by {artifact}?",
-        "Look at both images. Which shows the more severe {artifact}: first or second?",
-    ),
-}
+__all__ = ["PHRASINGS", "QUESTION_TYPES", "Question", "ask", "parse_answer", "render_answer", "truth"]
 
 
-@dataclass(frozen=True)
-class Question:
-    """One question asked of an example.
+def ask(name: str, rng: np.random.Generator, target: str | None = None) -> Question:
+    """A :class:`Question` of type ``name`` with a phrasing drawn uniformly by ``rng``."""
+    qtype = question_type(name)
+    if qtype.target is not None and not target:
+        raise InvalidArgumentError(f"a {name!r} question needs a target (artifact kind or metric name)")
+    template = qtype.phrasings[int(rng.integers(len(qtype.phrasings)))]
+    return Question(name, template.format(artifact=artifact_words(target or ""), metric=target or ""), target)
 
-    Attributes:
-        type: one of ``QUESTION_TYPES``.
-        text: the phrasing shown to the model (placeholders filled).
-        target: the artifact kind (``severity``, ``comparison``) or metric name (``metric_value``) it is about.
+
+def truth(question: Question, report: Any, labels: Labels, catalogue, indicators, other: Labels | None = None):
+    """The structured answer (as :func:`parse_answer` returns it) that is true for this example; None when the
+    labels do not determine it (then the question must not be asked)."""
+    return question_type(question.type).truth(question, report, labels, catalogue, indicators, other)
+
+
+def render_answer(question: Question, expected: Any, report: Any, catalogue, rng: np.random.Generator) -> str:
+    """The template answer stating ``expected`` (from :func:`truth`), in one of a few wordings drawn by ``rng``."""
+    pick = lambda *options: options[int(rng.integers(len(options)))]  # noqa: E731
+    return question_type(question.type).render(question, expected, report, catalogue, pick)
+
+
+def parse_answer(name: str, text: Any) -> Any:
+    """The structured value stated by ``text`` for a question of type ``name``, or None if it states none.
+
+    rating -> "good" | "medium" | "bad"; presence -> bool; artifact_type -> kind | "none"; severity -> "none" |
+    "mild" | "moderate" | "severe"; usability -> "usable" | "repeat"; comparison -> "first" | "second";
+    metric_value -> {"value": str, "acceptable": bool | None, "range": (low, high) | None};
+    report -> {"quality", "usable", "artifact", "severity", "metrics": {name: str}}. Never raises, whatever the input.
     """
-
-    type: str
-    text: str
-    target: str | None = None
-
-
-def ask(question_type: str, rng: np.random.Generator, target: str | None = None) -> Question:
-    """A :class:`Question` of ``question_type`` with a phrasing drawn uniformly by ``rng``."""
-    if question_type not in PHRASINGS:
-        raise InvalidArgumentError(f"unknown question type {question_type!r}: expected one of {QUESTION_TYPES}")
-    needs_target = question_type in ("severity", "comparison", "metric_value")
-    if needs_target and not target:
-        raise InvalidArgumentError(f"a {question_type!r} question needs a target (artifact kind or metric name)")
-    template = PHRASINGS[question_type][int(rng.integers(len(PHRASINGS[question_type])))]
-    words = (target or "").replace("_", " ")
-    return Question(question_type, template.format(artifact=words, metric=target or ""), target)
+    if name not in QUESTION_TYPES or not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        return question_type(name).parse(text)
+    except Exception:  # noqa: BLE001 - malformed model output must never crash a caller
+        logger.debug("could not parse %r answer %r", name, text, exc_info=True)
+        return None

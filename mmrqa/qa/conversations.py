@@ -15,30 +15,14 @@ from typing import Any
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError
-from mmrqa.qa.answers import default_catalogue, metric_values, render_answer, signal_summary, summary_metrics, truth
-from mmrqa.qa.bank import QUESTION_TYPES, Question, ask
+from mmrqa.qa.answers import default_catalogue, signal_summary
+from mmrqa.qa.bank import ask, render_answer, truth
 from mmrqa.qa.grounding import UngroundedAnswerError, check_grounding
-from mmrqa.qa.labels import ARTIFACT_KINDS, Labels
+from mmrqa.qa.labels import Labels
+from mmrqa.qa.questions import QUESTION_TYPES, Question, QuestionType, question_type
+from mmrqa.qa.rewrite import rewrite
 
 logger = logging.getLogger(__name__)
-
-#: probability that a severity question names the example's own artifact (else a kind drawn uniformly).
-OWN_ARTIFACT_PROBABILITY = 0.6
-
-
-def _target(kind: str, labels: Labels, report, rng, other: Labels | None, catalogue, indicators) -> str | None:
-    if kind == "severity":
-        own = labels.artifact not in (None, "none") and rng.random() < OWN_ARTIFACT_PROBABILITY
-        return labels.artifact if own else str(rng.choice(ARTIFACT_KINDS))
-    if kind == "metric_value":
-        names = summary_metrics(metric_values(report), catalogue, indicators)
-        return str(rng.choice(names)) if names else None
-    if kind == "comparison":
-        if other is None:
-            return None
-        kinds = sorted({a for a in (labels.artifact, other.artifact) if a not in (None, "none")})
-        return str(rng.choice(kinds)) if kinds else None
-    return None
 
 
 def _user_content(n_images: int, question: str, summaries: list[str]) -> list[dict[str, Any]]:
@@ -105,9 +89,12 @@ def make_conversations(
     other = (comparison[1], comparison[2]) if comparison is not None else None
     examples = []
     for kind in question_types or QUESTION_TYPES:
-        target = _target(kind, labels, report, rng, other[1] if other else None, catalogue, indicators)
-        if kind in ("severity", "metric_value", "comparison") and target is None:
-            continue
+        qtype = question_type(kind)
+        target = None
+        if qtype.choose_target is not None:
+            target = qtype.choose_target(labels, report, rng, other[1] if other else None, catalogue, indicators)
+            if target is None:
+                continue
         question = ask(kind, rng, target)
         expected = truth(question, report, labels, catalogue, indicators, other[1] if other else None)
         if expected is None:
@@ -120,23 +107,24 @@ def make_conversations(
         if not grounding:
             raise UngroundedAnswerError(f"{kind} answer {answer!r} is not grounded: {'; '.join(grounding.problems)}")
         if rewriter is not None:
-            from mmrqa.qa.rewrite import rewrite
-
             context = {"question": question, "report": report, "labels": labels, "other": other}
             answer = rewrite(answer, {**context, "catalogue": catalogue, "indicators": indicators}, rewriter)
         examples.append(
-            _example(kind, question, answer, images, report, comparison, signal_enhanced, catalogue, indicators)
+            _example(qtype, question, answer, images, report, comparison, signal_enhanced, catalogue, indicators)
         )
         if with_meta:
             examples[-1].update(question_type=kind, question_target=target)
     return examples
 
 
-def _example(kind, question: Question, answer, images, report, comparison, signal_enhanced, catalogue, indicators):
-    shown = list(images) + (list(comparison[0]) if kind == "comparison" else [])
+def _example(
+    qtype: QuestionType, question: Question, answer, images, report, comparison, signal_enhanced, catalogue, indicators
+):
+    paired = qtype.images > 1  # the partner's images (and summary) follow the example's own
+    shown = list(images) + (list(comparison[0]) if paired else [])
     summaries = []
     if signal_enhanced:
         summaries.append(signal_summary(report, catalogue, indicators))
-        if kind == "comparison":
+        if paired:
             summaries.append(signal_summary(comparison[1], catalogue, indicators))
     return conversation(shown, question.text, answer, summaries)

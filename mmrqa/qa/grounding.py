@@ -2,8 +2,9 @@
 
 Numbers: every number in the answer must equal, at the precision it is printed with (its number of decimals), a
 metric value of the example (or of the other example in a comparison) or a reference bound of one of those metrics
-in the catalogue. Labels: the answer, parsed back with :func:`mmrqa.qa.parse.parse_answer`, must state exactly the
-truth of :func:`mmrqa.qa.answers.truth` for its question; for reports, every cited metric must carry its own value.
+in the catalogue. Labels: the answer, parsed back with :func:`mmrqa.qa.bank.parse_answer`, must state exactly the
+truth of :func:`mmrqa.qa.bank.truth` for its question, compared as its question type says (for reports, every cited
+metric must carry its own value).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 from mmrqa.errors import MMRQAError
 from mmrqa.metrics.catalogue import reference_range
-from mmrqa.qa.answers import default_catalogue, format_value, metric_values, truth
-from mmrqa.qa.bank import Question
-from mmrqa.qa.labels import Labels
-from mmrqa.qa.parse import NUMBER, QUALITY_SYNONYMS, _mentions, parse_answer
+from mmrqa.qa.answers import default_catalogue, metric_values
+from mmrqa.qa.bank import parse_answer, truth
+from mmrqa.qa.labels import QUALITY_SYNONYMS, Labels
+from mmrqa.qa.parse import NUMBER, mentions
+from mmrqa.qa.questions import Question, question_type
 
 
 @dataclass
@@ -55,31 +57,12 @@ def ungrounded_numbers(answer: str, numbers: list[float]) -> list[str]:
     return bad
 
 
-def _compare(kind: str, stated: Any, expected: Any) -> list[str]:
+def _compare(kind: str, stated: Any, expected: Any, report: Any) -> list[str]:
     if stated is None:
         return [f"the answer does not state a {kind} value that can be read back"]
-    if kind == "metric_value":
-        problems = []
-        if stated["value"] != expected["value"]:
-            problems.append(f"value {stated['value']} differs from the metric's {expected['value']}")
-        if expected["acceptable"] is not None and stated["acceptable"] != expected["acceptable"]:
-            problems.append(f"acceptability stated {stated['acceptable']}, true {expected['acceptable']}")
-        if stated["range"] is not None and expected["range"] is not None and stated["range"] != expected["range"]:
-            problems.append(f"reference range {stated['range']} differs from {expected['range']}")
-        return problems
-    if kind == "report":
-        problems = [
-            f"{key} stated {stated[key]!r}, true {expected[key]!r}"
-            for key in ("quality", "usable", "artifact", "severity")
-            if expected[key] is not None and stated[key] != expected[key]
-        ]
-        if not stated["metrics"]:
-            problems.append("the report cites no metric")
-        values = expected.get("all_values", {})
-        problems += [
-            f"{m} = {v} is not that metric's value" for m, v in stated["metrics"].items() if values.get(m) != v
-        ]
-        return problems
+    compare = question_type(kind).compare
+    if compare is not None:
+        return compare(stated, expected, report)
     return [] if stated == expected else [f"{kind} stated {stated!r}, true {expected!r}"]
 
 
@@ -112,7 +95,7 @@ def check_grounding(
         f"number {t} is not in the metrics" for t in ungrounded_numbers(answer, allowed_numbers(reports, catalogue))
     ]
     if question is None:
-        stated = {label for _, label in _mentions(answer, QUALITY_SYNONYMS)}
+        stated = {label for _, label in mentions(answer, QUALITY_SYNONYMS)}
         problems += [
             f"quality {word!r} is not the true {labels.quality_word!r}" for word in stated - {labels.quality_word}
         ]
@@ -122,10 +105,7 @@ def check_grounding(
         return GroundingResult(
             False, problems + [f"the labels do not determine the answer to a {question.type} question"]
         )
-    if question.type == "report":
-        # a report may cite any metric of the example, each with its own value
-        expected = {**expected, "all_values": {m: format_value(v) for m, v in metric_values(report).items()}}
-    problems += _compare(question.type, parse_answer(question.type, answer), expected)
+    problems += _compare(question.type, parse_answer(question.type, answer), expected, report)
     return GroundingResult(not problems, problems)
 
 

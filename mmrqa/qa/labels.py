@@ -2,7 +2,7 @@
 
 Quality follows MR-ART (Narai et al., Sci. Data 9, 630, 2022: expert scores of the OpenNeuro ds004173 T1w scans):
 ``1`` good (no visible artifact), ``2`` medium (artifacts visible, still usable for diagnosis), ``3`` bad (artifacts
-compromise diagnosis: repeat the scan). Simulated artifacts carry a severity from their ``ArtifactRecord``;
+compromise diagnosis: repeat the scan). Artifact kinds and severities are those of :mod:`mmrqa.artifacts.registry`. Simulated artifacts carry a severity from their ``ArtifactRecord``;
 :func:`quality_from_severity` maps it to this scale and is the only place where that mapping lives.
 """
 
@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mmrqa.artifacts.registry import KINDS as ARTIFACT_KINDS
+from mmrqa.artifacts.registry import SEVERITIES
 from mmrqa.errors import InvalidArgumentError
 
 QUALITY_WORDS: dict[int, str] = {1: "good", 2: "medium", 3: "bad"}
-ARTIFACT_KINDS = ("motion", "ghosting", "spike", "noise", "bias_field", "blur", "ringing", "undersampling")
-SEVERITIES = ("none", "mild", "moderate", "severe")
+#: quality word -> the words an answer may say it with (what the answer parser accepts).
+QUALITY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "good": ("good", "excellent", "high"),
+    "medium": ("medium", "fair", "average"),
+    "bad": ("bad", "poor", "low"),
+}
 #: severity -> quality score. A mild artifact is visible but leaves the scan readable (MR-ART's "medium"); moderate
 #: and severe ones hide anatomy at the scale of small lesions, which MR-ART's raters scored "bad".
 SEVERITY_TO_QUALITY: dict[str, int] = {"none": 1, "mild": 2, "moderate": 3, "severe": 3}
@@ -45,11 +51,6 @@ def quality_from_severity(severity: str) -> int:
 def is_usable(quality: int) -> bool:
     """Usable for diagnosis unless the quality is bad (3): then the scan should be repeated."""
     return quality_word(quality) != "bad"
-
-
-def artifact_words(kind: str) -> str:
-    """Human words for an artifact kind: ``bias_field`` -> ``bias field``."""
-    return kind.replace("_", " ")
 
 
 @dataclass(frozen=True)

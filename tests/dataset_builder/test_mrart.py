@@ -106,7 +106,7 @@ def test_artifact_record_replays_the_simulated_scan(mrart, dataset):
 def test_card_round_trips_and_describes_the_build(mrart, dataset):
     from huggingface_hub import DatasetCard
 
-    from dataset_builder.card import render_card
+    from dataset_builder.dataset_card import render_card
     from mmrqa.metrics import CATALOGUE
 
     text = (mrart.output / "README.md").read_text(encoding="utf-8")
@@ -126,7 +126,7 @@ def test_card_round_trips_and_describes_the_build(mrart, dataset):
     # rendering again from the same tables gives the same metadata, and that metadata survives str() -> parse
     import pyarrow.parquet as pq
 
-    from dataset_builder.card import scan_summary
+    from dataset_builder.dataset_card import scan_summary
 
     tables = {s: pq.read_table(next((mrart.output / "data").glob(f"{s}-*.parquet"))) for s in dataset}
     summaries = {s: [scan_summary(t)] for s, t in tables.items()}

@@ -138,7 +138,7 @@ def _build_cli(root: Path, config: Path, out: Path, cache: Path, *extra: str) ->
 def test_build_on_ray_equals_the_local_build_and_skips_the_bad_scan(ray_address, mrart, tmp_path):
     from dataset_builder.build import build_dataset
     from dataset_builder.config import load_config
-    from dataset_builder.engine import open_engine
+    from dataset_builder.parallel import open_engine
 
     root, config_path, parquet_bytes = mrart
     config = load_config(config_path)

@@ -112,3 +112,9 @@ def test_metric_info_carries_the_light_of_each_metric():
     result = MMRQAPipeline.metrics_only()(sample_path("t1"))
     lights = {info.get("light") for info in result.metric_info.values()}
     assert lights <= {"green", "amber", "red", "grey"} and "green" in lights
+
+
+def test_a_bad_rating_whose_drivers_are_all_in_range_says_the_lights_disagree():
+    result = _assessment(drivers=["snr"])
+    assert "the lights do not support this rating" in result.to_text()
+    assert "do not support" not in _assessment(drivers=["efc"]).to_text()  # efc is red: one story

@@ -82,7 +82,8 @@ def test_pipeline_end_to_end_on_every_format(pipe, tmp_path, fmt):
     standard = [a for a in result.answers if a.question_type in ("rating", "artifact_type", "usability", "report")]
     assert len(standard) == 4 * len(result.slices)
     assert all(isinstance(a.answer, str) for a in result.answers)
-    assert result.rating in (None, "good", "medium", "bad")
+    assert result.rating in ("good", "medium", "bad")  # from the signal classifier where the answers do not parse
+    assert set(result.sources) == {"rating", "usability", "artifacts"} and result.usability in ("usable", "repeat")
     assert {"loading", "metrics", "rendering", "generation"} <= set(result.timings)
     assert np.isfinite(result.metrics["efc"])
     json.loads(result.to_json())
@@ -100,16 +101,16 @@ def test_custom_questions_are_asked_verbatim_and_bank_phrasings_are_parsed(pipe)
 
 
 def test_signal_summary_is_in_the_prompt_only_when_enhanced(pipe, monkeypatch):
-    import mmrqa.pipeline.model as model_module
+    import mmrqa.pipeline.core as core_module
 
     seen = []
-    real = model_module.generate
+    real = core_module.generate
 
     def spy(loaded, prompts, **kwargs):
         seen.append(prompts[0][1]["content"][-1]["text"])
         return real(loaded, prompts, **kwargs)
 
-    monkeypatch.setattr(model_module, "generate", spy)
+    monkeypatch.setattr(core_module, "generate", spy)
     pipe(sample_path("t1"), slices=1, signal_enhanced=True)
     pipe(sample_path("t1"), slices=1, signal_enhanced=False)
     assert seen[0].startswith("Signal metrics: ") and "Signal metrics" not in seen[-1]
@@ -180,8 +181,17 @@ def test_cli_evaluate_scores_the_model_and_every_baseline(tiny_adapter_dir, eval
     assert "metric_value" not in systems["Signal-only classifier"]
     assert systems["Majority class"]["rating"]["n"] == model["rating"]["n"]
     assert [entry["name"] for entry in results["model_index"]] == list(systems)
+    # usability is scored (issue 16), for the model and the signal-only classifier alike
+    assert "usability" in results["question_types"] and "usability" in model
+    assert systems["Signal-only classifier"]["usability"]["n"] == model["usability"]["n"]
+    # the parse rate per question type, for every system that generates text
+    rates = results["parse_rate"]
+    assert set(rates) == {name for name in systems if name.startswith(("MMRQA", "Base model"))}
+    for rate in rates.values():
+        assert set(rate) == set(results["question_types"]) and all(0 <= r <= 1 for r in rate.values())
     printed = capsys.readouterr().out
     assert "| Signal-only classifier |" in printed and "results written to" in printed
+    assert "| Parse rate | rating |" in printed
 
 
 def test_ask_one_question_about_one_slice(pipe):

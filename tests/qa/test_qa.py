@@ -22,7 +22,7 @@ from mmrqa.qa import (
     quality_from_severity,
     quality_word,
 )
-from mmrqa.qa.answers import truth
+from mmrqa.qa.bank import truth
 from mmrqa.render import render_slices
 
 

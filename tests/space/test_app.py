@@ -39,18 +39,22 @@ def test_upload_gives_metrics_viewer_and_assessment(client, scans, kind):
 
     path = scans[kind]
     out = _load(client, path)
-    expected = compute_metrics(load_upload(path))
+    volume = load_upload(path)
+    expected = compute_metrics(volume)
     assert out["metrics"]["scan"] == Path(path).name
     for name, value in expected.values.items():  # the page shows this scan's own numbers
         got = out["metrics"]["values"][name]
         assert (got is None and not np.isfinite(value)) or got == pytest.approx(value, rel=1e-12)
     table = out["table"]
     assert table["headers"][:3] == ["light", "metric", "value"] and table["data"]
+    from mmrqa.metrics.context import context_of
+    from mmrqa.metrics.ranges import catalogue_for
     from mmrqa.presentation import traffic_light
 
     words = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
-    for row in table["data"]:  # each light is this scan's value judged against the catalogue's range
-        assert row[0] == words[traffic_light(row[1], expected.values[row[1]])]
+    catalogue = catalogue_for(context_of(volume, expected))
+    for row in table["data"]:  # each light is this scan's value judged against the range that fits the scan
+        assert row[0] == words[traffic_light(row[1], expected.values[row[1]], catalogue)]
     image = Image.open(out["image"])
     assert image.format == "PNG" and image.mode in ("L", "RGB", "RGBA")  # lossless PNG, not webp
     assert np.asarray(image).std() > 5  # a real slice, not a blank

@@ -67,7 +67,10 @@ def test_viewing_planes_slices_and_the_plot(t1):
     assert "current slice" not in t1.plot_columns("slice_snr", "coronal", 3)["series"]  # per-slice runs axially
     assert t1.plot_columns("no such series", "coronal", 3)["series"][0] == next(iter(t1.series))
     summary = t1.summary_markdown()
-    assert summary.startswith("**anatomical.nii** loaded.") and lights_sentence(t1.report.values) in summary
+    assert (
+        summary.startswith("**anatomical.nii** loaded.") and lights_sentence(t1.report.values, t1.catalogue) in summary
+    )
+    assert "(ranges for a 3D scan of unknown anatomy" in summary and t1.context.background == "none"
 
 
 def test_assessment_and_its_wording_match_the_pipeline(t1, pipe):
@@ -84,6 +87,7 @@ def test_assessment_and_its_wording_match_the_pipeline(t1, pipe):
     rows = artifact_table(session.assessment)
     assert rows == [["none detected", "", "", 0]] or rows[0][0] == direct.artifacts[0].kind
     table = metric_table(t1.report.values)
+    assert t1.metric_table() == metric_table(t1.report.values, t1.catalogue)
     assert table and {row[0] for row in table} <= {"ok", "borderline", "out", "n/a"} and "efc" in [r[1] for r in table]
 
 

@@ -9,7 +9,9 @@ with ``configs``), with the extra columns training must ignore.
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -85,6 +87,30 @@ def write_hub_dataset(directory: Path, parts: bool = True) -> Path:
         Dataset.from_dict(rows, features=features).to_parquet(directory / "data" / f"{split}-00000-of-00001.parquet")
     (directory / "README.md").write_text(_CARD)
     return directory
+
+
+def load_script(relative_path: str):
+    """A script of the repository (not a package module, e.g. ``train_sft.py``) imported once under its stem (its
+    dataclasses look their module up in ``sys.modules``)."""
+    path = REPO_ROOT / relative_path
+    if path.stem not in sys.modules:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+    return sys.modules[path.stem]
+
+
+@pytest.fixture(scope="session")
+def repo_script():
+    """:func:`load_script`, for tests of the benchmark scripts."""
+    return load_script
+
+
+@pytest.fixture(scope="session")
+def train_sft():
+    pytest.importorskip("trl")
+    return load_script("train_sft.py")
 
 
 @pytest.fixture(scope="session")

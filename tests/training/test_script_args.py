@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,17 +11,8 @@ pytest.importorskip("trl")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _script():
-    if "train_sft" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("train_sft", REPO_ROOT / "train_sft.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["train_sft"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["train_sft"]
-
-
-def test_recipe_parses_and_names_itself(tmp_path):
-    script_args, training_args, model_args = _script().parse_args(
+def test_recipe_parses_and_names_itself(train_sft, tmp_path):
+    script_args, training_args, model_args = train_sft.parse_args(
         ["--config", str(REPO_ROOT / "recipes" / "tiny-cpu.yaml"), "--dataset_name", str(tmp_path)]
     )
     assert script_args.recipe == "tiny-cpu.yaml" and script_args.tiny_model
@@ -37,11 +27,11 @@ def test_recipe_parses_and_names_itself(tmp_path):
         (["--dataset_name", "d", "--model_card_template", "/nonexistent.md"], "does not exist"),
     ],
 )
-def test_invalid_arguments_are_rejected(argv, message):
+def test_invalid_arguments_are_rejected(train_sft, argv, message):
     from mmrqa.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match=message):
-        _script().parse_args(["--output_dir", "x", *argv])
+        train_sft.parse_args(["--output_dir", "x", *argv])
 
 
 @pytest.mark.parametrize("parts", [True, False])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,26 +15,16 @@ RECIPE = REPO_ROOT / "recipes" / "tiny-cpu.yaml"
 FIRST_STEPS, RESUMED_STEPS = 20, 30
 
 
-def _train_sft():
-    if "train_sft" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("train_sft", REPO_ROOT / "train_sft.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["train_sft"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["train_sft"]
-
-
-def _run(model_dir: Path, data_dir: Path, out: Path, *extra: str):
-    script = _train_sft()
+def _run(script, model_dir: Path, data_dir: Path, out: Path, *extra: str):
     argv = ["--config", str(RECIPE), "--model_name_or_path", str(model_dir), "--dataset_name", str(data_dir)]
     argv += ["--output_dir", str(out), "--save_steps", "10", "--eval_steps", "10", *extra]
     return script.main(*script.parse_args(argv))
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_model_dir, tiny_dataset_dir, tmp_path_factory):
+def trained(train_sft, tiny_model_dir, tiny_dataset_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "tiny-mmrqa-lora"
-    trainer = _run(tiny_model_dir, tiny_dataset_dir, out, "--max_steps", str(FIRST_STEPS))
+    trainer = _run(train_sft, tiny_model_dir, tiny_dataset_dir, out, "--max_steps", str(FIRST_STEPS))
     return trainer, out
 
 
@@ -134,7 +122,9 @@ def test_card_renders_with_metadata_round_trip(trained):
 
 
 @pytest.mark.hub
-def test_resume_continues_steps_and_pushes_adapter_with_card(trained, tiny_model_dir, tiny_dataset_dir, hub, tmp_path):
+def test_resume_continues_steps_and_pushes_adapter_with_card(
+    train_sft, trained, tiny_model_dir, tiny_dataset_dir, hub, tmp_path
+):
     from huggingface_hub import HfApi, hf_hub_download
 
     _, first_out = trained
@@ -142,7 +132,9 @@ def test_resume_continues_steps_and_pushes_adapter_with_card(trained, tiny_model
     shutil.copytree(first_out, out)
     repo_id = "mmrqa-tester/tiny-mmrqa-lora"
     extra = ["--max_steps", str(RESUMED_STEPS), "--resume_from_checkpoint", "last"]
-    trainer = _run(tiny_model_dir, tiny_dataset_dir, out, *extra, "--push_to_hub", "true", "--hub_model_id", repo_id)
+    trainer = _run(
+        train_sft, tiny_model_dir, tiny_dataset_dir, out, *extra, "--push_to_hub", "true", "--hub_model_id", repo_id
+    )
     assert trainer.state.global_step == RESUMED_STEPS
     new_steps = [e["step"] for e in trainer.state.log_history if "loss" in e and e["step"] > FIRST_STEPS]
     assert new_steps and min(new_steps) > FIRST_STEPS

@@ -1,9 +1,13 @@
-"""``mmrqa assess PATH... [--model ID_OR_PATH] [--question TEXT] [--format text|json|markdown] [-o OUT]``.
+"""``mmrqa assess PATH... [--model ID_OR_PATH] [--question TEXT] [--reference COHORT.tsv] [--format ...] [-o OUT]``.
 
 Prints a quality report per scan. Without ``--model`` the metrics-only mode runs (signal-only classifier; torch is
 not imported). A scan that cannot be read is reported as ``error: ...`` and the others are still assessed; the exit
 status is 2 when any scan failed. With ``-o`` the reports are appended to a partial file as scans finish and renamed
 over OUT at the end; rerunning a killed command resumes from the finished scans (``--overwrite``: start afresh).
+
+The traffic lights of the metrics compare each value with the reference ranges that fit the scan (2D or 3D, anatomy,
+contrast, voxel size, air in the field of view: :mod:`mmrqa.metrics.ranges`), or with ``--reference COHORT.tsv``
+(a ``mmrqa metrics`` table of the user's own scans) by robust z-scores (:mod:`mmrqa.metrics.cohort`).
 
 The scans are assessed in this process, or on an engine with ``--engine ray`` (:mod:`mmrqa.cli.assess.cohort`); both
 write through the one resumable output (:mod:`mmrqa.cli.assess.output`). What ``run`` needs is imported in ``run``:
@@ -42,6 +46,13 @@ def add_parser(subparsers) -> None:
         "-o", "--output", default=None, help="write the reports to this file (streamed; a killed run resumes)"
     )
     parser.add_argument("--overwrite", action="store_true", help="discard a killed run's partial output")
+    parser.add_argument(
+        "--reference",
+        default=None,
+        metavar="COHORT.tsv",
+        help="judge the metrics against this `mmrqa metrics` table of your own scans (robust z-scores, |z| > 3.5 "
+        "flagged) instead of the reference ranges",
+    )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument("--no-signal", action="store_true", help="do not show the model the metric summary")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
@@ -60,11 +71,26 @@ def _pipeline(args: argparse.Namespace):
     from mmrqa.pipeline import MMRQAPipeline
 
     _check(args)
+    reference = _reference(args)
     if args.model is None:
-        return MMRQAPipeline.metrics_only()
+        return MMRQAPipeline.metrics_only(reference=reference)
     return MMRQAPipeline.from_pretrained(
-        args.model, args.base_model, device=args.device, revision=args.revision, max_new_tokens=args.max_new_tokens
+        args.model,
+        args.base_model,
+        device=args.device,
+        revision=args.revision,
+        max_new_tokens=args.max_new_tokens,
+        reference=reference,
     )
+
+
+def _reference(args: argparse.Namespace):
+    """The ``--reference`` cohort, or None."""
+    if not getattr(args, "reference", None):
+        return None
+    from mmrqa.metrics.cohort import CohortReference
+
+    return CohortReference.from_table(args.reference)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     on_engine = args.engine != "local" or args.address or args.num_gpus  # metrics on CPU tasks, the model on actors
     _check(args)
+    _reference(args)  # a bad --reference table fails before any scan is read
     pipe = None if on_engine else _pipeline(args)  # in this process: the model loads before any output is opened
     failed = 0
     try:
@@ -122,6 +149,7 @@ def _on_engine(engine, paths: list[str], args: argparse.Namespace) -> Iterator[A
         load_model=None if args.model is None else partial(_pipeline, args),
         questions=args.question,
         num_gpus=args.num_gpus or 0.0,
+        reference=_reference(args),
     )
 
 

@@ -31,26 +31,27 @@ class Failed:
     message: str
 
 
-def _metrics_only_pipeline():
-    """One metrics-only pipeline per worker process (loading the classifier once)."""
+def _metrics_only_pipeline(reference=None):
+    """One metrics-only pipeline per worker process (loading the classifier once), judging with ``reference``."""
     if "pipe" not in _METRICS_ONLY:
         _METRICS_ONLY["pipe"] = MMRQAPipeline.metrics_only()
+    _METRICS_ONLY["pipe"].reference = reference
     return _METRICS_ONLY["pipe"]
 
 
-def assess_metrics_only(path: str, slices: int, signal_enhanced: bool):
+def assess_metrics_only(path: str, slices: int, signal_enhanced: bool, reference=None):
     """CPU task of the metrics-only mode: the whole assessment of one scan, or ``Failed``."""
     try:
-        return _metrics_only_pipeline()(path, slices=slices, signal_enhanced=signal_enhanced)
+        return _metrics_only_pipeline(reference)(path, slices=slices, signal_enhanced=signal_enhanced)
     except MMRQAError as exc:
         return Failed(path, str(exc))
 
 
-def prepare_scan(path: str, slices: int, plane: str = "axial"):
+def prepare_scan(path: str, slices: int, plane: str = "axial", reference=None):
     """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan without its volume (not needed by the
     model, and the biggest thing to ship to an actor), or ``Failed``."""
     try:
-        result, _volume, report, images = MMRQAPipeline(None).prepare(path, slices, plane, render=True)
+        result, _volume, report, images = MMRQAPipeline(None, reference=reference).prepare(path, slices, plane, render=True)
     except MMRQAError as exc:
         return Failed(path, str(exc))
     return result, None, report, images
@@ -80,6 +81,7 @@ def assess_cohort(
     questions: list[str] | None = None,
     batch_size: int = 4,
     num_gpus: float = 0.0,
+    reference=None,
 ) -> Iterator[Any]:
     """Assessments (or ``Failed``) of ``paths`` in input order.
 
@@ -92,13 +94,16 @@ def assess_cohort(
         questions: asked instead of the standard ones (model mode).
         batch_size: prepared scans per actor call.
         num_gpus: GPUs for the model actors (one actor per GPU; 0: one actor on CPU).
+        reference: a :class:`mmrqa.metrics.cohort.CohortReference` to judge the metrics against (default: the
+            ranges that fit each scan).
     """
     if load_model is None:
-        return engine.map(partial(assess_metrics_only, slices=slices, signal_enhanced=signal_enhanced), paths)
+        task = partial(assess_metrics_only, slices=slices, signal_enhanced=signal_enhanced, reference=reference)
+        return engine.map(task, paths)
     stage = ModelStage.on_gpus(
         load_model,
         partial(complete_batch, questions=questions, signal_enhanced=signal_enhanced),
         batch_size=batch_size,
         num_gpus=num_gpus,
     )
-    return engine.map(partial(prepare_scan, slices=slices), paths, model=stage)
+    return engine.map(partial(prepare_scan, slices=slices, reference=reference), paths, model=stage)

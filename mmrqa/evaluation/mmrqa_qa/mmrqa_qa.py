@@ -17,6 +17,10 @@ import datasets
 import evaluate
 
 from mmrqa.evaluation.suite import QUESTION_TYPES, evaluate_predictions, flatten_scores
+from mmrqa.qa.questions import SCORED_FIELDS
+
+#: fields whose values are numbers (quality levels, metric values); the others are labels.
+_NUMERIC = tuple(field.name for field in SCORED_FIELDS if field.kind != "classification")
 
 _CITATION = """\
 @article{esteban2017mriqc,
@@ -27,11 +31,11 @@ _CITATION = """\
 }
 """
 
-_DESCRIPTION = """\
-Scores of an MRI quality-assessment assistant per question type: accuracy and macro-F1 for the quality rating
-(good/medium/bad), artifact presence (yes/no), artifact type (8 kinds or none) and severity (none/mild/moderate/
-severe); Spearman and Pearson correlation between predicted and true quality (1-3); absolute error of metric values
-read out by the model. Unparseable answers count as wrong. 95% percentile bootstrap intervals (seeded).
+_DESCRIPTION = f"""\
+Scores of an MRI quality-assessment assistant per question type: accuracy and macro-F1 for the labels
+({"; ".join(f"{f.name}: {'/'.join(map(str, f.labels))}" for f in SCORED_FIELDS if f.kind == "classification")});
+Spearman and Pearson correlation between predicted and true quality (1-3); absolute error of metric values read out
+by the model. Unparseable answers count as wrong. 95% percentile bootstrap intervals (seeded).
 """
 
 _KWARGS_DESCRIPTION = f"""
@@ -49,7 +53,7 @@ Returns:
 
 
 def _parse(qtype: str, value: str | None):
-    if value is None or qtype not in ("quality", "metric_value"):
+    if value is None or qtype not in _NUMERIC:
         return value
     try:
         return float(value)

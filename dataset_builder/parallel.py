@@ -1,12 +1,13 @@
-"""Engines: how per-scan jobs are mapped to workers. The seam where other engines (e.g. Ray) plug in.
+"""How the builder's per-scan jobs run in parallel: the seam where other executors (e.g. Ray) plug in.
 
-An engine is ``engine(func, jobs, num_proc) -> iterator of (index, result)`` where ``func`` is a picklable,
+The builder's engine is ``engine(func, jobs, num_proc) -> iterator of (index, result)`` where ``func`` is a picklable,
 top-level function of one job (:func:`dataset_builder.scan.run_job`), ``index`` the job's position in ``jobs``,
 and results may come back in any order (the builder reassembles them in job order, so the dataset does not depend
 on the engine or on ``num_proc``).
 
-The work itself runs on the engines shared with ``mmrqa metrics`` and ``mmrqa assess`` (:mod:`mmrqa.engines`): the
-local process pool, or Ray (``--engine ray [--address ADDR]``) through :func:`open_engine`.
+The work itself runs on the generic executors shared with ``mmrqa metrics`` and ``mmrqa assess``
+(:mod:`mmrqa.engines`): the local process pool, or Ray (``--engine ray [--address ADDR]``) through :func:`open_engine`;
+this module only adapts them to the builder's ``(index, result)`` signature.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+from mmrqa.engines import LocalEngine
+from mmrqa.engines import get_engine as get_cohort_engine
+from mmrqa.errors import InvalidArgumentError
 
 Engine = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[tuple[int, Any]]]
 
@@ -30,8 +35,6 @@ def map_with_processes(func: Callable[[Any], Any], jobs: Sequence[Any], num_proc
     if num_proc <= 1 or len(jobs) <= 1:
         yield from map_in_process(func, jobs)
         return
-    from mmrqa.engines.local import LocalEngine
-
     with LocalEngine(workers=min(num_proc, len(jobs)), start_method="spawn") as engine:
         yield from enumerate(engine.map(func, jobs))
 
@@ -54,13 +57,9 @@ def open_engine(name: str, *, workers: int | None = None, address: str | None = 
     """
     if name in ENGINES:
         if address is not None:
-            from mmrqa.errors import InvalidArgumentError
-
             raise InvalidArgumentError("--address needs --engine ray (the local engine runs on this machine)")
         yield ENGINES[name]
         return
-    from mmrqa.engines import get_engine as get_cohort_engine
-
     with get_cohort_engine(name, workers=workers, address=address) as engine:
         yield adapt(engine)
 
@@ -69,8 +68,6 @@ ENGINES: dict[str, Engine] = {"local": map_with_processes, "process": map_with_p
 
 
 def get_engine(name: str) -> Engine:
-    from mmrqa.errors import InvalidArgumentError
-
     if name not in ENGINES:
         raise InvalidArgumentError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
     return ENGINES[name]

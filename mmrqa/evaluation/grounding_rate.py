@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mmrqa.errors import InvalidArgumentError
+from mmrqa.qa.answers import default_catalogue
+from mmrqa.qa.grounding import allowed_numbers, ungrounded_numbers
+from mmrqa.qa.parse import NUMBER
 
 
 def grounding_counts(
@@ -22,10 +25,6 @@ def grounding_counts(
     A missing text (None) states no number. Pass the result to ``evaluate_predictions(..., grounding=...)`` or
     ``grounding_scores``.
     """
-    from mmrqa.qa.answers import default_catalogue
-    from mmrqa.qa.grounding import allowed_numbers, ungrounded_numbers
-    from mmrqa.qa.parse import NUMBER
-
     if len(texts) != len(reports):
         raise InvalidArgumentError(f"got {len(texts)} texts for {len(reports)} metric reports")
     if catalogue is None:

@@ -1,19 +1,23 @@
-"""Reference tables generated from the code: the metric catalogue, the artifact presets and the question types.
+"""Reference tables generated from the code: the metric catalogue, the artifact registry and its presets, and the
+question-type registry.
 
-The same rows feed the dataset card (``dataset_builder/card.py``) and the README, so the documentation cannot drift
-from the code. ``python -m mmrqa.docs README.md`` rewrites the README's generated sections (between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of date.
+The same rows feed the dataset card (``dataset_builder/dataset_card.py``) and the README, so the documentation cannot
+drift from the code. ``python -m mmrqa.docs README.md`` (:mod:`mmrqa.docs.__main__`) rewrites the README's generated
+sections (between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``); a test fails when they are out of
+date.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from mmrqa.fileio import write_text_atomic
+from mmrqa.artifacts import KINDS
+from mmrqa.artifacts.presets import PRESETS
+from mmrqa.artifacts.registry import ARTIFACT_KINDS, SEVERITIES
+from mmrqa.metrics import CATALOGUE
+from mmrqa.qa import PHRASINGS, QUESTION_TYPES, question_type
 
-SEVERITY_COLUMNS = ("mild", "moderate", "severe")
+SEVERITY_COLUMNS = SEVERITIES[1:]  # the registry's severities but "none" (the identity has no parameters)
 
 
 def cell(text: object) -> str:
@@ -23,8 +27,6 @@ def cell(text: object) -> str:
 
 def catalogue_rows(profile: str = "default") -> list[dict[str, str]]:
     """The catalogue entries of one metric profile: name, meaning, unit, better, acceptable range, reference."""
-    from mmrqa.metrics import CATALOGUE
-
     rows = []
     for info in CATALOGUE.values():
         if getattr(info, "profile", "default") != profile:
@@ -45,8 +47,6 @@ def catalogue_rows(profile: str = "default") -> list[dict[str, str]]:
 
 def preset_rows(kinds: Sequence[str] | None = None) -> list[dict[str, str]]:
     """The sampling ranges of each artifact kind's parameters at each severity."""
-    from mmrqa.artifacts import KINDS
-    from mmrqa.artifacts.presets import PRESETS
 
     def ranges(params: dict[str, tuple]) -> str:
         return "; ".join(f"{p} {lo:g}" if lo == hi else f"{p} {lo:g}-{hi:g}" for p, (lo, hi) in params.items())
@@ -54,12 +54,29 @@ def preset_rows(kinds: Sequence[str] | None = None) -> list[dict[str, str]]:
     return [{"kind": k, **{s: ranges(PRESETS[k][s]) for s in SEVERITY_COLUMNS}} for k in (kinds or KINDS)]
 
 
-def question_rows(types: Sequence[str] | None = None) -> list[dict[str, str]]:
-    """One example phrasing of each question type."""
-    from mmrqa.qa import PHRASINGS, QUESTION_TYPES
+def kind_rows() -> list[dict[str, str]]:
+    """The artifact registry: each kind's words, the synonyms the answer parser accepts, its indicator metric."""
+    return [
+        {"kind": k.name, "words": k.words, "synonyms": ", ".join(k.synonyms), "indicator": k.indicator}
+        for k in ARTIFACT_KINDS
+    ]
 
+
+#: how ``mmrqa evaluate`` scores each kind of field (mmrqa.evaluation.suite).
+SCORE_NAMES = {"classification": "accuracy, macro-F1", "ordinal": "SRCC, PLCC", "value": "absolute error"}
+
+
+def question_rows(types: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """One example phrasing of each question type, and what ``mmrqa evaluate`` scores of its answers."""
     fill = {"artifact": "motion", "metric": "snr_total"}
-    return [{"type": t, "example": cell(PHRASINGS[t][0].format(**fill))} for t in (types or QUESTION_TYPES)]
+    return [
+        {
+            "type": t,
+            "example": cell(PHRASINGS[t][0].format(**fill)),
+            "scored": "; ".join(f"`{f.name}` ({SCORE_NAMES[f.kind]})" for f in question_type(t).fields),
+        }
+        for t in (types or QUESTION_TYPES)
+    ]
 
 
 def markdown_table(rows: list[dict[str, str]], columns: dict[str, str], code: Sequence[str] = ()) -> str:
@@ -87,12 +104,19 @@ def _presets_section() -> str:
     return markdown_table(preset_rows(), columns, code=("kind",))
 
 
+def _kinds_section() -> str:
+    columns = {"kind": "kind", "words": "said as", "synonyms": "the answer parser accepts", "indicator": "indicator"}
+    return markdown_table(kind_rows(), columns, code=("kind", "indicator"))
+
+
 def _questions_section() -> str:
-    return markdown_table(question_rows(), {"type": "question type", "example": "example phrasing"}, code=("type",))
+    columns = {"type": "question type", "example": "example phrasing", "scored": "scored by `mmrqa evaluate`"}
+    return markdown_table(question_rows(), columns, code=("type",))
 
 
 SECTIONS: dict[str, Callable[[], str]] = {
     "catalogue": _catalogue_section,
+    "kinds": _kinds_section,
     "presets": _presets_section,
     "questions": _questions_section,
 }
@@ -107,18 +131,3 @@ def render_generated(text: str) -> str:
         head, rest = text.split(begin, 1)
         text = f"{head}{begin}\n{make()}\n{end}{rest.split(end, 1)[1]}"
     return text
-
-
-def main(argv: list[str] | None = None) -> int:
-    paths = (argv if argv is not None else sys.argv[1:]) or ["README.md"]
-    for path in paths:
-        text = Path(path).read_text(encoding="utf-8")
-        updated = render_generated(text)
-        if updated != text:
-            write_text_atomic(path, updated)
-            print(f"updated {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

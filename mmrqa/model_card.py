@@ -18,6 +18,8 @@ from typing import Any
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.fileio import write_text_atomic
 
+# huggingface_hub's card classes (~0.7 s) are imported where a card is rendered.
+
 logger = logging.getLogger(__name__)
 
 #: The template lives at the repository root (``model_card.md``), next to ``train_sft.py``.

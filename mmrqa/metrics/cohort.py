@@ -1,0 +1,149 @@
+"""A reference cohort: judge a scan's metrics against the user's own scans (robust z-scores) instead of fixed ranges.
+
+A cohort is a ``mmrqa metrics`` table (TSV or CSV: a ``path`` column, then one column per metric; ``n/a`` for
+undefined values) of scans the user considers representative of their protocol. For each metric the cohort's
+median and normal-scaled median absolute deviation (MAD x 1.4826, a standard deviation for normal data that a few
+bad scans in the cohort do not inflate) give a robust z-score
+
+    z = (value - median) / (1.4826 MAD)
+
+which is Iglewicz and Hoaglin's modified z-score (0.6745 (x - median) / MAD). A value is flagged when it lies more
+than :data:`Z_LIMIT` = 3.5 from the cohort on the worse side of the metric (both sides when the metric has no better
+direction): the outlier rule Iglewicz and Hoaglin recommend (How to Detect and Handle Outliers, ASQC 1993), under
+which a normal sample flags about 1 value in 2000. When half the cohort or more shares one value (MAD = 0) the mean
+absolute deviation x 1.2533 stands in for it (also Iglewicz and Hoaglin); when that is 0 too, any other value is
+flagged. A metric with fewer than :data:`MIN_COHORT` finite values in the table is not judged.
+
+:meth:`CohortReference.catalogue` turns the cohort into a catalogue whose ranges are median +- 3.5 robust SD, so the
+traffic lights, the reports and the grounded answers read it as they read :data:`~mmrqa.metrics.CATALOGUE`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
+from mmrqa.metrics.catalogue import CATALOGUE, MetricInfo
+
+#: Robust |z| beyond which a value is flagged (Iglewicz and Hoaglin 1993).
+Z_LIMIT = 3.5
+#: Robust |z| beyond which a flagged value is red rather than amber (a normal sample: about 1 in 1.7 million).
+Z_RED = 5.0
+#: Fewest finite values of a metric in the cohort for it to be judged.
+MIN_COHORT = 5
+MAD_NORMAL = 1.4826  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
+MEAN_AD_NORMAL = 1.2533  # sqrt(pi / 2): mean absolute deviation of a normal sample -> its standard deviation
+
+
+@dataclass(frozen=True)
+class CohortReference:
+    """Per-metric median and robust spread of a reference cohort.
+
+    Attributes:
+        source: where the cohort was read from (shown with the lights).
+        median: metric -> cohort median.
+        spread: metric -> robust standard deviation (1.4826 MAD, or 1.2533 mean absolute deviation when the MAD is 0;
+            0 when the cohort is constant).
+        n: metric -> number of finite values.
+    """
+
+    source: str
+    median: dict[str, float]
+    spread: dict[str, float]
+    n: dict[str, int]
+
+    @classmethod
+    def from_values(cls, rows: list[dict[str, float]], source: str = "cohort") -> CohortReference:
+        """A cohort from per-scan metric values (name -> value; NaN or None for undefined)."""
+        columns: dict[str, list[float]] = {}
+        for row in rows:
+            for name, value in row.items():
+                if value is not None and math.isfinite(float(value)):
+                    columns.setdefault(name, []).append(float(value))
+        median, spread, n = {}, {}, {}
+        for name, values in columns.items():
+            if len(values) < MIN_COHORT:
+                continue
+            x = np.asarray(values, dtype=np.float64)
+            med = float(np.median(x))
+            mad = MAD_NORMAL * float(np.median(np.abs(x - med)))
+            median[name], n[name] = med, len(values)
+            spread[name] = mad if mad > 0 else MEAN_AD_NORMAL * float(np.mean(np.abs(x - med)))
+        if not median:
+            raise InvalidArgumentError(
+                f"{source}: no metric has {MIN_COHORT} or more values; a reference cohort needs at least {MIN_COHORT} "
+                "scans (a `mmrqa metrics` table)"
+            )
+        return cls(source, median, spread, n)
+
+    @classmethod
+    def from_table(cls, path: str | os.PathLike) -> CohortReference:
+        """Read a ``mmrqa metrics`` table (TSV, or CSV when the file name ends in .csv).
+
+        Raises:
+            ScanNotFoundError: no such file.
+            InvalidArgumentError: not a metrics table (no ``path`` column), or too few scans.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ScanNotFoundError(f"reference cohort {path} not found (make one with `mmrqa metrics DIR -o {path}`)")
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle, delimiter="," if path.suffix.lower() == ".csv" else "\t")
+            if not reader.fieldnames or reader.fieldnames[0] != "path":
+                raise InvalidArgumentError(
+                    f"{path} is not a `mmrqa metrics` table: its first column should be 'path', "
+                    f"not {(reader.fieldnames or [''])[0]!r}"
+                )
+            rows = [{k: _number(v) for k, v in row.items() if k and k != "path"} for row in reader]
+        return cls.from_values(rows, source=f"{path.name} ({len(rows)} scans)")
+
+    def z(self, name: str, value: float | None) -> float:
+        """Robust z-score of ``value`` against the cohort (NaN when the metric or the value is unknown)."""
+        if name not in self.median or value is None or not math.isfinite(float(value)):
+            return math.nan
+        gap = float(value) - self.median[name]
+        spread = self.spread[name]
+        if spread > 0:
+            return gap / spread
+        return 0.0 if gap == 0 else math.copysign(math.inf, gap)
+
+    def bounds(self, name: str, higher_is_better: bool | None) -> tuple[float, float] | None:
+        """median -+ Z_LIMIT robust SD, open on the better side of a metric with a direction."""
+        if name not in self.median:
+            return None
+        med, reach = self.median[name], Z_LIMIT * self.spread[name]
+        low = -math.inf if higher_is_better is False else med - reach
+        high = math.inf if higher_is_better is True else med + reach
+        return (low, high)
+
+    def catalogue(self, catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The catalogue with each judged metric's range replaced by the cohort's; the others have no range."""
+        catalogue = CATALOGUE if catalogue is None else catalogue
+        out = {}
+        for name, info in catalogue.items():
+            if isinstance(info, MetricInfo):
+                bounds = self.bounds(name, info.higher_is_better)
+                basis = (
+                    f"cohort {self.source}: median {self.median[name]:.4g} -+ {Z_LIMIT} robust SD "
+                    f"({self.spread[name]:.3g}) over {self.n[name]} scans"
+                    if bounds
+                    else f"not judged: fewer than {MIN_COHORT} values in cohort {self.source}"
+                )
+                not_judged = "" if bounds or info.reference_range is None else "not in the reference cohort"
+                info = replace(info, reference_range=bounds, range_basis=basis, not_judged=not_judged)
+            out[name] = info
+        return out
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text not in (None, "", "n/a") else math.nan
+    except ValueError:
+        return math.nan

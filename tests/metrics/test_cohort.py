@@ -1,0 +1,76 @@
+"""A reference cohort: robust z-scores (median / MAD) per metric, its table, its catalogue and its lights."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
+from mmrqa.metrics.catalogue import reference_range
+from mmrqa.metrics.cohort import MIN_COHORT, Z_LIMIT, CohortReference
+from mmrqa.presentation import cohort_light, describe_metric
+
+
+def _cohort(**columns) -> CohortReference:
+    n = len(next(iter(columns.values())))
+    return CohortReference.from_values([{k: v[i] for k, v in columns.items()} for i in range(n)], "test")
+
+
+def test_robust_z_is_the_modified_z_score():
+    values = [0.50, 0.52, 0.48, 0.51, 0.49, 0.50, 0.95]  # one bad scan in the cohort does not move it
+    cohort = _cohort(efc=values)
+    mad = float(np.median(np.abs(np.array(values) - 0.50)))
+    assert cohort.median["efc"] == 0.50 and cohort.spread["efc"] == pytest.approx(1.4826 * mad)
+    assert cohort.z("efc", 0.60) == pytest.approx(0.6745 * (0.60 - 0.50) / mad, rel=1e-4)  # Iglewicz & Hoaglin
+    assert math.isnan(cohort.z("efc", float("nan"))) and math.isnan(cohort.z("unknown", 1.0))
+
+
+def test_constant_cohort_falls_back_to_the_mean_deviation_then_flags_any_change():
+    cohort = _cohort(truncation=[0, 0, 0, 0, 0, 4.0], qi_1=[0.0] * 6)
+    assert cohort.spread["truncation"] == pytest.approx(1.2533 * 4.0 / 6)
+    assert cohort.z("qi_1", 0.0) == 0.0 and cohort.z("qi_1", 0.01) == math.inf
+
+
+def test_too_few_values_are_not_judged():
+    cohort = _cohort(efc=[0.5] * MIN_COHORT, gsr=[0.1] * (MIN_COHORT - 1) + [float("nan")])
+    assert "gsr" not in cohort.median and "efc" in cohort.median
+    with pytest.raises(InvalidArgumentError, match="at least 5"):
+        _cohort(efc=[0.5, 0.6])
+
+
+def test_bounds_and_lights_follow_the_metric_direction():
+    cohort = _cohort(
+        snr_total=[10, 11, 9, 10, 12, 8], efc=[0.5, 0.52, 0.48, 0.5, 0.51, 0.49], wm2max=[0.6] * 5 + [0.7]
+    )
+    catalogue = cohort.catalogue()
+    low, high = reference_range(catalogue, "snr_total")
+    assert high is None and low == pytest.approx(10 - Z_LIMIT * cohort.spread["snr_total"])
+    assert reference_range(catalogue, "efc")[0] is None  # lower EFC is better: flagged only above
+    assert reference_range(catalogue, "fg_cv") is None and "not judged" in catalogue["fg_cv"].range_basis
+    assert "cohort test" in catalogue["efc"].range_basis
+    assert describe_metric("snr_total", 30.0, catalogue, cohort)["light"] == "green"  # better than the cohort
+    assert describe_metric("snr_total", 1.0, catalogue, cohort)["light"] == "red"
+    about = describe_metric("efc", 0.56, catalogue, cohort)
+    assert about["light"] == "amber" and Z_LIMIT < about["z"] <= 5
+    assert (
+        cohort_light(-4.0, None) == "amber" and cohort_light(float("nan")) == "grey" and cohort_light(2.0) == "green"
+    )
+
+
+def test_table_is_read_and_bad_tables_are_refused(tmp_path):
+    table = tmp_path / "cohort.tsv"
+    rows = ["path\tefc\tgsr"] + [f"scan{i}.nii\t{0.5 + 0.01 * i}\tn/a" for i in range(6)]
+    table.write_text("\n".join(rows) + "\n")
+    cohort = CohortReference.from_table(table)
+    assert cohort.n == {"efc": 6} and cohort.source == "cohort.tsv (6 scans)"
+    csv_table = tmp_path / "cohort.csv"
+    csv_table.write_text(table.read_text().replace("\t", ","))
+    assert CohortReference.from_table(csv_table).median == cohort.median
+    with pytest.raises(ScanNotFoundError, match="mmrqa metrics"):
+        CohortReference.from_table(tmp_path / "missing.tsv")
+    other = tmp_path / "other.tsv"
+    other.write_text("subject\tefc\n" + "a\t0.5\n" * 6)
+    with pytest.raises(InvalidArgumentError, match="first column should be 'path'"):
+        CohortReference.from_table(other)
