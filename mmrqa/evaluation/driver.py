@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.classifier import decide, load_model
 from mmrqa.classifier.model import fit_baseline
+from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.evaluation.baselines import MajorityBaseline
 from mmrqa.evaluation.grounding_rate import grounding_counts
 from mmrqa.evaluation.reporting import comparison_table, model_index, parse_rate_table

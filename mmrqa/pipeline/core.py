@@ -131,7 +131,11 @@ class MMRQAPipeline:
         return self.complete(self.prepare(scan, slices, plane), questions, signal_enhanced)
 
     def prepare(
-        self, scan: str | os.PathLike | Volume, slices: int = DEFAULT_SLICES, plane: str = "axial", render: bool | None = None
+        self,
+        scan: str | os.PathLike | Volume,
+        slices: int = DEFAULT_SLICES,
+        plane: str = "axial",
+        render: bool | None = None,
     ):
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and

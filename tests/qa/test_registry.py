@@ -112,8 +112,8 @@ def test_score_fills_its_fields_and_a_perfect_answer_scores_perfectly(qtype, gen
 
 @pytest.mark.parametrize("qtype", QUESTIONS, ids=TYPE_IDS)
 def test_evaluate_scores_the_type_and_reports_its_parse_rate(qtype, generated):
-    from mmrqa.evaluation.driver import SIGNAL_TYPES, Example, parse_rates, scored_values, signal_answers
     from mmrqa.classifier import load_model as load_classifier
+    from mmrqa.evaluation.driver import SIGNAL_TYPES, Example, parse_rates, scored_values, signal_answers
     from mmrqa.qa import Question
 
     example, text = generated[qtype.name][0]

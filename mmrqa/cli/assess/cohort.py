@@ -51,7 +51,9 @@ def prepare_scan(path: str, slices: int, plane: str = "axial", reference=None):
     """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan without its volume (not needed by the
     model, and the biggest thing to ship to an actor), or ``Failed``."""
     try:
-        result, _volume, report, images = MMRQAPipeline(None, reference=reference).prepare(path, slices, plane, render=True)
+        result, _volume, report, images = MMRQAPipeline(None, reference=reference).prepare(
+            path, slices, plane, render=True
+        )
     except MMRQAError as exc:
         return Failed(path, str(exc))
     return result, None, report, images
