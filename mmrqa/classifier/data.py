@@ -41,7 +41,7 @@ from mmrqa.volume import Volume
 
 logger = logging.getLogger(__name__)
 
-RECIPE_VERSION = 4
+RECIPE_VERSION = 5
 VIEWS = 8
 CLEAN_ONLY_VIEWS = 10
 SEVERITIES = ("mild", "moderate", "severe")
