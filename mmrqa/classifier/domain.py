@@ -196,17 +196,21 @@ def knn_distance(z: np.ndarray, reference: np.ndarray, k: int = K) -> np.ndarray
     return out
 
 
-def fit_novelty(x: np.ndarray, groups: np.ndarray, features: list[str], max_reference: int = 3000) -> Novelty:
-    """Fit the novelty score on training rows ``x`` (raw features) grouped by scan; threshold from held-out scans."""
+def robust_center_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and IQR (1 where the IQR is 0) per feature of raw feature rows ``x`` after the signed log; a feature
+    undefined on every row (absent from a dataset's metrics) gets centre 0 and scale 1."""
     t = Novelty.transform_raw(x)
-    with (
-        warnings.catch_warnings()
-    ):  # a feature undefined on every row (absent from a dataset's metrics) is centred at 0
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         center = np.nan_to_num(np.nanmedian(t, axis=0))
         q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
-    scale = np.nan_to_num(np.where((q75 - q25) > 1e-6, q75 - q25, 1.0), nan=1.0)
-    z = np.nan_to_num((t - center) / scale, nan=0.0)
+    return center, np.nan_to_num(np.where((q75 - q25) > 1e-6, q75 - q25, 1.0), nan=1.0)
+
+
+def fit_novelty(x: np.ndarray, groups: np.ndarray, features: list[str], max_reference: int = 3000) -> Novelty:
+    """Fit the novelty score on training rows ``x`` (raw features) grouped by scan; threshold from held-out scans."""
+    center, scale = robust_center_scale(x)
+    z = np.nan_to_num((Novelty.transform_raw(x) - center) / scale, nan=0.0)
     held_out = np.empty(len(z))
     for group in np.unique(groups):
         inside = groups == group

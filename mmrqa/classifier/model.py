@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,7 +30,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import log_softmax, softmax
 
-from mmrqa.classifier.domain import Novelty, fit_novelty
+from mmrqa.classifier.domain import Novelty, fit_novelty, robust_center_scale
 from mmrqa.classifier.trees import TreeEnsemble
 from mmrqa.errors import InvalidArgumentError, ModelLoadError
 
@@ -192,13 +191,9 @@ def fit_model(
         calibrate = rows & in_val & np.isin(y, classes)
         y_index = np.array([classes.index(c) for c in y[calibrate]])
         temperature[head] = fit_temperature(heads[head].raw(x[calibrate]), y_index)
-    clean = labels["artifact"] == "none"
-    t = Novelty.transform_raw(x[clean])
-    center = np.nanmedian(t, axis=0)
-    q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
-    scale = np.where((q75 - q25) > 1e-6, q75 - q25, 1.0)
+    center, scale = robust_center_scale(x[labels["artifact"] == "none"])
     novelty = fit_novelty(x, groups, features)
-    return SignalModel(list(features), heads, temperature, novelty, np.nan_to_num(center), scale)
+    return SignalModel(list(features), heads, temperature, novelty, center, scale)
 
 
 def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], seed: int = 0) -> SignalModel:
@@ -217,12 +212,7 @@ def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], see
             )
         heads[head] = fit_head(x[keep], y[keep], seed)
     clean = np.asarray(labels["artifact"], dtype=str) == "none"
-    t = Novelty.transform_raw(x[clean] if clean.any() else x)
-    with warnings.catch_warnings():  # features absent from every row (the per-slice ones) are centred at 0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        center = np.nan_to_num(np.nanmedian(t, axis=0))
-        q75, q25 = np.nanpercentile(t, [75, 25], axis=0)
-    scale = np.nan_to_num(np.where((q75 - q25) > 1e-6, q75 - q25, 1.0), nan=1.0)
+    center, scale = robust_center_scale(x[clean] if clean.any() else x)
     novelty = fit_novelty(x, np.arange(len(x)) % 5, features)
     novelty.threshold = float("inf")  # the rows of a dataset define its domain; nothing is excluded
     return SignalModel(features, heads, dict.fromkeys(HEADS, 1.0), novelty, center, scale)
