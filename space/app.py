@@ -37,6 +37,7 @@ from mmrqa.presentation import (
     verdict_markdown,
 )
 from mmrqa.render import PLANES
+from mmrqa.report import cohort_view
 from mmrqa.scan_session import ScanSession, SessionFiles, chat_examples, pipeline_from_env
 from mmrqa.upload_sweeper import UploadSweeper
 from mmrqa.uploads import max_upload_bytes
@@ -288,6 +289,58 @@ def _scan_tab(session: gr.State) -> None:
     gr.on([ask_btn.click, question.submit], ask, asked, [chat, question, session], api_name="ask")
 
 
+# -- the cohort tab ------------------------------------------------------------------------------------------------------
+@_user_errors
+def show_cohort(table: str | None, group_by: str | None = "", metric: str | None = "") -> tuple:
+    """Show the group view of a cohort from its metrics table (the output of ``mmrqa metrics``).
+
+    Args:
+        table: the uploaded table (TSV, CSV or JSON lines; first column ``path``; extra text columns such as site or
+            scanner can group the scans).
+        group_by: a grouping column ("" picks the first that splits the cohort).
+        metric: the metric whose plot is shown ("" picks the first).
+
+    Returns:
+        A summary (markdown), the grouping choice, the metric choice, the metric's plot across the cohort, the scans
+        on their metrics (2D embedding) and the table of scans, most suspicious first.
+    """
+    if not table:
+        raise gr.Error("Upload a metrics table first (`mmrqa metrics scans/ -o iqms.tsv`).", title="No table")
+    view = cohort_view(table, group_by or None)
+    metric = metric if metric in view.metrics else view.metrics[0]
+    header, rows = view.table()
+    return (
+        view.summary(),
+        gr.Dropdown(choices=["", *view.cohort.group_columns], value=view.group_by or ""),
+        gr.Dropdown(choices=view.metrics, value=metric),
+        view.strip(metric),
+        view.embedding(),
+        pd.DataFrame(rows, columns=header),
+    )
+
+
+def _cohort_tab() -> None:
+    gr.Markdown(
+        "Upload a metrics table written by `mmrqa metrics scans/ -o iqms.tsv` (local or `--engine ray`; add any "
+        "column such as site or scanner to group by it) to see the whole cohort: each scan as a point, robust "
+        "outlier flags, the scans on their metrics. `mmrqa report` writes the same view as a static report with a "
+        "page per scan."
+    )
+    with gr.Row():
+        table = gr.File(label="Metrics table", file_types=[".tsv", ".csv", ".json", ".jsonl"], elem_id="cohort-upload")
+        group_by = gr.Dropdown(label="Group by", choices=[""], value="", elem_id="cohort-group")
+        metric = gr.Dropdown(label="Metric", choices=[""], value="", elem_id="cohort-metric")
+    summary = gr.Markdown(elem_id="cohort-summary")
+    with gr.Row():
+        strip = gr.Plot(label="The metric across the cohort", elem_id="cohort-strip")
+        embedding = gr.Plot(label="Scans on their metrics", elem_id="cohort-embedding")
+    scans = gr.Dataframe(label="Scans, most suspicious first", interactive=False, elem_id="cohort-table")
+    outputs = [summary, group_by, metric, strip, embedding, scans]
+    table.upload(show_cohort, [table, group_by, metric], outputs, api_name="show_cohort")
+    for control in (group_by, metric):
+        control.input(show_cohort, [table, group_by, metric], outputs, api_visibility="private")
+
+
 def build_app() -> gr.Blocks:
     """The Gradio app with its queue configured (the model is chosen here, once); launch it with
     ``demo.launch(**launch_options())``."""
@@ -302,6 +355,8 @@ def build_app() -> gr.Blocks:
         gr.Markdown(notice, elem_id="mode-notice")
         with gr.Tab("Scan"):
             _scan_tab(session)
+        with gr.Tab("Cohort"):
+            _cohort_tab()
     demo.queue(default_concurrency_limit=int(os.environ.get(CONCURRENCY_ENV, "2")), max_size=64)
     return demo
 

@@ -28,7 +28,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model", help="MMRQA adapter (folder or Hub id) for the verdicts (default: metrics-only)")
     parser.add_argument("--group-by", metavar="COLUMN", help="grouping shown first (a table or metadata column)")
     parser.add_argument("--title", help="title of the group page")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="parallel worker processes (default 1; with --model each loads it)"
+    )
     parser.set_defaults(func=run)
 
 

@@ -247,7 +247,8 @@ def write_report(
         raise InvalidArgumentError("nothing to report: no scan found in the inputs")
     records, reused = _run(tasks, workers, progress, on_error)
     cohort = _cohort(tasks, records, table_groups, table_metrics)
-    from mmrqa.report.pages import group_page, scan_page
+    from mmrqa.report.pages import group_page
+    from mmrqa.report.scan_page import scan_page
 
     _copy_assets(folder)
     position = {scan.id: k for k, scan in enumerate(cohort.measured)}

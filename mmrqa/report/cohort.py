@@ -262,18 +262,14 @@ def meta_groups(meta: dict[str, Any]) -> dict[str, str]:
 
 def cohort_from_table(path: str | os.PathLike) -> Cohort:
     """A cohort straight from a metrics table: no images, no pages, no verdicts (the Space's cohort tab)."""
-    from mmrqa.report.naming import scan_ids
+    from mmrqa.report.naming import folder_of, scan_ids
 
     rows, metrics, groups = read_metrics_table(path)
     ids, names = scan_ids([row["path"] for row in rows])
-    scans = [
-        CohortScan(
-            id=ids[k],
-            name=names[k],
-            source=row["path"],
-            values={m: row[m] for m in metrics},
-            groups={g: row[g] for g in groups if g in row},
-        )
-        for k, row in enumerate(rows)
-    ]
+    scans = []
+    for k, row in enumerate(rows):
+        labels = {g: row[g] for g in groups if g in row}
+        if folder_of(names[k]) and "folder" not in labels:  # as the report does: the folder below the common one
+            labels["folder"] = folder_of(names[k])
+        scans.append(CohortScan(ids[k], names[k], row["path"], {m: row[m] for m in metrics}, labels))
     return Cohort(scans, metrics)

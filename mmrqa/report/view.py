@@ -83,14 +83,16 @@ class CohortView:
     def table(self) -> tuple[list[str], list[list[Any]]]:
         """(header, rows) of the scan table, most suspicious first (multivariate score, descending)."""
         columns = self.cohort.group_columns
-        header = ["scan", *columns, "rating", "outlier score", "flagged", "metrics flagged", "error"]
+        rated = any(scan.verdict for scan in self.cohort.scans)  # a table alone has no verdicts
+        header = ["scan", *columns, *(["rating"] if rated else []), "outlier score", "flagged", "metrics flagged"]
+        header += ["error"]
         rows = []
         for row in scan_rows(self.cohort):
             rows.append(
                 [
                     row["scan"].name,
                     *(row["groups"][c] for c in columns),
-                    row["rating"],
+                    *([row["rating"]] if rated else []),
                     math.nan if row["score"] is None else row["score"],
                     "yes" if row["flagged"] else "",
                     f"{row['metric_flags']} {row['flagged_text']}".strip(),

@@ -26,6 +26,6 @@ def test_import_loads_nothing_and_build_app_chooses_the_model_once(tmp_path, mon
     try:
         assert module.get_pipeline.cache_info().currsize == 1 and module.get_pipeline()[0].loaded is None
         names = {d.get("api_name") for d in demo.config["dependencies"]}
-        assert {"load_scan", "load_sample", "show_slice", "change_plane", "assess", "ask"} <= names
+        assert {"load_scan", "load_sample", "show_slice", "change_plane", "assess", "ask", "show_cohort"} <= names
     finally:
         demo.close()
