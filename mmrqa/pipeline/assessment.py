@@ -152,8 +152,8 @@ class Assessment:
         rating = self.rating or "undetermined"
         if votes:
             rating += f" (votes: {votes})"
-        elif self.signal_estimate and self.confidence is None:
-            rating += f" (probability {self.signal_estimate['quality_probability']:.2f})"
+        elif self.signal_estimate and self.confidence is None and self.signal_estimate.get("confidence") is not None:
+            rating += f" (probability {self.signal_estimate['confidence']:.2f})"
         found = [
             f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
             + (f", p={a.probability:.2f}" if a.probability is not None else "")
