@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from mmrqa.classifier import decimate
 from mmrqa.engines import Engine, ModelStage
 from mmrqa.errors import MMRQAError
 from mmrqa.pipeline import MMRQAPipeline
@@ -48,15 +49,16 @@ def assess_metrics_only(path: str, slices: int, signal_enhanced: bool, reference
 
 
 def prepare_scan(path: str, slices: int, plane: str = "axial", reference=None):
-    """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan without its volume (not needed by the
-    model, and the biggest thing to ship to an actor), or ``Failed``."""
+    """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan, its volume on the signal classifier's grid
+    only (:func:`mmrqa.classifier.decimate`: what the classifier reads when a model answer is missing, at most 128
+    voxels per side, instead of the full scan, the biggest thing to ship to an actor), or ``Failed``."""
     try:
-        result, _volume, report, images = MMRQAPipeline(None, reference=reference).prepare(
+        result, volume, report, images = MMRQAPipeline(None, reference=reference).prepare(
             path, slices, plane, render=True
         )
     except MMRQAError as exc:
         return Failed(path, str(exc))
-    return result, None, report, images
+    return result, decimate(volume), report, images
 
 
 def complete_batch(pipe, batch: list, questions: list[str] | None, signal_enhanced: bool) -> list:
