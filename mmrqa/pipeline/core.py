@@ -265,7 +265,8 @@ class MMRQAPipeline:
         if all(stated.values()) or result.in_domain is False:  # outside the domain nothing is rated (issue 17)
             return
         verdict = self._signal_verdict(result, volume)
-        if not verdict.in_domain or verdict.quality is None:  # the classifier has nothing to add
+        if not verdict.in_domain or verdict.quality is None:  # the classifier has nothing to add: no field is its
+            result.sources = {name: source for name, source in result.sources.items() if source == "model"}
             return
         if not stated["rating"]:
             result.rating = quality_word(verdict.quality)

@@ -95,3 +95,13 @@ def test_questions_that_ask_no_rating_still_give_a_rating(scan, signal_verdict):
 def test_metrics_only_mode_names_the_signal_classifier_as_the_source_without_the_note(signal_verdict):
     assert signal_verdict.sources == {"rating": "signal", "usability": "signal", "artifacts": "signal"}
     assert NOTE not in signal_verdict.to_text()
+
+
+def test_a_scan_the_classifier_cannot_rate_keeps_only_the_models_fields(scan, monkeypatch):
+    from mmrqa.classifier import Verdict
+
+    out = Verdict(in_domain=False, domain_reason="not an MR image")
+    monkeypatch.setattr(MMRQAPipeline, "_signal_verdict", lambda self, result, volume: out)
+    result = _model_assessment(scan, {"rating": ["xx", "yy"], "artifact_type": ["The main artifact is noise.", "??"]})
+    assert result.rating is None and [a.kind for a in result.artifacts] == ["noise"]
+    assert result.sources == {"artifacts": "model"} and "Signal fallback" not in result.to_text()
