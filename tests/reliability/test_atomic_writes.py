@@ -54,6 +54,11 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save"): "see build_tiny_model",
     ("mmrqa/modeling/tiny.py", "build_tiny_text_model", "save_pretrained"): "the tiny text LM of the rewriter "
     "tests, built into a fresh folder like build_tiny_model",
+    ("mmrqa/modeling/real_size.py", "build_real_size_model", "save_pretrained"): "the random real-size model of the "
+    "CPU dry run and GPU benchmarks, built into a fresh folder like build_tiny_model; a killed build is rebuilt",
+    ("mmrqa/report/images.py", "jpeg", "save"): "JPEG encoded into an in-memory buffer",
+    ("mmrqa/report/scan.py", "write_quick", "write_bytes"): "into atomic_output's temp file, then os.replace (not "
+    "fsynced: a torn report file is redone, see write_quick)",
     ("mmrqa/uploads.py", "safe_extract", "open"): "an upload's member unpacked (mode xb) into the request's private "
     "temp folder, removed after use; never a result",
     ("mmrqa/scan_session.py", "slice_png", "save"): "PNG encoded into an in-memory buffer, then write_bytes_atomic",
