@@ -23,7 +23,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--metrics",
         metavar="TABLE",
-        help="an `mmrqa metrics` table (TSV/CSV/JSON): its values are used instead of measuring again",
+        help="an `mmrqa metrics` table (TSV/CSV/JSON): its values are used instead of measuring again (the metrics-only "
+        "verdict still reads each scan on its own 128-voxel grid)",
     )
     parser.add_argument("--model", help="MMRQA adapter (folder or Hub id) for the verdicts (default: metrics-only)")
     parser.add_argument("--group-by", metavar="COLUMN", help="grouping shown first (a table or metadata column)")

@@ -165,13 +165,14 @@ class MMRQAPipeline:
             slices=indices,
             plane=plane,
         )
-        self._judge_metrics(result, volume, report)
+        self.judge_metrics(result, volume, report)
         result.timings = timings
         return result, volume, report, images
 
-    def _judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
+    def judge_metrics(self, result: Assessment, volume: Volume, report) -> None:
         """The lights of the scan's metrics: against the ranges that fit the scan (its context), or against the
-        reference cohort when the pipeline has one."""
+        reference cohort when the pipeline has one. Public so that a report built from a metrics table (``report``
+        None: no mask geometry) judges the table's values by the same rule."""
         context = context_of(volume, report)
         result.scan_context = context.to_dict()
         if self.reference is not None:

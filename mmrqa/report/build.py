@@ -216,7 +216,8 @@ def write_report(
         inputs: scan files and folders (as ``mmrqa metrics``), measured here.
         output: the report's folder (created; an earlier report there is updated in place).
         metrics_table: an ``mmrqa metrics`` table whose values are used instead of measuring again; its scan files
-            are read for the pictures and the verdict when they exist.
+            are read for the pictures and the verdict when they exist (the metrics-only verdict measures the scan once
+            more on the signal classifier's grid of at most 128 voxels a side, whose per-slice features a table lacks).
         model: an MMRQA adapter (folder or Hub id) for the verdicts; default: metrics-only signal classifier.
         workers: local worker processes.
         group_by: the grouping column shown first (default: the first one that splits the cohort).

@@ -108,7 +108,7 @@ def _prepared_from_values(pipe, volume, source: str, values: dict[str, float]):
     from mmrqa.render import PLANES, render_slices
 
     result = Assessment(source=source, mode=pipe.mode, metrics=dict(values))
-    pipe._judge_metrics(result, volume, None)  # the pipeline's own rule (a report of None: no mask geometry)
+    pipe.judge_metrics(result, volume, None)  # the pipeline's own rule (a report of None: no mask geometry)
     indices, images = [], []
     if pipe.loaded is not None:  # the model looks at slices; the signal classifier does not
         min_fg = 0.0 if volume.shape[PLANES["axial"]] == 1 else 0.05

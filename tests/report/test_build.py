@@ -95,14 +95,24 @@ def test_failed_scan_is_listed_and_the_rest_is_written(cohort_dir, fresh_copy, t
 
 
 def test_report_from_a_metrics_table_does_not_measure_again(metrics_table, tmp_path, monkeypatch):
+    """The table's metrics are not measured again; only the signal classifier measures each scan once, on its own
+    grid (at most MAX_SIDE voxels a side: its features include per-slice aggregates that a table does not hold)."""
+    import sys
+
     import mmrqa.metrics
+    from mmrqa.classifier.features import MAX_SIDE
 
-    def forbidden(*args, **kwargs):
-        raise AssertionError("measured again")
+    measure, calls = mmrqa.metrics.compute_metrics, []
 
-    monkeypatch.setattr(mmrqa.metrics, "compute_metrics", forbidden)
+    def spy(volume, *args, **kwargs):
+        calls.append((sys._getframe(1).f_globals["__name__"], max(volume.shape)))
+        return measure(volume, *args, **kwargs)
+
+    monkeypatch.setattr(mmrqa.metrics, "compute_metrics", spy)
     result = write_report(metrics_table=metrics_table, output=tmp_path / "r", progress=False, group_by="site")
     assert result.scans == 12 and not result.failed
+    assert len(calls) == 12 and all(caller == "mmrqa.classifier.features" for caller, _ in calls)
+    assert all(side <= MAX_SIDE for _, side in calls)
     index = (tmp_path / "r" / "index.html").read_text()
     assert '<option value="site" selected>' in index
     page = next((tmp_path / "r" / "scans").glob("*.html")).read_text()
