@@ -363,10 +363,9 @@ class MMRQAPipeline:
                 if (a.parsed or {}).get("artifact") == kind
             ]
             result.artifacts.append(ArtifactFinding(kind, interpret.volume_severity(stated + reported), votes))
-        reports = by_type.get("report", [])
-        if reports:
+        readable = [a for a in by_type.get("report", []) if a.parsed]  # an unreadable report is not shown as one
+        if readable:
             middle = result.slices[len(result.slices) // 2]
-            readable = [a for a in reports if a.parsed] or reports
             result.report = min(readable, key=lambda a: abs(a.slice_index - middle)).answer
 
     # -- many scans --------------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def test_unreadable_answers_fall_back_to_the_signal_classifier_and_say_so(scan, 
     for form in (result.to_text(), result.to_markdown(), result.trust_markdown()):
         assert f"rating, usability, artifacts {NOTE}" in form, form
     assert "votes: slice" in result.to_text() and "unreadable" in result.to_text()
+    assert result.report == "" and "**Report**" not in result.to_markdown()  # no garbage shown as the report
 
 
 def test_each_field_keeps_its_own_source(scan, signal_verdict):
