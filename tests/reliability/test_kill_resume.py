@@ -94,7 +94,8 @@ def test_builder_killed_three_times_at_random_points_resumes_without_redoing_sca
 
 # -- train_sft.py ----------------------------------------------------------------------------------------------------
 
-SAVE_STEPS, MAX_STEPS = 4, 12
+# enough steps after the first checkpoint that the kill lands mid-training on an idle machine too (12 did not)
+SAVE_STEPS, MAX_STEPS = 4, 40
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,7 @@ def _train(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable, str(REPO / "train_sft.py"), "--config", str(REPO / "recipes" / "tiny-cpu.yaml"),
         "--model_name_or_path", str(model), "--dataset_name", str(data), "--output_dir", str(out),
-        "--max_steps", str(MAX_STEPS), "--save_steps", str(SAVE_STEPS), "--save_total_limit", "10",
+        "--max_steps", str(MAX_STEPS), "--save_steps", str(SAVE_STEPS), "--save_total_limit", "20",
         "--eval_strategy", "no", "--logging_steps", "2", *extra,
     ]  # fmt: skip
 
@@ -139,7 +140,7 @@ def test_train_sft_killed_mid_training_resumes_from_the_last_complete_checkpoint
     process = subprocess.Popen(
         _train(model, data, out), cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    _kill_after(process, lambda: _complete(out / f"checkpoint-{SAVE_STEPS}"), random.Random(7), max_extra_s=0.5)
+    _kill_after(process, lambda: _complete(out / f"checkpoint-{SAVE_STEPS}"), random.Random(7), max_extra_s=0.1)
     assert process.returncode == -signal.SIGKILL, process.stderr.read()[-2000:]
     complete = sorted((p for p in out.glob("checkpoint-*") if _complete(p)), key=lambda p: int(p.name.split("-")[1]))
     assert complete, "no complete checkpoint before the kill"
