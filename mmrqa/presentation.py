@@ -31,6 +31,7 @@ from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
 from mmrqa.metrics.catalogue import is_acceptable, reference_range
 from mmrqa.metrics.cohort import Z_LIMIT, Z_RED, CohortReference
 from mmrqa.qa.answers import describe_range, format_value
+from mmrqa.qa.questions.usability import USABILITY_WORDS
 
 LIGHTS = ("green", "amber", "red", "grey")
 #: Symbols of the lights for text tables (colour plus a distinct shape, readable without colour vision).
@@ -301,9 +302,7 @@ def verdict_markdown(assessment: Any, notice: str = "") -> str:
         verdict = f"## Not rated\n\n{trust}\n**Mode:** {assessment.mode}"
         return f"{verdict}\n\n{notice}" if notice else verdict
     colour = LIGHT_COLOURS[RATING_LIGHTS.get(assessment.rating, "grey")]
-    usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(
-        assessment.usability, "usability ?"
-    )
+    usability = USABILITY_WORDS.get(assessment.usability, "usability ?")
     found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in assessment.artifacts]
     model = f" ({assessment.model})" if assessment.model else ""
     verdict = (

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mmrqa.qa.answers import format_value
+from mmrqa.qa.questions.usability import USABILITY_WORDS
 
 MODES = ("model", "metrics-only")
 #: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
@@ -166,7 +167,7 @@ class Assessment:
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
             ("Artifacts", "; ".join(found) if found else "none detected"),
-            ("Usability", {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(self.usability, "?")),
+            ("Usability", USABILITY_WORDS.get(self.usability, "?")),
         ]
         fallback = [name for name in VERDICT_FIELDS if self.sources.get(name) == "signal"]
         if fallback and self.mode == "model":

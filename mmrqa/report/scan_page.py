@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from mmrqa.pipeline.assessment import LOW_CONFIDENCE
+from mmrqa.qa.questions.usability import USABILITY_WORDS
 from mmrqa.report.cohort import Cohort, CohortScan
 from mmrqa.report.outliers import Z_FLAG
 from mmrqa.report.pages import LIGHT_WORDS, VERDICT_CLASS, head, json_script, number
@@ -47,7 +48,7 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
                 f"{confidence:.2f}" + (' <span class="flag">(low: look at the images)</span>' if low else ""),
             )
         )
-    usability = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}.get(verdict["usability"], "?")
+    usability = USABILITY_WORDS.get(verdict["usability"], "?")
     rows += [("Artifacts", escape(verdict["artifacts"])), ("Usability", escape(usability))]
     lights = assessment.get("lights") or {}
     metrics = assessment.get("metrics") or {}

@@ -7,6 +7,8 @@ import re
 from mmrqa.qa.questions.base import QuestionType, ScoredField
 
 USABILITY = ScoredField("usability", "Usability", "classification", ("usable", "repeat"))
+#: how reports and pages say each usability value
+USABILITY_WORDS = {"usable": "usable for diagnosis", "repeat": "repeat the scan"}
 
 
 def parse(text: str) -> str | None:
