@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format space publish-space bench setup browser
+.PHONY: demo test lint format space publish-space bench setup browser debian-data
 
 setup: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m mmrqa.demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser debian-data
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -57,3 +57,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 		echo "warning: chromium not installed; the browser test will be skipped"
+
+# Real MR images shipped by two Debian packages (Colin27, a macaque template, ITK's example scans): more scans for the
+# signal classifier (mmrqa/classifier/data.py) and its tests. Installed when missing and possible (root + apt);
+# otherwise the tests that need them skip. Never copied into the repository.
+debian-data:
+	@{ [ -f /usr/share/mricron/templates/ch2.nii.gz ] && \
+		[ -f /usr/share/doc/insighttoolkit5-examples/examples/Data/KmeansTest_T1UCharRaw.nii.gz ] ; } || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mricron-data insighttoolkit5-examples >/dev/null) ; } || \
+		echo "warning: mricron-data / insighttoolkit5-examples not installed; the tests on their scans will be skipped"

@@ -64,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the scores and per-scan lines as JSON")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
+    parser.add_argument(
+        "--decision",
+        choices=("calibration", "cv", "fixed"),
+        default="calibration",
+        help="how each fold chooses its decision rule: on its calibration scans (the recipe), by inner "
+        "cross-validation over its training scans, or fixed (prior 0.8)",
+    )
+    parser.add_argument(
+        "--without-relative", action="store_true", help="ablation: leave out the features of mmrqa.classifier.relative"
+    )
+    parser.add_argument("--only", default=None, help="comma-separated scans to test (held out in turn); default all")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -76,9 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.clean:  # a folder's scans that are packaged scans already are tested as such
         test_names += [s.name for s in packaged if s.path in {str(p) for p in _files(args.clean)}]
     rows = build_table(packaged + extra, args.cache)
+    features = None
+    if args.without_relative:
+        from mmrqa.classifier.features import feature_names
+        from mmrqa.classifier.relative import RELATIVE_FEATURES
+
+        features = [f for f in feature_names() if f not in RELATIVE_FEATURES]
+    if args.only:
+        test_names = [name for name in args.only.split(",") if name]
     tested_scans = [s for s in packaged + extra if test_names is None or s.name in test_names]
     natives = {scan.name: native_row(scan.load()) for scan in tested_scans}
-    predictions = leave_one_scan_out(rows, test_scans=test_names, seed=args.seed, natives=natives)
+    predictions = leave_one_scan_out(
+        rows, test_scans=test_names, seed=args.seed, natives=natives, decision=args.decision, features=features
+    )
     scores = score(predictions)
     by_scan = per_scan_clean(predictions)
     native = native_verdicts(predictions)
@@ -90,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     for scan, line in by_scan.items():
         print(f"  {scan}: {native.get(scan, '-')}; views: {line}")
     if args.json:
-        payload = {"scores": scores, "clean_by_scan": by_scan, "native": native, "tested": tested}
+        decisions = {p["scan"]: p.get("decision") for p in predictions if not p.get("native")}
+        payload = {
+            "scores": scores,
+            "clean_by_scan": by_scan,
+            "native": native,
+            "tested": tested,
+            "decision": decisions,
+        }
         write_text_atomic(args.json, json.dumps(payload, indent=1))
     return 0
 

@@ -42,6 +42,8 @@ from mmrqa.volume import Volume
 logger = logging.getLogger(__name__)
 
 RECIPE_VERSION = 5
+#: bumped when a feature's definition changes (the cache key also holds the feature names); the views stay the same
+FEATURES_VERSION = 1
 VIEWS = 8
 CLEAN_ONLY_VIEWS = 10
 SEVERITIES = ("mild", "moderate", "severe")
@@ -101,6 +103,55 @@ def _npy_slice(path: Path | None, name: str) -> Scan | None:
     return Scan(name, load, False, str(path))
 
 
+def _par_rec(path: Path | None, name: str) -> Scan | None:
+    """A Philips PAR/REC scan (volume 0), read with nibabel (not a format of :mod:`mmrqa.io`)."""
+    if path is None or not path.is_file():
+        return None
+
+    def load() -> Volume:
+        import nibabel as nib
+
+        image = nib.load(str(path))
+        data = np.asarray(image.dataobj, dtype=np.float32)
+        data = data[..., 0] if data.ndim == 4 else data
+        zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+        return Volume(data, zooms, np.diag([*zooms, 1.0]), {"source": str(path)})
+
+    return Scan(name, load, False, str(path))
+
+
+#: real scans kept out of the shipped model entirely (chosen before any result): the tests check that a model that
+#: never saw them passes them clean and finds a severe artifact simulated on them. They are held out in turn in the
+#: leave-one-scan-out benchmark like every other scan.
+TEST_SCANS = ("itk_t1_head", "itk_abdomen", "itk_sagittal_t1")
+
+#: where the Debian packages ``mricron-data`` and ``insighttoolkit5-examples`` put their images (``make debian-data``)
+MRICRON_DIR = Path("/usr/share/mricron/templates")
+ITK_DATA_DIR = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
+
+
+def debian_scans() -> list[Scan]:
+    """The real MR images of the Debian packages ``mricron-data`` and ``insighttoolkit5-examples``, when installed.
+
+    Kept: Colin27 (``ch2``, an average of 27 scans of one subject: a template, given noise), the INIA19 macaque T1
+    template (brain-extracted, given noise), ITK's real whole-head T1 (``KmeansTest_T1UCharRaw``), its mid-sagittal
+    brain slice, abdominal slice (``FatMRISlice``) and rat thorax slice (``RatLungSlice1``; ``RatLungSlice2`` is the
+    same animal, left out so that one subject is one group). Left out: ``ch2bet``/``ch2better`` (Colin27 again,
+    brain-extracted and resampled), the BrainWeb simulations (``BrainProtonDensity*``, ``BrainT1Slice*``,
+    ``itkBrainSliceComplex*``: 181x217 slices simulated from the Colin27 anatomy, so the same subject as ``ch2``),
+    ``VisibleWomanHeadSlice`` (a colour photograph of a cryosection) and the atlases (label maps).
+    """
+    found = [
+        _file(MRICRON_DIR / "ch2.nii.gz", "colin27", template=True),
+        _file(MRICRON_DIR / "inia19-t1-brain.nii.gz", "inia19_macaque", template=True),
+        _file(ITK_DATA_DIR / "KmeansTest_T1UCharRaw.nii.gz", "itk_t1_head"),
+        _file(ITK_DATA_DIR / "BrainMidSagittalSlice.png", "itk_sagittal_t1"),
+        _file(ITK_DATA_DIR / "FatMRISlice.png", "itk_abdomen"),
+        _file(ITK_DATA_DIR / "RatLungSlice1.mha", "itk_rat_thorax"),
+    ]
+    return [scan for scan in found if scan is not None]
+
+
 def real_scans(tcia: Path | None = None) -> list[Scan]:
     """The real clean MR scans reachable on this machine (see the module docstring), in a fixed order."""
     from pydicom.data import get_testdata_file
@@ -131,11 +182,17 @@ def real_scans(tcia: Path | None = None) -> list[Scan]:
         maybe(dicom("MR-SIEMENS-DICOM-WithOverlays.dcm"), "siemens_head"),
         maybe(_package_file("fsl", "tests", "test_transform", "testdata", "nonlinear", "src.nii.gz"), "fslpy_t1"),
         maybe(_package_file("fsl", "tests", "testdata", "example_func.nii.gz"), "fslpy_epi"),
+        _par_rec(_package_file("nibabel", "tests", "data", "phantom_EPI_asc_CLEAR_2_1.PAR"), "nibabel_phantom_epi"),
+        *debian_scans(),
     ]
     folder = tcia or tcia_dir()
     if folder is not None:
         candidates += [_file(p, "tcia_" + p.name.split("_")[0]) for p in sorted(Path(folder).glob("*.nii*"))]
-    return [scan for scan in candidates if scan is not None]
+    unique: dict[str, Scan] = {}
+    for scan in candidates:  # one file, one group (dipy's S0_10slices is also the ``epi`` sample)
+        if scan is not None and (not scan.path or os.path.realpath(scan.path) not in unique):
+            unique[os.path.realpath(scan.path) if scan.path else scan.name] = scan
+    return list(unique.values())
 
 
 def folder_scans(folder: Path) -> list[Scan]:
@@ -232,7 +289,10 @@ def scan_rows(scan: Scan) -> list[dict[str, object]]:
 
 def _cache_file(scan: Scan, cache: Path) -> Path:
     size = os.path.getsize(scan.path) if scan.path and os.path.isfile(scan.path) else 0
-    key = hashlib.sha256(repr((RECIPE_VERSION, VIEWS, CLEAN_ONLY_VIEWS, scan.name, size)).encode()).hexdigest()[:12]
+    from mmrqa.classifier.features import feature_names
+
+    parts = (RECIPE_VERSION, VIEWS, CLEAN_ONLY_VIEWS, scan.name, size, FEATURES_VERSION, feature_names())
+    key = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
     return cache / f"{scan.name}-{key}.tsv"
 
 
@@ -263,8 +323,8 @@ def rows_to_tsv(rows: list[dict[str, object]]) -> str:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
+    if isinstance(value, float):  # numpy's float64 too, written as a plain float
+        return "nan" if math.isnan(value) else repr(float(value))
     return str(value)
 
 

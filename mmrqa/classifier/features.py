@@ -4,7 +4,9 @@ A scan is first brought to the classifier's grid (:func:`decimate`: every k-th v
 ``MAX_SIDE``; striding keeps the per-voxel noise of the acquisition, which averaging would hide), then measured with
 the default profile of :func:`mmrqa.metrics.compute_metrics`. Features are the per-volume metrics whose value does not
 depend on the scanner's arbitrary intensity unit (catalogue unit other than ``a.u.``), three per-slice aggregates that
-see an artifact living in a few slices (a spike or a motion event in one slice), and whether the scan is 2D.
+see an artifact living in a few slices (a spike or a motion event in one slice), whether the scan is 2D, and the
+features of :mod:`mmrqa.classifier.relative`, which compare the scan with itself (an artifact's signature over a
+reference taken from the same scan) instead of reading an absolute level.
 
 Per-slice aggregates (NaN for a 2D image or fewer than three slices with a foreground):
     slice_mean_jump   max |fg_mean[z+1] - fg_mean[z]| / median fg_mean        (an intensity step between slices)
@@ -50,7 +52,9 @@ def metric_features() -> tuple[str, ...]:
 
 def feature_names() -> tuple[str, ...]:
     """Every feature, in the order of :func:`feature_vector`."""
-    return (*metric_features(), *SLICE_FEATURES, *GEOMETRY_FEATURES)
+    from mmrqa.classifier.relative import RELATIVE_FEATURES
+
+    return (*metric_features(), *SLICE_FEATURES, *GEOMETRY_FEATURES, *RELATIVE_FEATURES)
 
 
 def decimate(volume: Volume, max_side: int = MAX_SIDE) -> Volume:
@@ -93,6 +97,9 @@ def features_from_report(report, volume: Volume) -> dict[str, float]:
     values = {name: float(report.values.get(name, math.nan)) for name in metric_features()}
     values.update(slice_aggregates(report.per_slice))
     values["is_2d"] = float(volume.shape[2] == 1)
+    from mmrqa.classifier.relative import relative_features
+
+    values.update(relative_features(volume.data))
     return values
 
 

@@ -176,9 +176,12 @@ def fit_model(
     validation: set[str],
     features: list[str],
     seed: int = 0,
+    heads_wanted: tuple[str, ...] = HEADS,
+    novelty: bool = True,
 ) -> SignalModel:
     """Fit both heads on the rows of the scans not in ``validation``, their temperatures on the rows of the
-    ``validation`` scans, and the domain reference on all rows (raw feature rows ``x``, labels per head)."""
+    ``validation`` scans, and the domain reference on all rows (raw feature rows ``x``, labels per head).
+    ``heads_wanted`` and ``novelty`` False: a partial model for the inner folds of the decision rule's choice."""
     if len(x) == 0:
         raise InvalidArgumentError("no training rows")
     in_val = np.isin(groups, sorted(validation))
@@ -186,14 +189,16 @@ def fit_model(
         raise InvalidArgumentError("the validation scans must be a non-empty proper subset of the scans")
     heads, temperature = {}, {}
     for head, (rows, y) in head_rows(labels).items():
+        if head not in heads_wanted:
+            continue
         heads[head] = fit_head(x[rows & ~in_val], y[rows & ~in_val], seed)
         classes = heads[head].classes
         calibrate = rows & in_val & np.isin(y, classes)
         y_index = np.array([classes.index(c) for c in y[calibrate]])
         temperature[head] = fit_temperature(heads[head].raw(x[calibrate]), y_index)
     center, scale = robust_center_scale(x[labels["artifact"] == "none"])
-    novelty = fit_novelty(x, groups, features)
-    return SignalModel(list(features), heads, temperature, novelty, center, scale)
+    reference = fit_novelty(x, groups, features) if novelty else None
+    return SignalModel(list(features), heads, temperature, reference, center, scale)
 
 
 def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], seed: int = 0) -> SignalModel:

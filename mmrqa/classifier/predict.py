@@ -3,11 +3,12 @@
 Order of the decision (:func:`classify`):
 1. the image rules of :mod:`mmrqa.classifier.domain` and then the novelty score: outside the domain -> no rating,
    ``in_domain`` False and the reason;
-2. the presence head, under the prior ``CLEAN_PRIOR`` of a clean scan: clean when P(none) >= 0.5, with confidence
+2. the presence head, under the prior of a clean scan chosen on held-out scans at fitting time
+   (:func:`decision_rule`; ``CLEAN_PRIOR`` for a model without one): clean when P(none) >= 0.5, with confidence
    P(none);
 3. otherwise an artifact is present: its severity is the most probable of mild/moderate/severe (severity head), which
    sets the rating; its kind is the artifact head's most probable kind, with confidence P(present) x P(kind). When
-   P(kind) < ``MIN_CONFIDENCE`` the kind is withheld (``uncertain``): the verdict names the leading candidates
+   P(kind) < the model's minimum confidence (``MIN_CONFIDENCE`` without one) the kind is withheld (``uncertain``): the verdict names the leading candidates
    instead of picking one, and its confidence is P(present);
 4. the *drivers*: the stated kind's indicator, then the metrics that most set this scan apart from the clean training
    scans among the artifact heads' most used features (standardised distance to the clean median).
@@ -91,7 +92,8 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
         unusual = ", ".join(_unusual(model, x[0], model.novelty.center, model.novelty.scale, 3))
         reason = f"its metrics are unlike every training scan (novelty {novelty:.1f} > {model.novelty.threshold:.1f}"
         return Verdict(False, reason + (f"; most unusual: {unusual})" if unusual else ")"), novelty=round(novelty, 3))
-    p_pres = with_prior(_probabilities(model, "presence", x), CLEAN_PRIOR)
+    clean_prior, min_confidence = decision_rule(model)
+    p_pres = with_prior(_probabilities(model, "presence", x), clean_prior)
     p_kind = _probabilities(model, "artifact", x)
     p_sev = _probabilities(model, "severity", x)
     verdict = Verdict(True, probabilities={"presence": p_pres, "artifact": p_kind, "severity": p_sev})
@@ -109,13 +111,23 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     kind, p_best = ranked[0]
     verdict.severity = max(SEVERITY_ORDER[1:], key=lambda s: p_sev.get(s, 0.0))
     verdict.quality = quality_from_severity(verdict.severity)
-    if p_best < MIN_CONFIDENCE:
+    if p_best < min_confidence:
         verdict.uncertain, verdict.confidence = True, round(1.0 - p_clean, 4)
         verdict.drivers = drivers(model, values, x[0], "none")
         return verdict
     verdict.artifact, verdict.confidence = kind, round((1.0 - p_clean) * p_best, 4)
     verdict.drivers = drivers(model, values, x[0], kind)
     return verdict
+
+
+def decision_rule(model: SignalModel) -> tuple[float, float]:
+    """(clean prior, minimum kind confidence) of ``model``: those chosen on scans its trees never saw when it was
+    fitted (``meta["decision"]``, :func:`mmrqa.classifier.validation.decision_from`), else ``CLEAN_PRIOR`` and
+    ``MIN_CONFIDENCE``. ``MIN_CONFIDENCE`` set above 1 (a test's way to force "not sure") wins over the model's."""
+    rule = model.meta.get("decision") or {}
+    clean_prior = float(rule.get("clean_prior", CLEAN_PRIOR))
+    min_confidence = MIN_CONFIDENCE if MIN_CONFIDENCE > 1 else float(rule.get("min_confidence", MIN_CONFIDENCE))
+    return clean_prior, min_confidence
 
 
 def with_prior(p_presence: dict[str, float], clean_prior: float) -> dict[str, float]:
