@@ -1,0 +1,52 @@
+"""The self-referenced features (mmrqa.classifier.relative) on a real scan: each rises with the severity of the artifact
+it is meant for, and every feature is defined and finite on clean real scans of the packaged samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mmrqa.artifacts import simulate
+from mmrqa.classifier.features import decimate
+from mmrqa.classifier.relative import RELATIVE_FEATURES, relative_features
+from mmrqa.data import load_sample
+
+#: artifact -> the feature that reads its signature (blur, ringing and motion are read by several features together)
+SIGNATURES = {
+    "spike": "spike_peak",
+    "ghosting": "ghost_peak",
+    "undersampling": "line_jag_ratio",
+    "noise": "hf_noise",
+    "bias_field": "bias_poly_std",
+}
+
+
+@pytest.fixture(scope="module")
+def epi():
+    return decimate(load_sample("epi"))
+
+
+@pytest.mark.parametrize("kind", sorted(SIGNATURES))
+def test_feature_rises_with_severity(epi, kind):
+    feature = SIGNATURES[kind]
+    clean = relative_features(epi.data)[feature]
+    means = [
+        np.mean([relative_features(simulate(epi, kind, severity, seed)[0].data)[feature] for seed in (0, 1)])
+        for severity in ("moderate", "severe")
+    ]
+    assert clean < means[0] < means[1], (kind, feature, clean, means)
+
+
+@pytest.mark.parametrize("name", ["t1", "epi", "dicom_t2"])
+def test_features_are_finite_on_clean_scans(name):
+    values = relative_features(decimate(load_sample(name)).data)
+    assert set(values) == set(RELATIVE_FEATURES)
+    defined = {k: v for k, v in values.items() if k != "shadow_asymmetry"}  # NaN when the object fills the view
+    assert all(math.isfinite(v) for v in defined.values()), values
+
+
+def test_too_small_an_image_gives_nan():
+    values = relative_features(np.ones((8, 8, 1), dtype=np.float32))
+    assert all(math.isnan(v) for v in values.values())
