@@ -34,16 +34,19 @@ def _decision_words(model) -> str:
     prior = float(rule.get("clean_prior", CLEAN_PRIOR))
     confidence = float(rule.get("min_confidence", MIN_CONFIDENCE))
     how = (
-        f"chosen on {rule['chosen_on']}, whose rows the trees never saw (the prior that best balances clean scans "
-        "passed and moderate/severe artifacts found, and the lowest threshold at which a stated kind is right 80% of "
-        "the time)"
+        f"chosen on {rule['chosen_on']} (grouped by scan) over the training scans: out-of-fold predictions, rows the "
+        "trees never saw (the prior that best balances clean scans passed and moderate/severe artifacts found, and "
+        "the lowest threshold at which a stated kind is right 80% of the time)"
         if rule.get("chosen_on")
         else "set a priori"
     )
     return (
         f"The presence head is fitted with balanced classes and its odds are taken under a prior of {prior:.0%} clean "
         f"scans; when the most probable kind has P < {confidence:.0%} the kind is withheld and the leading candidates "
-        f"are named instead. Both {how}; the benchmark chooses them again inside every fold, never on its test scan."
+        f"are named instead. Both {how}; the benchmark chooses them again inside every fold, never on its test scan. "
+        "An artifact is also reported when the severity head's most probable grade is severe, whatever the presence "
+        "head says (`predict.severe_signature`: the presence head adds up every feature's evidence, so one strong "
+        "signature is outvoted by the many features that look clean)."
     )
 
 

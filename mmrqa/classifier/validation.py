@@ -44,12 +44,13 @@ def arrays(rows: Sequence[dict], features: Sequence[str] | None = None):
 
 
 def fit_rows(
-    rows: Sequence[dict], seed: int = 0, decision: str = "calibration", features: Sequence[str] | None = None
+    rows: Sequence[dict], seed: int = 0, decision: str = "cv", features: Sequence[str] | None = None
 ) -> tuple[SignalModel, list[str], list[str]]:
     """The model of the recipe fitted on ``rows``: (model, training scans, validation scans). Its decision rule
-    (``meta["decision"]``) is chosen by :func:`choose_decision` on the same rows' scans only: on the calibration
-    scans (``decision="calibration"``, the recipe), by inner cross-validation (``"cv"``), or not at all (``"fixed"``:
-    ``CLEAN_PRIOR`` and ``MIN_CONFIDENCE``)."""
+    (``meta["decision"]``) is chosen on the same rows' scans only: by an inner grouped cross-validation
+    (``decision="cv"``, the recipe: :func:`choose_decision`), on the calibration scans alone (``"calibration"``:
+    cheaper, but 4-5 scans make an unstable choice), or not at all (``"fixed"``: ``CLEAN_PRIOR`` and
+    ``MIN_CONFIDENCE``)."""
     features = list(features or feature_names())
     x, labels, groups = arrays(rows, features)
     scans = sorted({str(g) for g in groups})
@@ -84,10 +85,18 @@ def decision_from(model: SignalModel, rows: Sequence[dict], features: Sequence[s
     presence = model.proba("presence", x)
     p_none = presence[:, model.classes("presence").index("none")]
     artifact = model.proba("artifact", x)
-    return _rule(p_none, artifact, model.classes("artifact"), labels, source)
+    return _rule(p_none, artifact, model.classes("artifact"), labels, source, _severe(model, x))
 
 
-def _rule(p_none: np.ndarray, artifact: np.ndarray, classes: list[str], labels: dict, source: str) -> dict:
+def _severe(model: SignalModel, x: np.ndarray) -> np.ndarray:
+    """Per row, whether the severity head's most probable grade is "severe" (:func:`predict.severe_signature`)."""
+    severity = model.proba("severity", x)
+    return np.array(model.classes("severity"))[np.argmax(severity, axis=1)] == "severe"
+
+
+def _rule(
+    p_none: np.ndarray, artifact: np.ndarray, classes: list[str], labels: dict, source: str, severe: np.ndarray
+) -> dict:
     from mmrqa.classifier.predict import with_prior
 
     kinds, severities = np.asarray(labels["artifact"]), np.asarray(labels["severity"])
@@ -97,6 +106,7 @@ def _rule(p_none: np.ndarray, artifact: np.ndarray, classes: list[str], labels: 
     scores = {}
     for prior in PRIOR_GRID:
         judged_clean = np.array([with_prior({"none": p, "artifact": 1 - p}, prior)["none"] >= 0.5 for p in p_none])
+        judged_clean &= ~severe
         scores[prior] = (min(judged_clean[clean].mean(), (~judged_clean[visible]).mean()), -abs(prior - 0.8))
     prior = max(PRIOR_GRID, key=lambda p: scores[p])
     top = np.argmax(artifact, axis=1)
@@ -131,7 +141,7 @@ def choose_decision(rows: Sequence[dict], seed: int = 0, features: Sequence[str]
     scans = sorted({str(r["scan"]) for r in rows})
     if len(scans) < 2 * INNER_FOLDS:
         return {"clean_prior": 0.8, "min_confidence": 0.5, "chosen_on": "a priori (too few scans)"}
-    p_none, p_kind, kinds, severities, classes = [], [], [], [], None
+    p_none, p_kind, kinds, severities, classes, severe = [], [], [], [], None, []
     for k in range(INNER_FOLDS):
         held = set(scans[k::INNER_FOLDS])
         train = [r for r in rows if r["scan"] not in held]
@@ -144,7 +154,7 @@ def choose_decision(rows: Sequence[dict], seed: int = 0, features: Sequence[str]
             validation_scans(sorted({str(g) for g in groups})),
             list(features or feature_names()),
             seed,
-            ("presence", "artifact"),
+            ("presence", "artifact", "severity"),
             novelty=False,
         )
         xt, labels_t, _ = arrays(test, features)
@@ -153,8 +163,10 @@ def choose_decision(rows: Sequence[dict], seed: int = 0, features: Sequence[str]
         p_kind.append(model.proba("artifact", xt)[:, [model.classes("artifact").index(c) for c in classes]])
         kinds += labels_t["artifact"].tolist()
         severities += labels_t["severity"].tolist()
+        severe.append(_severe(model, xt))
     labels = {"artifact": np.array(kinds), "severity": np.array(severities)}
-    return _rule(np.concatenate(p_none), np.concatenate(p_kind), classes, labels, f"{INNER_FOLDS} inner folds")
+    source = f"{INNER_FOLDS} inner folds"
+    return _rule(np.concatenate(p_none), np.concatenate(p_kind), classes, labels, source, np.concatenate(severe))
 
 
 def leave_one_scan_out(
@@ -162,7 +174,7 @@ def leave_one_scan_out(
     test_scans: Sequence[str] | None = None,
     seed: int = 0,
     natives: dict[str, dict] | None = None,
-    decision: str = "calibration",
+    decision: str = "cv",
     features: Sequence[str] | None = None,
 ) -> list[dict]:
     """Held-out predictions of every row of every test scan (default: every scan), one fold per test scan.
