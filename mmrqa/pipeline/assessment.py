@@ -155,18 +155,12 @@ class Assessment:
             rating += f" (votes: {votes})"
         elif self.signal_estimate and self.confidence is None and self.signal_estimate.get("confidence") is not None:
             rating += f" (probability {self.signal_estimate['confidence']:.2f})"
-        found = [
-            f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
-            + (f", p={a.probability:.2f}" if a.probability is not None else "")
-            + (f", named on {a.votes} slice(s)" if a.votes else "")
-            for a in self.artifacts
-        ]
         lines = [("Mode", mode), ("Rating", rating)]
         if self.confidence is not None:
             low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
-            ("Artifacts", "; ".join(found) if found else "none detected"),
+            ("Artifacts", self.artifact_text(detail=True)),
             ("Usability", USABILITY_WORDS.get(self.usability, "?")),
         ]
         fallback = [name for name in VERDICT_FIELDS if self.sources.get(name) == "signal"]
@@ -180,6 +174,25 @@ class Assessment:
                 drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
             lines.append(("Drivers", drivers))
         return lines
+
+    def artifact_text(self, detail: bool = False) -> str:
+        """The artifacts found, in words (``detail``: with the classifier's probability and the slices that named
+        each). With none listed, "none detected", unless the signal classifier found an artifact whose kind it could
+        not settle: then that is said, with its candidates, so a bad rating never stands beside "none detected"."""
+        found = [
+            f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
+            + (f", p={a.probability:.2f}" if detail and a.probability is not None else "")
+            + (f", named on {a.votes} slice(s)" if detail and a.votes else "")
+            for a in self.artifacts
+        ]
+        if found:
+            return "; ".join(found)
+        estimate = self.signal_estimate or {}
+        if estimate.get("uncertain") and self.sources.get("artifacts", "signal") == "signal":
+            named = ", ".join(f"{kind.replace('_', ' ')} {p:.2f}" for kind, p in estimate.get("candidates") or [])
+            severity = estimate.get("severity") or "severity not stated"
+            return f"an artifact of uncertain kind ({severity}" + (f"; candidates: {named})" if named else ")")
+        return "none detected"
 
     def _driver_text(self, name: str) -> str:
         """One metric that drove the verdict: its value and its traffic light (e.g. ``efc 0.62 🔴 out of range``)."""

@@ -118,3 +118,25 @@ def test_a_bad_rating_whose_drivers_are_all_in_range_says_the_lights_disagree():
     result = _assessment(drivers=["snr"])
     assert "the lights do not support this rating" in result.to_text()
     assert "do not support" not in _assessment(drivers=["efc"]).to_text()  # efc is red: one story
+
+
+def test_an_artifact_of_unsettled_kind_is_never_shown_as_none_detected():
+    """The classifier can find an artifact without settling its kind (bad rating, no kind named): every form says
+    so with the candidates instead of "none detected" beside a bad rating."""
+    from mmrqa.presentation import artifact_table, verdict_markdown
+    from mmrqa.report.scan import _verdict
+
+    estimate = {"uncertain": True, "severity": "moderate", "candidates": [["bias_field", 0.47], ["motion", 0.25]]}
+    result = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "signal"})
+    words = "an artifact of uncertain kind (moderate; candidates: bias field 0.47, motion 0.25)"
+    assert f"Artifacts: {words}\n" in result.to_text()
+    assert f"- **Artifacts:** {words}" in result.to_markdown()
+    assert words in verdict_markdown(result) and artifact_table(result)[0][0] == words
+    assert _verdict(result)["artifacts"] == words
+    for clean in (
+        _assessment(artifacts=[]),
+        _assessment(artifacts=[], signal_estimate={**estimate, "uncertain": False}),
+    ):
+        assert "Artifacts: none detected\n" in clean.to_text()
+    model_said_none = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "model"})
+    assert "Artifacts: none detected\n" in model_said_none.to_text()  # the model's answer is the model's
