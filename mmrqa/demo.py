@@ -212,10 +212,11 @@ def table(out: Path, args, started: float) -> int:
         flags += ["--unseen-dataset", unseen] if isinstance(unseen, Path) else ["--not-computed", f"{UNSEEN}={unseen}"]
         flags += ["--limit", str(args.limit)] if args.limit else []
         if args.results:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             title = (
                 "### The MMRQA table on the demo's test subjects (`make table`)\n\n"
-                "Written by `python -m mmrqa.demo --table --results benchmarks/RESULTS.md` (`make table`); every number "
-                "below comes from that run."
+                f"Written by `python -m mmrqa.demo --table --results {args.results}` (`make table`) on {when}; every "
+                f"number below comes from that run. {DISCLAIMER}"
             )
             flags += ["--results-md", args.results.resolve(), "--results-title", title]
         results = out / "table.json"

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -398,8 +399,8 @@ def evaluate_model(
             if name not in systems:
                 skipped[name] = reason
     note = (
-        f"Model {pipe.loaded.name} on {dataset} [{split}], {len(items)} questions, greedy, "
-        f"max_new_tokens {pipe.max_new_tokens}."
+        f"Model {_shown(pipe.loaded.name)} on {_shown(dataset)} [{split}], {len(items)} questions, greedy, "
+        f"max_new_tokens {pipe.max_new_tokens}; intervals resample {unit}s (all the questions about one together)."
     )
     result = {
         "model": pipe.loaded.name,
@@ -435,6 +436,14 @@ def evaluate_model(
         result["majority_fitted_on"] = "train split" if train is not None else f"{split} split (no train split)"
         result["paper_table"] = paper_table(result, SYSTEMS)
     return result
+
+
+def _shown(name: Any) -> str:
+    """A model or dataset as tables show it: a folder below the working directory relative to it."""
+    path = Path(str(name))
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return str(name)
 
 
 def _count(values) -> dict[str, int]:
