@@ -210,11 +210,13 @@ def add_evaluation_to_card(card_path: str | Path, results: dict[str, Any]) -> No
     metadata["model-index"] = [{"name": card.data.model_name or entries[0]["name"], "results": entries[0]["results"]}]
     metadata.pop("eval_results", None)
     card.data = ModelCardData(**metadata)
+    # inside the template's "Evaluation" section when the card has its markers, else a section of its own at the end
+    level = "###" if EVALUATION_BEGIN in card.text else "##"
     section = (
-        "## Evaluation against baselines\n\n"
+        f"{level} Evaluation against baselines\n\n"
         f"`mmrqa evaluate` on the `{results.get('split', 'test')}` split of `{Path(str(results.get('dataset'))).name}` "
         f"({results.get('n_questions', '?')} questions; 95% bootstrap intervals in brackets):\n\n"
-        f"{evaluation_markdown(results)}"
+        f"{evaluation_markdown(results, heading=level + '#')}"
     )
     text = replace_section(card.text, EVALUATION_BEGIN, EVALUATION_END, section)
     card.text = text

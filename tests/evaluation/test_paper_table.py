@@ -115,3 +115,30 @@ def test_a_single_held_out_subject_is_said_plainly():
     caption = paper_table(result, SYSTEMS).splitlines()[-1]
     assert "volumes (a scan or one simulated copy of it) are resampled" in caption
     assert "The split holds 1 subject: the intervals show how the scores vary over its 17 volumes" in caption
+
+
+def test_a_rendered_card_gets_the_table_inside_its_evaluation_section(tmp_path):
+    pytest.importorskip("huggingface_hub")
+    from mmrqa.evaluation import model_index
+    from mmrqa.model_card import add_evaluation_to_card, render_model_card
+
+    card = render_model_card(
+        model_id="demo-adapter",
+        base_model="demo_output/mini-base",
+        dataset="demo_output/dataset",
+        recipe="recipes/tiny-cpu.yaml",
+        hyperparameters={"learning_rate": 0.01},
+        lora={"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "q_proj"},
+    )
+    path = tmp_path / "README.md"
+    card.save(path)
+    assert "Not yet evaluated against the baselines" in path.read_text()
+    result = _result()
+    result["paper_table"] = paper_table(result, SYSTEMS)
+    result["model_index"] = model_index(result["systems"], dataset_name="demo", dataset_type="demo")
+    add_evaluation_to_card(path, result)
+    text = path.read_text()
+    assert "Not yet evaluated" not in text
+    table_at = text.index("| 1 | " + MODEL)
+    assert text.index("## Evaluation") < text.index("### Evaluation against baselines") < table_at
+    assert table_at < text.index("## Intended use and limitations")
