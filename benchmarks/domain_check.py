@@ -13,7 +13,8 @@ Sets (split by source, never by file):
                  ``insighttoolkit5-examples`` pictures, masks and segmentations, pydicom-data files of other
                  modalities (their metadata dropped, as if the pixels were saved to NIfTI/PNG: the image alone must
                  tell); and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
-                 pydicom-data MR files not in the training set) with 6 clinical-looking views each (``make_view``)
+                 pydicom-data MR files) with 6 clinical-looking views each (``make_view``) -- those that
+                 ``real_scans()`` now trains on move to the MR training set
 
 A threshold is the geometric midpoint between the extreme value on the clean MR training views and the extreme on the
 design inputs of the kind the rule is for (:func:`derive`); ``mmrqa.classifier.domain`` holds the rounded values.
@@ -220,9 +221,11 @@ def held_out_non_mr() -> dict[str, tuple[str, Loader]]:
 
 
 def held_out_mr() -> dict[str, Loader]:
-    """Held-out real MR files (name -> loader)."""
+    """Held-out real MR files (name -> loader); a file that ``real_scans()`` trains on is left out of this set."""
+    from mmrqa.classifier.data import real_scans
     from mmrqa.io import load_volume
 
+    training = {os.path.realpath(scan.path) for scan in real_scans() if scan.path}
     out: dict[str, Loader] = {}
     for name in MRICRON_MR:
         path = MRICRON / f"{name}.nii.gz"
@@ -235,7 +238,16 @@ def held_out_mr() -> dict[str, Loader]:
         path = _dicom(name)
         if path is not None:
             out[f"pydicom {name}"] = lambda p=path: load_volume(p)
-    return out
+    return {name: load for name, load in out.items() if os.path.realpath(_path_of(name)) not in training}
+
+
+def _path_of(name: str) -> str:
+    source, file = name.split(" ", 1)
+    if source == "mricron":
+        return str(MRICRON / f"{file}.nii.gz")
+    if source == "itk":
+        return str(ITK / file)
+    return str(_dicom(file))
 
 
 def training_views() -> Iterator[tuple[str, object]]:

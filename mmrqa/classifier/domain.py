@@ -203,8 +203,8 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
     flat = stats.get("flat_share", math.nan)  # the three rules below skip rows of an older table without the column
     if flat > MAX_FLAT_SHARE:
         return (
-            f"{100 * flat:.0f}% of the image is flat patches of identical values: a label map, segmentation or "
-            "drawing, not a scan (every pixel of a scanner image carries its own noise)"
+            f"{100 * flat:.0f}% of the pixels off the background lie in flat patches of one identical value: a label "
+            "map, segmentation or drawing, not a scan (every pixel of a scanner image carries its own noise)"
         )
     dark = stats.get("dark_ratio", math.nan)
     if dark > MAX_DARK_RATIO:

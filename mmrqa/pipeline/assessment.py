@@ -28,6 +28,8 @@ from mmrqa.qa.answers import format_value
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
 MODES = ("model", "metrics-only")
+#: The light of every metric of an input outside the domain: the ranges of MR scans say nothing about it.
+_NOT_JUDGED = {"light": "grey", "acceptable": None}
 #: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
 VERDICT_FIELDS = ("rating", "usability", "artifacts")
 _FALLBACK = "Signal fallback"
@@ -134,6 +136,7 @@ class Assessment:
         data["slice_votes"] = {str(k): v for k, v in self.slice_votes.items()}
         if self.in_domain is False:
             data.update(rating=None, usability=None, artifacts=[], report=None)
+            data["metric_info"] = {name: {**info, **_NOT_JUDGED} for name, info in data["metric_info"].items()}
         return json_safe(data)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -208,6 +211,8 @@ class Assessment:
                 continue
             low, high = info.get("reference_range") or (None, None)
             bounds = "" if low is None and high is None else f"{_num(low)} to {_num(high)}"
+            if self.in_domain is False:  # ranges of MR scans say nothing about this input
+                info = {**info, **_NOT_JUDGED}
             light = info.get("light")
             verdict = (
                 _LIGHT_WORDS.get(light, light)
@@ -236,7 +241,7 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
-            if self.reference:
+            if self.reference and self.in_domain is not False:
                 lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
@@ -255,7 +260,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            judged = self.reference and self.in_domain is not False
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if judged else [])
             lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]

@@ -130,7 +130,7 @@ HELD_OUT_MR = [
     _file_case("MR", ITK / "FatMRISlice.png", strip=False),
     _file_case("MR posterised", ITK / "BrainT1SliceBorder20.png", strip=False),
     _file_case("MR", ITK / "RatLungSlice1.mha", strip=False),
-    _file_case("MR", _dicom("emri_small.dcm"), strip=False),
+    _file_case("MR magnitude of a complex image", ITK / "itkBrainSliceComplexMagnitude.mha", strip=False),
     _file_case("MR", _dicom("examples_overlay.dcm"), strip=False),
 ]
 

@@ -72,6 +72,11 @@ def test_outside_the_domain_shows_the_reason_and_no_rating():
     assert "not rated" in result.to_text() and "not rated" in result.to_markdown()
     assert "Overall quality" not in result.to_text() + result.to_markdown()
     assert result.rating == "bad"  # the object keeps what was computed; the forms withhold it
+    # nor do its metrics get lights: the ranges of MR scans say nothing about a photograph
+    assert "🔴" not in result.to_text() + result.to_markdown() and "🟢" not in result.to_text()
+    assert "| efc | 0.900 fraction | 0 to 0.700 | ⚪ not judged |" in result.to_markdown()
+    assert {info["light"] for info in data["metric_info"].values()} == {"grey"}
+    assert _assessment().to_dict()["metric_info"]["efc"]["light"] == "red"  # inside the domain, unchanged
 
 
 @pytest.fixture
