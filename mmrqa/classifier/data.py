@@ -1,10 +1,13 @@
 """The classifier's training data: every real scan reachable offline, augmented, with simulated artifacts on top.
 
 **Scans** (:func:`real_scans`): the samples of :mod:`mmrqa.data` (the MNI152 template once, noise-free: the recipe
-gives it clinical noise), more real MR scans shipped by installed packages (nibabel's 4D EPI, dipy's anisotropic T1,
-PIESNO EPI and coronal T1 slice, pydicom-data's Siemens head slice, fslpy's 1 mm T1 crop and 4 mm EPI when fslpy is
-installed) and the TCIA pelvic T2w scans when ``../shared/data/tcia`` (or ``$MMRQA_TCIA_DIR``) is there; plus any
-folder of clean scans a user passes. Each scan is one *group*: all its views and variants go to the same side of any split.
+gives it clinical noise), more real MR scans shipped by installed packages (nibabel's 4D EPI and Philips PAR/REC
+phantom EPI, dipy's anisotropic T1, PIESNO EPI and coronal T1 slice, pydicom-data's Siemens head slice, fslpy's 1 mm
+T1 crop and 4 mm EPI when fslpy is installed), the real MR images of the Debian packages ``mricron-data`` and
+``insighttoolkit5-examples`` when installed (``make debian-data``; :func:`debian_scans` says which and why the others
+are left out) and the TCIA pelvic T2w scans when ``../shared/data/tcia`` (or ``$MMRQA_TCIA_DIR``) is there; plus any
+folder of clean scans a user passes. One file is one scan, and each scan is one *group*: all its views and variants go
+to the same side of any split. ``TEST_SCANS`` are left out of the shipped model (the tests judge them as unseen).
 
 **Views** (:func:`make_view`, seeded per scan and view): what clinical scans look like --
     plane           3D scans are resliced along a random axis (axial, coronal, sagittal stacks)
