@@ -15,13 +15,16 @@ to floating-point scheduling; about an hour on one CPU thread. What it does:
    :data:`QUESTION_TYPES` with the signal summary in the prompt. The training rows are resampled (seeded, with
    replacement) so that within each question type every answer (the parsed truth: good/medium/bad, yes/no, each
    artifact kind or none, each severity) is equally frequent: always answering the majority class is a poor strategy.
-3. **Tokenizer**: a byte-level BPE of 1,024 tokens trained on the training texts with Qwen2's pre-tokenizer (numbers
+   A quarter of them (seeded) lose the signal summary from their prompt, so that the base also answers without it.
+3. **Tokenizer**: a byte-level BPE of at most 1,024 tokens trained on the training texts with Qwen2's pre-tokenizer (numbers
    split into single digits).
 4. **Model**: the mini LLaVA-OneVision (:mod:`mmrqa.modeling.mini`), randomly initialised, fully trained (no LoRA)
    with ``train_sft.py --config recipes/mini-pretrain.yaml``.
 5. **Export**: ``OUT/export`` holds ``model.safetensors``, ``vocab.json``, ``merges.txt`` and ``manifest.json`` (sha256
    and tensor shapes); ``--install`` copies them into ``mmrqa/modeling/mini_base/`` (the shipped weights).
-6. **Validation**: ``mmrqa evaluate`` of the exported base on the held-out scans (``OUT/validation.json``).
+6. **Validation**: ``mmrqa evaluate`` of the exported base on the held-out scans, against the signal-only classifier
+   and the majority class of the held-out answers: ``OUT/heldout-natural.json`` (300 questions of every type as the
+   builder makes them, mostly corrupted scans) and ``OUT/heldout-balanced.json`` (each answer equally often).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +50,11 @@ SEED = 0
 MAX_SIDE = 128
 N_SLICES = 8
 ARTIFACTS_PER_SCAN = 16
+VALIDATION_QUESTIONS = 300
+#: share of the training rows whose prompt has no signal summary (see :func:`strip_summaries`)
+NO_SUMMARY_FRACTION = 0.25
+SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)
+BALANCED_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")
 QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability", "metric_value", "report")
 #: Demo subjects that must never be seen in pretraining (the demo's split puts dicom_t2 in test, dicom_enhanced in
 #: validation: ``recipes/demo-build.yaml``, seed 0, ratios 0.6/0.2/0.2 over its five samples), and the TCIA scans.
@@ -215,6 +224,58 @@ def balance(dataset, size: int, seed: int = SEED):
     return dataset.select(index.tolist())
 
 
+def balanced_subset(dataset, seed: int = SEED, cap: int = 40):
+    """Rows drawn without replacement so that, within each question type, every truth label is as frequent as the
+    rarest one, at most ``cap`` (validation rows on which the majority class scores 1 / number of labels)."""
+    labels = truth_labels(dataset)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    rarest: dict[str, int] = {}
+    for label, rows in by_label.items():
+        qtype = label.split(":", 1)[0]
+        rarest[qtype] = min(rarest.get(qtype, cap), len(rows))
+    rng = np.random.default_rng(seed)
+    keep = []
+    for label, rows in sorted(by_label.items()):
+        keep += rng.choice(rows, size=rarest[label.split(":", 1)[0]], replace=False).tolist()
+    return dataset.select(sorted(keep))
+
+
+def write_validation_sets(validation, folder: Path) -> tuple[Path, Path]:
+    """Two evaluation folders of held-out rows (validation split only, so ``mmrqa evaluate`` fits the majority-class
+    baseline on their own answers): ``natural`` (every question type, as the builder makes them: mostly corrupted
+    scans) and ``balanced`` (rating, presence, artifact type, severity and usability, each truth label equally
+    often: see :func:`balanced_subset`)."""
+    natural = validation.shuffle(seed=SEED)
+    natural = natural.select(range(min(VALIDATION_QUESTIONS, len(natural))))
+    balanced = balanced_subset(validation.filter(lambda row: row["question_type"] in BALANCED_TYPES))
+    paths = []
+    for name, rows in (("natural", natural), ("balanced", balanced)):
+        paths.append(write_hub_layout({"validation": rows}, folder / name))
+    return paths[0], paths[1]
+
+
+def strip_summaries(dataset, fraction: float = NO_SUMMARY_FRACTION, seed: int = SEED):
+    """The rows with the signal summary removed from the user turn of a seeded ``fraction`` of them (the prompt the
+    builder writes with ``signal_enhanced=False``, and ``mmrqa evaluate``'s ablation asks), so that the base also
+    answers, and parses, without the numbers."""
+    chosen = set(np.random.default_rng(seed + 2).permutation(len(dataset))[: int(round(fraction * len(dataset)))])
+
+    def strip(row, index):
+        if index not in chosen:
+            return row
+        messages = [dict(m) for m in row["messages"]]
+        parts = [dict(p) for p in messages[0]["content"]]
+        for part in parts:
+            if part.get("type") == "text" and part.get("text"):
+                part["text"] = SIGNAL_LINE.sub("", part["text"])
+        messages[0]["content"] = parts
+        return {"messages": messages}
+
+    return dataset.map(strip, with_indices=True)
+
+
 def train_tokenizer(texts: list[str], folder: Path) -> Path:
     """Train the mini base's BPE (Qwen2 pre-tokenizer: single digits) on ``texts``; write vocab.json + merges.txt."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -254,6 +315,12 @@ def write_hub_layout(splits: dict, folder: Path) -> Path:
     return folder
 
 
+def load_split(folder: Path, split: str):
+    from datasets import load_dataset
+
+    return load_dataset(str(folder), split=split)
+
+
 def export(run_dir: Path, tokenizer_dir: Path, target: Path, info: dict) -> Path:
     """Write the shipped files (weights, tokenizer, manifest with sha256 and tensor shapes) into ``target``."""
     from safetensors.torch import save_file
@@ -289,7 +356,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=2400, help="optimizer steps (batch 16)")
     parser.add_argument("--rows", type=int, default=38400, help="balanced training rows drawn with replacement")
     parser.add_argument("--config", default=str(REPO_ROOT / "recipes" / "mini-pretrain.yaml"))
-    parser.add_argument("--validation-questions", type=int, default=300, help="held-out questions scored")
     parser.add_argument("--install", action="store_true", help="copy the export into mmrqa/modeling/mini_base")
     parser.add_argument("--data-only", action="store_true", help="stop after the dataset and tokenizer")
     args, train_args = parser.parse_known_args(argv)  # other flags go to train_sft.py (e.g. --learning_rate 1e-3)
@@ -307,13 +373,11 @@ def main(argv: list[str] | None = None) -> int:
             splits = build_rows(out / "scans", out / "builds", out / "cache")
             train = splits["train"].shuffle(seed=SEED)
             logger.info("train rows %d, labels %s", len(train), Counter(truth_labels(train)).most_common())
-            validation = (
-                splits["validation"]
-                .shuffle(seed=SEED)
-                .select(range(min(args.validation_questions, len(splits["validation"]))))
-            )
+            natural, _ = write_validation_sets(splits["validation"], out / "heldout")
             train_tokenizer(texts_of(train), tokenizer_dir)
-            write_hub_layout({"train": balance(train, args.rows), "validation": validation}, dataset_dir)
+            validation = load_split(natural, "validation")  # the eval loss of training: the natural held-out rows
+            train = strip_summaries(balance(train, args.rows))
+            write_hub_layout({"train": train, "validation": validation}, dataset_dir)
         logger.info("dataset ready in %.0f s", time.perf_counter() - started)
         if args.data_only:
             return 0
@@ -334,10 +398,11 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(file, MINI_DIR / file.name)
         base = out / "base"
         build_mini_model(base, weights=exported / "model.safetensors", tokenizer_dir=exported)
-        _run(
-            sys.executable, "-m", "mmrqa.cli", "evaluate", "--model", base, "--dataset", dataset_dir,
-            "--split", "validation", "--bootstrap", "200", "-o", out / "validation.json",
-        )  # fmt: skip
+        for name in ("natural", "balanced"):
+            _run(
+                sys.executable, "-m", "mmrqa.cli", "evaluate", "--model", base, "--dataset", out / "heldout" / name,
+                "--split", "validation", "--bootstrap", "1000", "-o", out / f"heldout-{name}.json",
+            )  # fmt: skip
     except (MMRQAError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

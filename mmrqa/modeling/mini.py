@@ -10,7 +10,7 @@ classes as the real model) that loads by path wherever a Hub id does: ``train_sf
 
 Sizes: SigLIP vision (hidden 96, 2 layers, 3 heads, 64 px tiles, patch 8: 64 tokens a tile, one AnyRes pinpoint
 64x64 so an image is the base tile plus one grid tile) and Qwen2 text (hidden 192, 4 layers, 6 heads, 2 KV heads,
-intermediate 512), ``vision_feature_select_strategy="full"``. Its byte-level BPE (1,024 tokens) splits numbers into
+intermediate 512), ``vision_feature_select_strategy="full"``. Its byte-level BPE (at most 1,024 tokens) splits numbers into
 single digits, as Qwen2's tokenizer does. It is a demonstration of a pipeline that learns, trained on a few public
 scans with simulated artifacts, not a clinical model.
 """
