@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format space publish-space bench setup browser
+.PHONY: demo table test lint format space publish-space bench setup browser
 
 setup: $(STAMP)
 
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m mmrqa.demo
+
+# Every row of the MMRQA table on the demo's test subjects (trains a second model without signal summaries; scores
+# the TCIA pelvic scans of ../shared/data/tcia when present) and writes it into benchmarks/RESULTS.md.
+table: $(STAMP)
+	$(PY) -m mmrqa.demo --table --results benchmarks/RESULTS.md
 
 test: $(STAMP) browser
 	$(PY) -m ruff check .

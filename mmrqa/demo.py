@@ -13,6 +13,16 @@ Steps (each one is a command of the README, run as a subprocess so the demo exer
 
 Running it again reuses the work already done: the builder's scan cache, and the adapter when the dataset has not
 changed. The mini model demonstrates a pipeline that learns; it says nothing about clinical accuracy.
+
+The evaluation of step 4 holds the cheap rows of the MMRQA paper's table (the model, its summary removed, the base
+model, the signal-only classifier, the majority class). ``python -m mmrqa.demo --table`` (``make table``) computes every
+row with one command: it also builds the dataset without signal summaries and trains the same recipe on it (row 3),
+and builds a dataset from the TCIA pelvic T2 scans of ``../shared/data/tcia`` when they are there (row 7: an anatomy
+the brain-trained model never saw; the row says why when they are absent); each model is reused while its dataset
+and recipe are unchanged, so a rerun after an interruption only does what is missing. ``--results FILE`` also writes
+the table into FILE (``benchmarks/RESULTS.md``). It lives here rather than in ``mmrqa evaluate`` because it builds
+datasets and trains models with the demo's own recipes; ``mmrqa evaluate --no-summary-model --unseen-dataset``
+computes the same table for models trained elsewhere.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from mmrqa.data import SAMPLES, sample_path
+from mmrqa.data import SAMPLES, sample_path, tcia_dir
 from mmrqa.errors import MMRQAError
 from mmrqa.fileio import write_text_atomic
 from mmrqa.io import load_volume
@@ -48,10 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmrqa.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="demo_output", help="folder for everything the demo makes")
     parser.add_argument("--fresh", action="store_true", help="retrain the adapter even if it is up to date")
+    parser.add_argument(
+        "--table", action="store_true", help="compute every row of the MMRQA table (trains a second model)"
+    )
+    parser.add_argument("--results", type=Path, help="with --table: also write the table into this markdown file")
+    parser.add_argument("--limit", type=int, help="with --table: score only the first N test questions")
     args = parser.parse_args(argv)
     out = Path(args.output).resolve()
     started = time.perf_counter()
     print(f"MMRQA demo -> {out}\n{DISCLAIMER}\n", flush=True)
+    if args.table:
+        return table(out, args, started)
     try:
         samples = _step(1, "sample scans", lambda: link_samples(out / "samples"))
         dataset = out / "dataset"
@@ -70,11 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _step(number: int, title: str, action):
-    print(f"\n[{number}/{STEPS}] {title} ...", flush=True)
+def _step(number: int, title: str, action, steps: int = STEPS):
+    print(f"\n[{number}/{steps}] {title} ...", flush=True)
     start = time.perf_counter()
     result = action()
-    print(f"[{number}/{STEPS}] {title} done in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"[{number}/{steps}] {title} done in {time.perf_counter() - start:.1f} s", flush=True)
     return result
 
 
@@ -105,10 +122,10 @@ def link_samples(folder: Path) -> Path:
     return folder
 
 
-def build_dataset(samples: Path, dataset: Path) -> None:
+def build_dataset(samples: Path, dataset: Path, *flags: str) -> None:
     _run(
         sys.executable, "-m", "dataset_builder", "--source", "folder", "--input", samples, "--output", dataset,
-        "--config", REPO_ROOT / "recipes" / "demo-build.yaml", "--num-proc", str(min(2, os.cpu_count() or 1)),
+        "--config", REPO_ROOT / "recipes" / "demo-build.yaml", "--num-proc", str(min(2, os.cpu_count() or 1)), *flags,
     )  # fmt: skip
 
 
@@ -137,10 +154,15 @@ def train_adapter(dataset: Path, base: Path, adapter: Path, fresh: bool) -> None
     write_text_atomic(stamp, fingerprint)
 
 
-def evaluate(adapter: Path, dataset: Path, results: Path) -> None:
+def evaluate(adapter: Path, dataset: Path, results: Path, *flags: str | os.PathLike) -> None:
+    """``mmrqa evaluate`` of the adapter on the test split, written into its card; ``flags`` add the table's rows
+    (``make demo`` scores the first 40 questions with 200 resamples, ``make table`` every question with 1000)."""
+    from mmrqa.evaluation.driver import UNSEEN
+
+    flags = flags or ("--limit", "40", "--bootstrap", "200", "--not-computed", f"{UNSEEN}={UNSEEN_REASON}")
     _run(
         sys.executable, "-m", "mmrqa.cli", "evaluate", "--model", adapter, "--dataset", dataset,
-        "--split", "test", "-o", results, "--limit", "40", "--bootstrap", "200", "--update-card",
+        "--split", "test", "-o", results, "--update-card", *flags,
     )  # fmt: skip
 
 
@@ -172,6 +194,71 @@ def _summary(out: Path, seconds: float) -> None:
         print(f"\nEvaluation on the test split (demo model, not clinical accuracy):\n{table}")
     print(f"\nOpen the Space on the result:  MMRQA_MODEL={out / 'adapter'} make space   (http://127.0.0.1:7860)")
     print(DISCLAIMER)
+
+
+UNSEEN_REASON = "`make table` scores it on the TCIA pelvic T2 scans (../shared/data/tcia) when they are present"
+TABLE_STEPS = 6
+
+
+def table(out: Path, args, started: float) -> int:
+    """``--table``: every row of the MMRQA table on the demo's test subjects (see the module docstring)."""
+    from mmrqa.evaluation.driver import UNSEEN
+
+    steps, base = TABLE_STEPS, out / "mini-base"
+    try:
+        samples = _step(1, "sample scans", lambda: link_samples(out / "samples"), steps)
+        dataset, plain = out / "dataset", out / "dataset-no-summary"
+        _step(2, "datasets with and without signal summaries", lambda: _both_datasets(samples, dataset, plain), steps)
+        adapter, plain_adapter = out / "adapter", out / "adapter-no-summary"
+        _step(3, "LoRA training with summaries", lambda: train_adapter(dataset, base, adapter, args.fresh), steps)
+        _step(4, "LoRA training without", lambda: train_adapter(plain, base, plain_adapter, args.fresh), steps)
+        unseen = _step(5, "unseen anatomy: TCIA pelvic T2", lambda: tcia_dataset(out), steps)
+        flags: list[str | os.PathLike] = ["--bootstrap", "1000", "--no-summary-model", plain_adapter]
+        flags += ["--unseen-dataset", unseen] if isinstance(unseen, Path) else ["--not-computed", f"{UNSEEN}={unseen}"]
+        flags += ["--limit", str(args.limit)] if args.limit else []
+        if args.results:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            title = (
+                "### The MMRQA table on the demo's test subjects (`make table`)\n\n"
+                f"Written by `python -m mmrqa.demo --table --results {args.results}` (`make table`) on {when}; every "
+                f"number below comes from that run. {DISCLAIMER}"
+            )
+            flags += ["--results-md", args.results.resolve(), "--results-title", title]
+        results = out / "table.json"
+        _step(6, "evaluation: every row of the table", lambda: evaluate(adapter, dataset, results, *flags), steps)
+    except (MMRQAError, subprocess.CalledProcessError) as exc:
+        print(f"error: table step failed: {exc}", file=sys.stderr)
+        return 2
+    payload = json.loads(results.read_text(encoding="utf-8"))
+    print(f"\n{payload.get('paper_table', '')}\nTable in {results} and {out / 'adapter' / 'README.md'}", end="")
+    print(f" and {args.results}" if args.results else "")
+    print(f"done in {time.perf_counter() - started:.0f} s. {DISCLAIMER}")
+    return 0
+
+
+def _both_datasets(samples: Path, dataset: Path, plain: Path) -> None:
+    build_dataset(samples, dataset)
+    build_dataset(samples, plain, "--no-signal-enhanced")
+
+
+def tcia_dataset(out: Path) -> Path | str:
+    """The TCIA pelvic scans as a dataset (same build recipe), or why there is none. The scans are only linked
+    into ``out`` (never copied into the repository)."""
+    folder = tcia_dir()
+    if folder is None:
+        return "the TCIA pelvic T2 scans are absent (../shared/data/tcia or $MMRQA_TCIA_DIR): nothing to test on"
+    scans = sorted(folder.glob("*.nii*"))
+    if not scans:
+        return f"{folder} holds no NIfTI scan"
+    linked = out / "tcia-samples"
+    linked.mkdir(parents=True, exist_ok=True)
+    for scan in scans:
+        link = linked / scan.name
+        if not link.is_symlink():
+            link.symlink_to(scan)
+    dataset = out / "dataset-tcia"
+    build_dataset(linked, dataset)
+    return dataset
 
 
 if __name__ == "__main__":

@@ -188,13 +188,16 @@ def add_evaluation_to_card(card_path: str | Path, results: dict[str, Any]) -> No
     """Write ``mmrqa evaluate`` results into a local model card (``README.md`` of an adapter folder).
 
     The first system of ``results["model_index"]`` (the model itself) replaces the card's ``model-index`` metadata,
-    and the comparison table with every system (baselines, ablation) replaces the card's evaluation section, which
-    is delimited by HTML comments so that a second evaluation replaces the first. The file is written atomically.
+    and the evaluation (the MMRQA paper's table with every row that ran, then every headline score) replaces the
+    card's evaluation section, which is delimited by HTML comments so that a second evaluation replaces the first.
+    The file is written atomically.
 
     Raises:
         InvalidArgumentError: the card does not exist or the results hold no model-index entry.
     """
     from huggingface_hub import ModelCard, ModelCardData
+
+    from mmrqa.evaluation.reporting import evaluation_markdown, replace_section
 
     card_path = Path(card_path)
     if not card_path.is_file():
@@ -207,18 +210,15 @@ def add_evaluation_to_card(card_path: str | Path, results: dict[str, Any]) -> No
     metadata["model-index"] = [{"name": card.data.model_name or entries[0]["name"], "results": entries[0]["results"]}]
     metadata.pop("eval_results", None)
     card.data = ModelCardData(**metadata)
+    # inside the template's "Evaluation" section when the card has its markers, else a section of its own at the end
+    level = "###" if EVALUATION_BEGIN in card.text else "##"
     section = (
-        f"{EVALUATION_BEGIN}\n## Evaluation against baselines\n\n"
+        f"{level} Evaluation against baselines\n\n"
         f"`mmrqa evaluate` on the `{results.get('split', 'test')}` split of `{Path(str(results.get('dataset'))).name}` "
         f"({results.get('n_questions', '?')} questions; 95% bootstrap intervals in brackets):\n\n"
-        f"{results.get('table', '').strip()}\n{EVALUATION_END}"
+        f"{evaluation_markdown(results, heading=level + '#')}"
     )
-    text = card.text
-    if EVALUATION_BEGIN in text and EVALUATION_END in text:
-        head, rest = text.split(EVALUATION_BEGIN, 1)
-        text = head + section + rest.split(EVALUATION_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
+    text = replace_section(card.text, EVALUATION_BEGIN, EVALUATION_END, section)
     card.text = text
     write_text_atomic(card_path, str(card))
     logger.info("evaluation written into %s", card_path)

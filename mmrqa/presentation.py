@@ -285,12 +285,13 @@ def lights_sentence(values: dict[str, float], catalogue: dict[str, Any] | None =
 
 
 def artifact_table(assessment: Any) -> list[list[Any]]:
-    """Rows of :data:`ARTIFACT_TABLE_COLUMNS` for an assessment's artifacts (one "none detected" row if none)."""
+    """Rows of :data:`ARTIFACT_TABLE_COLUMNS` for an assessment's artifacts (if none, one row in the words of
+    ``Assessment.artifact_text``: "none detected", or an artifact of uncertain kind with its candidates)."""
     rows = [
         [a.kind, a.severity or "not stated", "" if a.probability is None else f"{a.probability:.2f}", a.votes]
         for a in assessment.artifacts
     ]
-    return rows or [["none detected", "", "", 0]]
+    return rows or [[assessment.artifact_text(), "", "", 0]]
 
 
 def verdict_markdown(assessment: Any, notice: str = "") -> str:
@@ -303,11 +304,10 @@ def verdict_markdown(assessment: Any, notice: str = "") -> str:
         return f"{verdict}\n\n{notice}" if notice else verdict
     colour = LIGHT_COLOURS[RATING_LIGHTS.get(assessment.rating, "grey")]
     usability = USABILITY_WORDS.get(assessment.usability, "usability ?")
-    found = [f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in assessment.artifacts]
     model = f" ({assessment.model})" if assessment.model else ""
     verdict = (
         f"## <span style='background:{colour};padding:0 .4em'>Rating: {assessment.rating or 'undetermined'}</span>"
-        f"\n\n**Usability:** {usability}  \n**Artifacts:** {', '.join(found) if found else 'none detected'}  \n"
+        f"\n\n**Usability:** {usability}  \n**Artifacts:** {assessment.artifact_text()}  \n"
         f"**Mode:** {assessment.mode}{model}\n\n{trust}"
     )
     return f"{verdict}\n{notice}" if notice else verdict

@@ -30,6 +30,8 @@ def _pct(value) -> str:
 
 def render_card(model, rows: list[dict]) -> str:
     """Markdown card of ``model`` fitted on table ``rows``."""
+    from mmrqa.classifier import domain as rules
+
     prov = model.meta.get("provenance", {})
     bench = (model.meta.get("benchmark") or {}).get("scores")
     counts = Counter(r["scan"] for r in rows)
@@ -85,9 +87,14 @@ def render_card(model, rows: list[dict]) -> str:
         "## Outside the domain",
         "",
         "Not rated (rating None, `in_domain` False, with the reason): a DICOM of another modality; clearly negative "
-        f"intensities (CT, phase); fewer than {MIN_LEVELS} distinct values or a few values holding 90% of the object "
-        f"(masks, label maps); almost constant images; a flat spatial spectrum (log10 decay < {MIN_SPECTRAL_DECAY}: "
-        f"random images); no noise or texture in the object (relative Laplacian < {MIN_ROUGHNESS:g}: linear ramps); "
+        f"intensities (CT, phase); fewer than {MIN_LEVELS} distinct values (masks); almost constant images; a flat "
+        f"spatial spectrum (log10 decay < {MIN_SPECTRAL_DECAY}: random images); no noise or texture in the object "
+        f"(relative Laplacian < {MIN_ROUGHNESS:g}: linear ramps); more than {rules.MAX_FLAT_SHARE:.0%} of the "
+        "object in flat patches of identical values (label maps of any number of labels, palette images); nothing "
+        f"dark (1st over 99th percentile > {rules.MAX_DARK_RATIO}: smoothed noise, textures); a smooth field with "
+        f"neither noise nor detail (noise floor < {rules.MIN_NOISE_FLOOR} and coarse spectral slope > "
+        f"{rules.MAX_COARSE_SLOPE}: blobs, gradients) (thresholds and their held-out check: "
+        "`python benchmarks/domain_check.py`); "
         "and metrics farther from the training rows "
         f"(mean distance to the 5 nearest) than {THRESHOLD_MARGIN} x the {THRESHOLD_QUANTILE:.1%} quantile of the "
         f"leave-one-scan-out distances (threshold {model.novelty.threshold:.2f}).",

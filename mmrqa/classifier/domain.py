@@ -6,7 +6,10 @@ Two layers, both cheap and both explained in the reason they return:
    whose modality is not MR; a colour picture; an image with a sizeable share of clearly negative voxels (a magnitude is never
    negative: CT in Hounsfield units, a phase or a difference map); fewer than ``MIN_LEVELS`` distinct values (a label
    map or a mask); almost no contrast (a constant-ish image); no spatial structure (a flat spatial spectrum:
-   a random image); no noise or texture at all (a linear ramp, a flat drawing).
+   a random image); no noise or texture at all (a linear ramp, a flat drawing); flat patches of identical values (a
+   label map of many labels, a palette image: :data:`MAX_FLAT_SHARE`); nothing dark anywhere (smoothed noise, a
+   texture, some photographs: :data:`MAX_DARK_RATIO`); a smooth field with neither noise nor detail (a blob, a
+   non-linear gradient: :data:`MIN_NOISE_FLOOR` and :data:`MAX_COARSE_SLOPE`).
 2. **Unlike the training data** (:class:`Novelty`): the scan's features, each mapped by a signed log and standardised
    with the median and IQR of the training rows, are compared with the training rows; the score is the mean distance
    to the ``K`` nearest rows. The threshold is set from leave-one-scan-out distances (each training scan's rows to the
@@ -28,8 +31,9 @@ from mmrqa.volume import Volume
 MAX_CHROMA = 0.02
 #: fewer distinct intensities than this: a label map / mask, not an acquisition (8-bit exports have ~100-256)
 MIN_LEVELS = 16
-#: share of the voxels off the most common value held by the ``TOP_LEVELS`` next most common values above this: a
-#: label map (an atlas of a few dozen labels), not intensities
+#: share of the voxels off the most common value held by the ``TOP_LEVELS`` next most common values (reported in
+#: the statistics, no longer a rule: a posterised MR slice of 27 grey levels, ITK's ``BrainT1SliceBorder20.png``, has
+#: 95% of its object in 16 values, while every label map so caught is also caught by :data:`MAX_FLAT_SHARE`)
 MAX_TOP_SHARE = 0.9
 TOP_LEVELS = 16
 #: share of voxels below -NEGATIVE_LEVEL x P99 that rules out a magnitude image
@@ -46,6 +50,27 @@ MIN_SPECTRAL_DECAY = 0.3
 #: down to 1e-5 (measured on the training rows), so smooth non-linear gradients cannot be told from blur this way:
 #: only an exactly linear object is excluded
 MIN_ROUGHNESS = 1e-6
+#: Share of the object's voxels (those off the most common value) equal to all four in-plane neighbours, above this:
+#: a label map, a segmentation, a drawing or a palette image. Every voxel of an MR magnitude image carries its own
+#: thermal noise, so exact equality with four neighbours is rare, even in an 8-bit export (the noise spans several
+#: grey levels); a label map is constant inside each region, however many labels it has. Clean MR on the
+#: classifier's grid: at most 0.022 (the 342 clean training views); label maps of the design set: 0.54 and above.
+MAX_FLAT_SHARE = 0.11
+#: 1st over 99th intensity percentile above this: nothing in the image is dark. An MR image of an anatomy always
+#: holds voxels at the noise floor -- air, cortical bone, tendons, fast-flowing blood or a masked background give no
+#: signal -- so its darkest 1% is a small fraction of its bright tissue, whatever the scaling. Smoothed noise, a
+#: texture or a photograph of an evenly lit scene have no such dark part. Clean MR: at most 0.29 (a crop inside the
+#: head of the ITK T1); smoothed noise of the design set: 0.68 and above.
+MAX_DARK_RATIO = 0.44
+#: The *smooth-field* rule needs both of these. ``noise_floor``: median |finest diagonal (Haar HH) detail| / 0.6745
+#: over the object (voxels above 20% of P99), relative to P99 -- the thermal noise of an acquisition, present in every
+#: real scan (clean MR: at least 0.0125); a mathematically smooth field has none (blob, gradients, sine: at most
+#: 0.0007). ``coarse_slope``: log10 of the mean in-plane power below 1/16 of Nyquist over that between 1/16 and 1/8
+#: -- anatomy has edges and structures at every scale (clean MR: at most 1.76), a smooth field puts all its power at
+#: the largest scale (design set: 2.57 and above). Either alone would exclude simulated severe blur or k-space
+#: truncation (ringing), whose noise is filtered away; the pair does not.
+MIN_NOISE_FLOOR = 0.003
+MAX_COARSE_SLOPE = 2.1
 K = 5
 THRESHOLD_QUANTILE = 0.995
 THRESHOLD_MARGIN = 1.5
@@ -60,19 +85,21 @@ def image_statistics(volume: Volume) -> dict[str, float]:
     sample = flat if flat.size <= 2_000_000 else flat[:: flat.size // 2_000_000 + 1]
     values, counts = np.unique(sample[:400_000], return_counts=True)
     levels = len(values)
+    mode = float(values[np.argmax(counts)])
     counts = np.sort(counts)[::-1]
     rest = counts[1:].sum()
     top_share = float(counts[1 : 1 + TOP_LEVELS].sum() / rest) if rest else 1.0
     negative = float(np.mean(flat < -NEGATIVE_LEVEL * max(abs(p99), 1e-12))) if p99 > 0 else 1.0
     contrast = spread / (abs(p50) + spread) if (abs(p50) + spread) > 0 else 0.0
-    decay = spectral_decay(data)
-    roughness = math.nan
+    decay, coarse_slope = spectral_shape(data)
+    roughness = flat_share = math.nan
     if data.shape[0] >= 3 and data.shape[1] >= 3:
         inner = data[1:-1, 1:-1]
         laplacian = np.abs(4 * inner - data[:-2, 1:-1] - data[2:, 1:-1] - data[1:-1, :-2] - data[1:-1, 2:])
         bright = inner > p50
         reference = float(np.median(inner[bright])) if bright.any() else 0.0
         roughness = float(np.median(laplacian[bright])) / reference if reference > 0 else 0.0
+        flat_share = _flat_share(data, inner, mode)
     return {
         "distinct_levels": float(levels),
         "top_levels_share": top_share,
@@ -80,25 +107,68 @@ def image_statistics(volume: Volume) -> dict[str, float]:
         "contrast": float(contrast),
         "spectral_decay": decay,
         "roughness": roughness,
+        "flat_share": flat_share,
+        "dark_ratio": float(p1 / p99) if p99 > 0 else math.nan,
+        "noise_floor": noise_floor(data, p99),
+        "coarse_slope": coarse_slope,
     }
 
 
-def spectral_decay(data: np.ndarray) -> float:
-    """log10(mean in-plane power at radial frequency < 1/8 of Nyquist / mean power above 3/4 of Nyquist), slices
-    pooled (mean removed per slice); NaN for slices smaller than 16 x 16."""
+def _flat_share(data: np.ndarray, inner: np.ndarray, mode: float) -> float:
+    """Share of the voxels off the most common value (the object) equal to all four in-plane neighbours."""
+    obj = inner != mode
+    if not obj.any():
+        return 1.0
+    same = (
+        (inner == data[:-2, 1:-1]) & (inner == data[2:, 1:-1]) & (inner == data[1:-1, :-2]) & (inner == data[1:-1, 2:])
+    )
+    return float(np.count_nonzero(same & obj) / np.count_nonzero(obj))
+
+
+def noise_floor(data: np.ndarray, p99: float) -> float:
+    """Median |finest in-plane diagonal (Haar HH) detail| / 0.6745 of the object's 2x2 blocks (mean above 20% of
+    P99), relative to P99: the thermal noise of an acquisition (Donoho & Johnstone 1994 estimate its sigma this way);
+    NaN when no block is bright or P99 <= 0."""
+    nx, ny = data.shape[0] // 2 * 2, data.shape[1] // 2 * 2
+    if nx < 2 or ny < 2 or p99 <= 0:
+        return math.nan
+    a, b = data[0:nx:2, 0:ny:2], data[1:nx:2, 0:ny:2]
+    c, d = data[0:nx:2, 1:ny:2], data[1:nx:2, 1:ny:2]
+    detail = np.abs(a - b - c + d) / 2
+    bright = (a + b + c + d) > 4 * 0.2 * p99
+    if not bright.any():
+        return math.nan
+    return float(np.median(detail[bright]) / 0.6745 / p99)
+
+
+def spectral_shape(data: np.ndarray) -> tuple[float, float]:
+    """(spectral decay, coarse slope) of the in-plane power spectrum, slices pooled (mean removed per slice):
+    log10(mean power at radial frequency < 1/8 of Nyquist / mean power above 3/4 of Nyquist), and log10(mean power
+    below 1/16 of Nyquist / mean power between 1/16 and 1/8); NaN for slices smaller than 16 x 16 (or an empty band)."""
     nx, ny = data.shape[:2]
     if nx < 16 or ny < 16:
-        return math.nan
+        return math.nan, math.nan
     step = max(1, data.shape[2] // 16)  # at most ~16 slices: the spectrum's shape, not its detail, is needed
     sub = data[:, :, ::step]
     sub = sub - sub.mean(axis=(0, 1), keepdims=True)
     power = (np.abs(np.fft.fft2(sub, axes=(0, 1))) ** 2).sum(axis=2)
     fx, fy = np.meshgrid(np.fft.fftfreq(nx) * 2, np.fft.fftfreq(ny) * 2, indexing="ij")  # in units of Nyquist
     radius = np.hypot(fx, fy)
-    low, high = (radius > 0) & (radius < 0.125), radius > 0.75
-    if not low.any() or not high.any() or power[high].mean() <= 0:
-        return math.nan
-    return float(np.log10(power[low].mean() / power[high].mean()))
+
+    def band(low: float, high: float) -> float:
+        inside = (radius > low) & (radius < high)
+        return float(power[inside].mean()) if inside.any() else 0.0
+
+    lowest, low, high = band(0, 0.0625), band(0, 0.125), band(0.75, np.inf)
+    next_band = band(0.0625, 0.125)
+    decay = math.log10(low / high) if low > 0 and high > 0 else math.nan
+    slope = math.log10(lowest / next_band) if lowest > 0 and next_band > 0 else math.nan
+    return decay, slope
+
+
+def spectral_decay(data: np.ndarray) -> float:
+    """The first value of :func:`spectral_shape`."""
+    return spectral_shape(data)[0]
 
 
 def image_rules(volume: Volume, stats: dict[str, float] | None = None) -> str | None:
@@ -121,8 +191,6 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
         )
     if stats["distinct_levels"] < MIN_LEVELS:
         return f"only {stats['distinct_levels']:.0f} distinct intensities: a label map or mask, not an acquisition"
-    if stats["top_levels_share"] > MAX_TOP_SHARE:
-        return f"{TOP_LEVELS} values make up {100 * stats['top_levels_share']:.0f}% of the object: a label map"
     if stats["contrast"] < MIN_CONTRAST:
         return "almost constant intensities: nothing to assess"
     decay = stats["spectral_decay"]
@@ -131,6 +199,23 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
     if stats["roughness"] < MIN_ROUGHNESS:
         return (
             "no noise or texture in the object: a synthetic image (a linear ramp, a flat drawing), not an acquisition"
+        )
+    flat = stats.get("flat_share", math.nan)  # the three rules below skip rows of an older table without the column
+    if flat > MAX_FLAT_SHARE:
+        return (
+            f"{100 * flat:.0f}% of the pixels off the background lie in flat patches of one identical value: a label "
+            "map, segmentation or drawing, not a scan (every pixel of a scanner image carries its own noise)"
+        )
+    dark = stats.get("dark_ratio", math.nan)
+    if dark > MAX_DARK_RATIO:
+        return (
+            f"nothing in the image is dark (its darkest 1% is at {100 * dark:.0f}% of its brightest): an MR image always "
+            "shows signal-free air, bone or a masked background somewhere; a texture, smoothed noise or a photograph?"
+        )
+    if stats.get("noise_floor", math.nan) < MIN_NOISE_FLOOR and stats.get("coarse_slope", math.nan) > MAX_COARSE_SLOPE:
+        return (
+            "a perfectly smooth picture with neither noise nor fine detail: a synthetic gradient or model, not a scan "
+            "(a scanner image always carries noise and anatomy has edges)"
         )
     return None
 

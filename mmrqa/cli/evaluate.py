@@ -2,8 +2,13 @@
 
 Runs the model on every question of the split, parses its answers and scores them per question type, side by side
 with the baselines (majority class, signal-only classifier, base model zero-shot) and the ablation without the
-signal summary in the prompt. Prints the comparison table; ``-o`` writes the full results (scores with bootstrap
-intervals, model-index entries for the model card, the generated answers) as JSON.
+signal summary in the prompt: the rows of the MMRQA paper's table. ``--no-summary-model`` adds the model trained
+without summaries and ``--unseen-dataset`` the model zero-shot on an anatomy it never saw; a row that cannot be
+computed says why. Intervals are cluster-bootstrap intervals over the split's subjects (``--cluster-by``). Prints the
+tables; ``-o`` writes the full results (scores with bootstrap intervals, model-index entries for the model card, the
+generated answers) as JSON; ``--update-card`` and ``--results-md`` write the tables into the model card and into a
+markdown file (``benchmarks/RESULTS.md``). ``make table`` (``python -m mmrqa.demo --table``) builds, trains and
+evaluates every row of the demo's table with one command.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 # What ``run`` needs is imported in ``run``: the console script imports every command module to build its parser,
@@ -35,6 +41,29 @@ def add_parser(subparsers) -> None:
         default=True,
         help="also score the baselines and the ablation (default on; --no-baselines for the model alone)",
     )
+    parser.add_argument(
+        "--no-summary-model", default=None, help="row 3: a model trained without signal summaries (asked without them)"
+    )
+    parser.add_argument(
+        "--unseen-dataset", default=None, help="row 7: a dataset of an anatomy the model never saw, scored zero-shot"
+    )
+    parser.add_argument("--unseen-split", default="all", help="its split (default all: every split together)")
+    parser.add_argument(
+        "--not-computed",
+        action="append",
+        default=[],
+        metavar="ROW=REASON",
+        help="say why a row of the table was not computed (e.g. the unseen-anatomy scans are absent); repeatable",
+    )
+    parser.add_argument(
+        "--cluster-by",
+        choices=("auto", "subject", "volume", "scan", "row"),
+        default="auto",
+        help="what the bootstrap resamples: a subject's questions together (subject), a volume's (volume: a scan or "
+        "one simulated copy), or each question alone (row); default auto: subject when the split holds two or more",
+    )
+    parser.add_argument("--results-md", default=None, help="write the tables into the marked section of this file")
+    parser.add_argument("--results-title", default=None, help="the heading and text above them in that file")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N questions")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
     parser.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
@@ -50,24 +79,39 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mmrqa.errors import InvalidArgumentError
-    from mmrqa.evaluation.driver import evaluate_model
+    from mmrqa.evaluation.driver import SYSTEMS, evaluate_model
     from mmrqa.fileio import write_text_atomic
     from mmrqa.pipeline import MMRQAPipeline
     from mmrqa.pipeline.assessment import json_safe
 
     if args.limit is not None and args.limit < 1:
         raise InvalidArgumentError(f"--limit must be >= 1, got {args.limit}")
-    pipe = MMRQAPipeline.from_pretrained(
-        args.model,
-        args.base_model,
-        device=args.device,
-        revision=args.revision,
-        max_new_tokens=args.max_new_tokens,
-        batch_size=args.batch_size,
-    )
+    not_computed = {}
+    for item in args.not_computed:
+        row, _, reason = item.partition("=")
+        if row not in SYSTEMS or not reason:
+            raise InvalidArgumentError(
+                f"--not-computed takes ROW=REASON with ROW one of {list(SYSTEMS)}, got {item!r}"
+            )
+        not_computed[row] = reason
+    options = dict(device=args.device, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+    pipe = MMRQAPipeline.from_pretrained(args.model, args.base_model, revision=args.revision, **options)
+    no_summary = MMRQAPipeline.from_pretrained(args.no_summary_model, **options) if args.no_summary_model else None
     results = evaluate_model(
-        pipe, args.dataset, split=args.split, baselines=args.baselines, limit=args.limit, n_resamples=args.bootstrap
+        pipe,
+        args.dataset,
+        split=args.split,
+        baselines=args.baselines,
+        limit=args.limit,
+        n_resamples=args.bootstrap,
+        progress=lambda name, seconds: print(f"scored {name} in {seconds:.1f} s", file=sys.stderr, flush=True),
+        cluster_by=args.cluster_by,
+        no_summary=no_summary,
+        unseen=(args.unseen_dataset, args.unseen_split) if args.unseen_dataset else None,
+        not_computed=not_computed,
     )
+    if results.get("paper_table"):
+        print(results["paper_table"])
     print(results["table"], end="")
     if args.output:
         write_text_atomic(args.output, json.dumps(json_safe(results), indent=1, default=_jsonable) + "\n")
@@ -78,6 +122,12 @@ def run(args: argparse.Namespace) -> int:
         card = Path(args.model) / "README.md"
         add_evaluation_to_card(card, json_safe(results))
         print(f"model card updated: {card}")
+    if args.results_md:
+        from mmrqa.evaluation.reporting import write_results_section
+
+        title = args.results_title or f"Evaluation of `{Path(args.model).name}` on `{Path(args.dataset).name}`"
+        write_results_section(args.results_md, json_safe(results), title=title)
+        print(f"tables written into {args.results_md}")
     return 0
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,7 +37,7 @@ from mmrqa.classifier.model import fit_baseline
 from mmrqa.errors import InvalidArgumentError, MMRQAError
 from mmrqa.evaluation.baselines import MajorityBaseline
 from mmrqa.evaluation.grounding_rate import grounding_counts
-from mmrqa.evaluation.reporting import comparison_table, model_index, parse_rate_table
+from mmrqa.evaluation.reporting import comparison_table, model_index, paper_table, parse_rate_table
 from mmrqa.evaluation.suite import evaluate_predictions
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.model import generate
@@ -49,6 +51,21 @@ from mmrqa.qa.questions import QUESTIONS, SCORED_FIELDS, question_type
 logger = logging.getLogger(__name__)
 
 SIGNAL_LINE = re.compile(r"^.*Signal metrics:.*$\n?", re.M)
+#: the split name that stands for every split of a dataset together (``load_split``).
+ALL_SPLITS = "all"
+#: what the bootstrap can resample (:func:`assign_clusters`): a subject's questions together, a volume's (the scan or
+#: one simulated copy of it), a scan's, each question on its own (``row``: the plain bootstrap), or ``auto``.
+CLUSTER_UNITS = ("auto", "subject", "volume", "scan", "row")
+
+#: the systems of the evaluation, in the order of the MMRQA paper's comparison table (the table's rows).
+MODEL = "MMRQA (this model), signal-enhanced"
+SUMMARY_REMOVED = "MMRQA (this model), signal summary removed (ablation)"
+TRAINED_WITHOUT = "MMRQA trained without signal summaries (ablation)"
+BASE = "Base model zero-shot (adapter off)"
+SIGNAL = "Signal-only classifier"
+MAJORITY = "Majority class"
+UNSEEN = "MMRQA (this model), zero-shot on an unseen anatomy"
+SYSTEMS = (MODEL, SUMMARY_REMOVED, TRAINED_WITHOUT, BASE, SIGNAL, MAJORITY, UNSEEN)
 #: question types the signal-only classifier answers: those whose truth follows from an example's labels (model
 #: systems answer all types).
 SIGNAL_TYPES = tuple(q.name for q in QUESTIONS if q.from_labels)
@@ -66,16 +83,24 @@ class Example:
     reference: str
     metrics: dict[str, float] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    cluster: str = ""
 
 
 def load_split(dataset: str, split: str, revision: str | None = None):
-    """A split of a Hub-layout dataset (local folder or Hub id, pinned to ``revision`` when given) via ``datasets``."""
-    from datasets import load_dataset
+    """A split of a Hub-layout dataset (local folder or Hub id, pinned to ``revision`` when given) via ``datasets``.
+
+    ``split="all"`` (when the dataset has no split of that name) adds one: every split's rows together, e.g. to score
+    a model zero-shot on a dataset none of whose rows it was trained on.
+    """
+    from datasets import concatenate_datasets, load_dataset
 
     try:
         splits = load_dataset(str(dataset), revision=revision)
     except Exception as exc:  # noqa: BLE001 - any loading failure is the user's dataset argument
         raise MMRQAError(f"cannot load dataset {dataset}: {exc}") from exc
+    if split == ALL_SPLITS and split not in splits:
+        splits[ALL_SPLITS] = concatenate_datasets([splits[name] for name in splits])
     if split not in splits:
         raise InvalidArgumentError(f"dataset {dataset} has no split {split!r} (splits: {', '.join(splits)})")
     missing = [c for c in ("images", "messages") if c not in splits[split].column_names]
@@ -100,10 +125,13 @@ def _metrics(value: Any) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
 
 
-def examples(rows, limit: int | None = None) -> list[Example]:
-    """The scorable rows (question type known, one user and one assistant turn) of a split, in order."""
+def examples(rows, limit: int | None = None, cluster_by: str = "subject") -> list[Example]:
+    """The scorable rows (question type known, one user and one assistant turn) of a split, in order, with their
+    bootstrap clusters assigned (:func:`assign_clusters`)."""
+    if cluster_by not in CLUSTER_UNITS:
+        raise InvalidArgumentError(f"cluster_by must be one of {', '.join(CLUSTER_UNITS)}, got {cluster_by!r}")
     out = []
-    for row in rows:
+    for number, row in enumerate(rows):
         messages = row["messages"]
         users = [m for m in messages if m["role"] == "user"]
         answers = [m for m in messages if m["role"] == "assistant"]
@@ -123,11 +151,35 @@ def examples(rows, limit: int | None = None) -> list[Example]:
                 _text(answers[0]["content"]),
                 _metrics(row.get("metrics")),
                 labels,
+                _groups(row, number),
             )
         )
         if limit is not None and len(out) >= limit:
             break
+    assign_clusters(out, cluster_by)
     return out
+
+
+def _groups(row: dict, number: int) -> dict[str, str]:
+    own = f"row {number}"
+    subject, scan = row.get("subject"), row.get("scan")
+    volume = "/".join(str(row.get(k) or "") for k in ("subject", "scan", "variant")) if subject or scan else None
+    return {"subject": subject or own, "scan": scan or own, "volume": volume or own, "row": own}
+
+
+def assign_clusters(items: list[Example], unit: str) -> str:
+    """Set each example's bootstrap ``cluster`` and return the unit used.
+
+    ``subject`` (the unit the splits hold out), ``volume`` (a scan or one simulated copy of it), ``scan``, ``row``
+    (each question alone): the row's column, or the row itself when the column is missing. ``auto``: ``subject``
+    when the items hold at least two subjects, else ``volume`` (one held-out subject gives no subject-level
+    interval; its volumes at least show how the score varies over them, and the table's caption says so).
+    """
+    if unit == "auto":
+        unit = "subject" if len({ex.groups["subject"] for ex in items}) >= 2 else "volume"
+    for ex in items:
+        ex.cluster = ex.groups[unit]
+    return unit
 
 
 def scored_values(question: Question, parsed: Any) -> dict[str, Any]:
@@ -147,8 +199,10 @@ def parse_rates(items: list[Example], parsed: list[Any]) -> dict[str, float]:
 
 
 def _collect(items: list[Example], predicted: list[dict[str, Any]], references: list[dict[str, Any]], types=None):
+    """Scored field -> predictions, references and the examples' clusters (rows with a reference only)."""
     preds: dict[str, list] = {}
     refs: dict[str, list] = {}
+    clusters: dict[str, list] = {}
     for ex, pred, ref in zip(items, predicted, references, strict=True):
         if types is not None and ex.question.type not in types:
             continue
@@ -157,7 +211,8 @@ def _collect(items: list[Example], predicted: list[dict[str, Any]], references: 
                 continue
             refs.setdefault(key, []).append(value)
             preds.setdefault(key, []).append(pred.get(key))
-    return preds, refs
+            clusters.setdefault(key, []).append(ex.cluster)
+    return preds, refs, clusters
 
 
 def signal_answers(items: list[Example], classifier) -> list[dict[str, Any]]:
@@ -195,6 +250,50 @@ def fit_signal_baseline(train_rows) -> Any:
     return fit_baseline(metrics, labels)
 
 
+def _strip_signal(user: dict) -> dict:
+    """The user turn with the signal summary line(s) removed (the ablation's prompt)."""
+    content = [dict(p) for p in user["content"]]
+    for part in content:
+        if part.get("type") == "text" and part.get("text"):
+            part["text"] = SIGNAL_LINE.sub("", part["text"])
+    return {"role": "user", "content": content}
+
+
+def _references(items: list[Example]) -> list[dict[str, Any]]:
+    return [scored_values(ex.question, interpret.parse(ex.question, ex.reference)) for ex in items]
+
+
+def score_model(
+    loaded,
+    items: list[Example],
+    *,
+    use_adapter: bool = True,
+    strip_signal: bool = False,
+    max_new_tokens: int = 128,
+    batch_size: int = 8,
+    n_resamples: int = 1000,
+) -> tuple[dict[str, Any], dict[str, float], list[str]]:
+    """A loaded model's scores (clusters resampled together), parse rates per question type and answers on
+    ``items``; ``strip_signal`` removes the signal summary from the prompts, ``use_adapter=False`` switches a LoRA
+    adapter off (the base model)."""
+    prompts = [(ex.images, _strip_signal(ex.user) if strip_signal else ex.user) for ex in items]
+    texts, _ = generate(loaded, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, use_adapter=use_adapter)
+    parsed = [interpret.parse(ex.question, t) for ex, t in zip(items, texts, strict=True)]
+    predicted = [scored_values(ex.question, value) for ex, value in zip(items, parsed, strict=True)]
+    preds, refs, clusters = _collect(items, predicted, _references(items))
+    grounding = grounding_counts(texts, [SimpleNamespace(values=ex.metrics) for ex in items])
+    scores = evaluate_predictions(
+        preds,
+        refs,
+        grounding=grounding,
+        n_resamples=n_resamples,
+        seed=0,
+        clusters=clusters,
+        grounding_clusters=[ex.cluster for ex in items],
+    )
+    return scores, parse_rates(items, parsed), texts
+
+
 def evaluate_model(
     pipe,
     dataset: str,
@@ -204,88 +303,147 @@ def evaluate_model(
     limit: int | None = None,
     n_resamples: int = 1000,
     progress: Callable | None = None,
+    cluster_by: str = "auto",
+    no_summary=None,
+    unseen: tuple[str, str] | None = None,
+    not_computed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Score ``pipe``'s model (an :class:`MMRQAPipeline` with a model) and the baselines on ``split``."""
+    """Score ``pipe``'s model (an :class:`MMRQAPipeline` with a model) and the baselines on ``split``.
+
+    With ``baselines`` the result holds every row of the MMRQA paper's table (:data:`SYSTEMS`) that can be computed:
+    the model, its summary-removed ablation, ``no_summary`` (a pipeline whose model was trained without signal
+    summaries, asked without them), the base model, the signal-only classifier, the majority class, and ``unseen``
+    (``(dataset, split)`` of an anatomy the model never saw, scored zero-shot; split ``all`` = every split). A row
+    that cannot be computed is in ``not_computed`` with the reason (``not_computed`` given by the caller adds
+    reasons it knows, e.g. that the unseen-anatomy scans are absent). Intervals resample ``cluster_by`` units
+    (:func:`assign_clusters`; ``auto``: subjects, or the volumes of a split that holds a single subject).
+    ``progress(name, seconds)`` is called after each system.
+    """
     if pipe.loaded is None:
         raise InvalidArgumentError("evaluate needs a model (--model); the metrics-only mode is scored as a baseline")
     splits = load_split(dataset, split)
-    items = examples(splits[split], limit)
+    items = examples(splits[split], limit, "row")
+    unit = assign_clusters(items, cluster_by)
     if not items:
         raise InvalidArgumentError(f"dataset {dataset} split {split} has no question of a known type to score")
-    references = [scored_values(ex.question, interpret.parse(ex.question, ex.reference)) for ex in items]
-    reports = [SimpleNamespace(values=ex.metrics) for ex in items]
+    references = _references(items)
     systems: dict[str, dict] = {}
     answers: dict[str, list[str]] = {}
     rates: dict[str, dict[str, float]] = {}
+    skipped: dict[str, str] = {}
+    generation = dict(max_new_tokens=pipe.max_new_tokens, batch_size=pipe.batch_size, n_resamples=n_resamples)
 
-    def run_model(name: str, use_adapter: bool, strip_signal: bool) -> None:
-        prompts = []
-        for ex in items:
-            user = ex.user
-            if strip_signal:
-                content = [dict(p) for p in user["content"]]
-                for part in content:
-                    if part.get("type") == "text" and part.get("text"):
-                        part["text"] = SIGNAL_LINE.sub("", part["text"])
-                user = {"role": "user", "content": content}
-            prompts.append((ex.images, user))
-        texts, _ = generate(
-            pipe.loaded,
-            prompts,
-            max_new_tokens=pipe.max_new_tokens,
-            batch_size=pipe.batch_size,
-            use_adapter=use_adapter,
-        )
-        parsed = [interpret.parse(ex.question, t) for ex, t in zip(items, texts, strict=True)]
-        predicted = [scored_values(ex.question, value) for ex, value in zip(items, parsed, strict=True)]
-        rates[name] = parse_rates(items, parsed)
-        preds, refs = _collect(items, predicted, references)
-        grounding = grounding_counts(texts, reports)
-        systems[name] = evaluate_predictions(preds, refs, grounding=grounding, n_resamples=n_resamples, seed=0)
-        answers[name] = texts
+    def timed(name: str, run: Callable[[], Any]) -> None:
+        start = time.perf_counter()
+        run()
         if progress:
-            progress(name)
+            progress(name, time.perf_counter() - start)
 
-    label = "MMRQA (this model)"
-    run_model(f"{label}, signal-enhanced", True, False)
+    def run_model(name: str, loaded, on: list[Example], **kwargs) -> None:
+        systems[name], rates[name], answers[name] = score_model(loaded, on, **generation, **kwargs)
+
+    timed(MODEL, lambda: run_model(MODEL, pipe.loaded, items))
+    unseen_info = None
     if baselines:
-        run_model(f"{label}, signal summary removed (ablation)", True, True)
+        timed(SUMMARY_REMOVED, lambda: run_model(SUMMARY_REMOVED, pipe.loaded, items, strip_signal=True))
+        if no_summary is not None:
+            timed(TRAINED_WITHOUT, lambda: run_model(TRAINED_WITHOUT, no_summary.loaded, items, strip_signal=True))
+        else:
+            skipped[TRAINED_WITHOUT] = (
+                "no model trained without signal summaries was given (`mmrqa evaluate --no-summary-model DIR`; "
+                "`make table` trains one)"
+            )
         if pipe.loaded.is_adapter:
-            run_model("Base model zero-shot (adapter off)", False, False)
-        train = splits["train"] if "train" in splits and split != "train" else None
+            timed(BASE, lambda: run_model(BASE, pipe.loaded, items, use_adapter=False))
+        else:
+            skipped[BASE] = "the model is not a LoRA adapter: there is no base model to switch to"
+        train = splits["train"] if "train" in splits and split not in ("train", ALL_SPLITS) else None
         if train is not None:
             clf, clf_source = fit_signal_baseline(train), "fitted on the train split"
         else:
             clf, clf_source = load_model(), "shipped default (no train split)"
-        preds, refs = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
-        systems["Signal-only classifier"] = evaluate_predictions(preds, refs, n_resamples=n_resamples, seed=0)
+        preds, refs, clusters = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
+        systems[SIGNAL] = evaluate_predictions(preds, refs, n_resamples=n_resamples, seed=0, clusters=clusters)
         train_items = examples(train) if train is not None else items
-        train_refs = [scored_values(ex.question, interpret.parse(ex.question, ex.reference)) for ex in train_items]
-        _, fit_refs = _collect(train_items, train_refs, train_refs)
+        train_refs = _references(train_items)
+        _, fit_refs, _ = _collect(train_items, train_refs, train_refs)
         majority = MajorityBaseline().fit(fit_refs)
-        _, test_refs = _collect(items, references, references)
+        _, test_refs, test_clusters = _collect(items, references, references)
         counts = {k: len(v) for k, v in test_refs.items() if k in majority.majority_ and k in MAJORITY_FIELDS}
-        systems["Majority class"] = evaluate_predictions(
-            majority.predict(counts), {k: test_refs[k] for k in counts}, n_resamples=n_resamples, seed=0
+        systems[MAJORITY] = evaluate_predictions(
+            majority.predict(counts),
+            {k: test_refs[k] for k in counts},
+            n_resamples=n_resamples,
+            seed=0,
+            clusters={k: test_clusters[k] for k in counts},
         )
-    note = f"Model {pipe.loaded.name} on {dataset} [{split}], {len(items)} questions, greedy, max_new_tokens {pipe.max_new_tokens}."
+        if unseen is not None:
+            unseen_dataset, unseen_split = unseen
+            other = examples(load_split(unseen_dataset, unseen_split)[unseen_split], limit, "row")
+            unseen_unit = assign_clusters(other, cluster_by)
+            if not other:
+                skipped[UNSEEN] = f"dataset {unseen_dataset} split {unseen_split} has no question of a known type"
+            else:
+                timed(UNSEEN, lambda: run_model(UNSEEN, pipe.loaded, other))
+                unseen_info = {
+                    "system": UNSEEN,
+                    "dataset": str(unseen_dataset),
+                    "split": unseen_split,
+                    "n_questions": len(other),
+                    "n_clusters": len({ex.cluster for ex in other}),
+                    "cluster_by": unseen_unit,
+                }
+        else:
+            skipped[UNSEEN] = "no unseen-anatomy dataset was given (`mmrqa evaluate --unseen-dataset DIR`)"
+        for name, reason in (not_computed or {}).items():
+            if name not in systems:
+                skipped[name] = reason
+    note = (
+        f"Model {_shown(pipe.loaded.name)} on {_shown(dataset)} [{split}], {len(items)} questions, greedy, "
+        f"max_new_tokens {pipe.max_new_tokens}; intervals resample {unit}s (all the questions about one together)."
+    )
     result = {
         "model": pipe.loaded.name,
         "base_model": pipe.loaded.base,
         "dataset": str(dataset),
         "split": split,
         "n_questions": len(items),
+        "cluster_by": unit,
+        "n_clusters": len({ex.cluster for ex in items}),
+        "n_subjects": len({ex.groups["subject"] for ex in items}),
+        "n_resamples": n_resamples,
         "question_types": dict(sorted(_count(ex.question.type for ex in items).items())),
         "systems": systems,
+        "not_computed": skipped,
         "table": comparison_table(systems, note=note) + "\n" + parse_rate_table(rates),
         "parse_rate": rates,
-        "model_index": model_index(systems, dataset_name=str(dataset), dataset_type=str(dataset), split=split),
+        "model_index": model_index(
+            {name: scores for name, scores in systems.items() if name != UNSEEN},
+            dataset_name=str(dataset),
+            dataset_type=str(dataset),
+            split=split,
+        ),
         "answers": {name: texts for name, texts in answers.items()},
     }
+    if unseen_info is not None:
+        result["unseen"] = unseen_info
+        name = unseen_info["dataset"]
+        result["model_index"] += model_index(
+            {UNSEEN: systems[UNSEEN]}, dataset_name=name, dataset_type=name, split=unseen_info["split"]
+        )
     if baselines:
         result["signal_classifier"] = clf_source
         result["majority_fitted_on"] = "train split" if train is not None else f"{split} split (no train split)"
+        result["paper_table"] = paper_table(result, SYSTEMS)
     return result
+
+
+def _shown(name: Any) -> str:
+    """A model or dataset as tables show it: a folder below the working directory relative to it."""
+    path = Path(str(name))
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return str(name)
 
 
 def _count(values) -> dict[str, int]:

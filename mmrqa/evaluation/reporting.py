@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from mmrqa.evaluation.suite import HEADLINE_SCORES
+from mmrqa.qa.questions import QUESTIONS, SCORED_FIELDS
 
 Result = Mapping[str, Mapping[str, Any]]
 
@@ -56,7 +58,7 @@ def comparison_table(
             cells.append(_cell(value, ci if with_ci else None, digits))
         lines.append(f"| {system} | " + " | ".join(cells) + " |")
     ns = sorted({int(s["n"]) for r in results.values() for s in r.values() if "n" in s})
-    foot = [f"Intervals: 95% percentile bootstrap over examples. n per question type: {', '.join(map(str, ns))}."]
+    foot = [f"Intervals: 95% percentile bootstrap. n per question type: {', '.join(map(str, ns))}."]
     if note:
         foot.append(note)
     return "\n".join(lines) + "\n\n" + "\n".join(foot) + "\n"
@@ -72,6 +74,130 @@ def parse_rate_table(rates: Mapping[str, Mapping[str, float]], digits: int = 3) 
         cells = [f"{rate[t]:.{digits}f}" if t in rate else "n/a" for t in types]
         lines.append(f"| {system} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+#: the columns of the MMRQA paper's table: (scored field, its title, the question type whose parse rate is shown),
+#: every classification field that one question type asks about (rating, presence, type, severity, usability,
+#: comparison).
+PAPER_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (f.name, f.title, q.name)
+    for f in SCORED_FIELDS
+    if f.kind == "classification"
+    for q in QUESTIONS
+    if q.fields and q.fields[0].name == f.name
+)
+#: columns shown only when some system scored them (comparison needs two-image questions in the split).
+OPTIONAL_COLUMNS = ("comparison",)
+
+
+def paper_table(result: Mapping[str, Any], rows: tuple[str, ...], *, digits: int = 2) -> str:
+    """The MMRQA paper's comparison table of an evaluation ``result`` (what the evaluation driver returns).
+
+    One line per system of ``rows`` in that order: accuracy of each classification field with its bootstrap
+    interval, then the parse rate of each question type. A row the evaluation could not compute
+    (``result["not_computed"]``) says why instead of numbers; a field a system does not answer is "n/a". The
+    caption says what was resampled (``cluster_by``) and how often, so that no interval is read without it.
+    """
+    systems, rates = result.get("systems", {}), result.get("parse_rate", {})
+    skipped = result.get("not_computed", {})
+    columns = [c for c in PAPER_COLUMNS if c[0] not in OPTIONAL_COLUMNS or any(c[0] in r for r in systems.values())]
+    header = ["#", "System", *(f"{title} accuracy" for _, title, _ in columns)]
+    header += [f"Parse rate: {qtype}" for _, _, qtype in columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for number, system in enumerate(rows, 1):
+        if system in systems:
+            cells = []
+            for field, _, _ in columns:
+                value, ci = _score(systems[system], field, "accuracy")
+                cells.append(_cell(value, ci, digits))
+            rate = rates.get(system)
+            cells += [("n/a" if q not in rate else f"{rate[q]:.{digits}f}") if rate else "—" for _, _, q in columns]
+        else:
+            reason = skipped.get(system, "not run (the evaluation ran without baselines)")
+            cells = [f"*not computed: {reason}*", *([""] * (2 * len(columns) - 1))]
+        lines.append(f"| {number} | {system} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + _paper_caption(result, columns, rows) + "\n"
+
+
+def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...]) -> str:
+    unit = result.get("cluster_by", "row")
+    model = result.get("systems", {}).get(rows[0], {})
+    ns = ", ".join(f"{title.lower()} {model[f]['n']}" for f, title, _ in columns if f in model and "n" in model[f])
+    text = (
+        f"Accuracy on the `{result.get('split')}` split of `{Path(str(result.get('dataset'))).name}`: "
+        f"{result.get('n_questions')} questions about {_count(result.get('n_clusters'), unit)} "
+        f"(held out; questions per field: {ns or 'n/a'}). "
+    )
+    if unit == "row":
+        text += "In brackets: 95% percentile bootstrap interval over questions"
+    else:
+        what = {"volume": "volumes (a scan or one simulated copy of it)"}.get(unit, f"{unit}s")
+        text += (
+            f"In brackets: 95% percentile **cluster** bootstrap interval: the {what} are resampled with replacement "
+            f"and every question about a drawn {unit} is kept with it (questions about one {unit} are correlated; "
+            f"resampling single questions would make the intervals too narrow); n/a with fewer than two {unit}s"
+        )
+    subjects = result.get("n_subjects")
+    if unit != "subject" and subjects is not None and subjects < 2:
+        text += (
+            f". The split holds {_count(subjects, 'subject')}: the intervals show how the scores vary over its "
+            f"{_count(result.get('n_clusters'), unit)}, not over subjects, which needs more held-out subjects"
+        )
+    text += (
+        f" ({result.get('n_resamples')} resamples, seed 0). An answer that does not parse counts as wrong. "
+        "Parse rate: share of a text model's answers that its question type's parser could read (— : not a text "
+        "model). n/a: the system does not answer that field."
+    )
+    unseen = result.get("unseen")
+    if unseen:
+        row = rows.index(unseen["system"]) + 1 if unseen.get("system") in rows else len(rows)
+        where = f"`{Path(unseen['dataset']).name}` [{unseen['split']}]"
+        size = f"{unseen['n_questions']} questions, {_count(unseen['n_clusters'], unseen.get('cluster_by', unit))}"
+        text += f" Row {row} is scored on {where} instead ({size}), none seen in training."
+    return text
+
+
+def _count(n: Any, unit: str) -> str:
+    noun = "question" if unit == "row" else unit
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def replace_section(text: str, begin: str, end: str, section: str) -> str:
+    """``text`` with the part from marker ``begin`` to marker ``end`` (both kept) replaced by ``section``; the
+    markers and the section are appended when ``text`` has no such part."""
+    block = f"{begin}\n{section.strip()}\n{end}"
+    if begin in text and end in text.split(begin, 1)[1]:
+        head, rest = text.split(begin, 1)
+        return head + block + rest.split(end, 1)[1]
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+#: markers of the evaluation section that ``write_results_section`` replaces in a markdown file (RESULTS.md).
+RESULTS_BEGIN = "<!-- mmrqa-table:begin -->"
+RESULTS_END = "<!-- mmrqa-table:end -->"
+
+
+def evaluation_markdown(results: Mapping[str, Any], *, heading: str = "###") -> str:
+    """The markdown of an evaluation for a card or a results file: the paper's table (when the baselines ran), then
+    every headline score (macro-F1, correlations, grounding) and the parse rates, with how it was run."""
+    parts = []
+    if results.get("paper_table"):
+        parts.append(
+            f"{heading} The MMRQA table (accuracy, 95% cluster-bootstrap intervals)\n\n{results['paper_table']}"
+        )
+    parts.append(f"{heading} Every headline score\n\n{str(results.get('table', '')).strip()}\n")
+    return "\n".join(parts)
+
+
+def write_results_section(path: str | Path, results: Mapping[str, Any], *, title: str) -> None:
+    """Write an evaluation into the marked section of a markdown file (e.g. ``benchmarks/RESULTS.md``) so that a
+    rerun replaces it; the section is appended with its markers when the file has none."""
+    from mmrqa.fileio import write_text_atomic
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    section = f"{title}\n\n{evaluation_markdown(results, heading='####')}"
+    write_text_atomic(path, replace_section(text, RESULTS_BEGIN, RESULTS_END, section))
 
 
 def _metric_type(qtype: str, name: str) -> str:

@@ -9,8 +9,11 @@ parsed; it always counts as wrong, never as missing, so a model cannot improve i
 - Quality (1 good .. 3 bad, MR-ART's scale): Spearman (SRCC) and Pearson (PLCC) correlation.
 - Metric values (a number the model reads out): absolute error against the reference value.
 
-Confidence intervals are percentile bootstrap intervals over examples (Efron & Tibshirani 1993, *An Introduction to
-the Bootstrap*, ch. 13), seeded so that a rerun gives the same interval.
+Confidence intervals are percentile bootstrap intervals (Efron & Tibshirani 1993, *An Introduction to the
+Bootstrap*, ch. 13), seeded so that a rerun gives the same interval. Given ``clusters`` (one id per example, e.g. the
+example's subject) the bootstrap resamples whole clusters with replacement and keeps every example of a drawn
+cluster (the cluster bootstrap: Davison & Hinkley 1997, *Bootstrap Methods and their Application*, sec. 3.8): the
+questions about one scan are correlated, and resampling them one by one would give intervals that are too narrow.
 """
 
 from __future__ import annotations
@@ -147,11 +150,15 @@ def bootstrap_ci(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    clusters: Sequence[Any] | None = None,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic(indices)`` over ``n`` examples resampled with replacement.
 
-    ``statistic`` receives an index array into the examples. Resamples where the statistic is undefined (NaN, e.g. a
-    correlation of a constant resample) are dropped. The same ``seed`` gives the same interval.
+    ``statistic`` receives an index array into the examples. With ``clusters`` (one id per example) the resampled
+    units are the clusters: each resample draws as many clusters as there are, with replacement, and passes every
+    example of each drawn cluster (a cluster drawn twice contributes its examples twice). With fewer than two
+    clusters there is nothing to resample and the interval is (NaN, NaN). Resamples where the statistic is undefined
+    (NaN, e.g. a correlation of a constant resample) are dropped. The same ``seed`` gives the same interval.
     """
     if n_resamples < 1:
         raise InvalidArgumentError(f"n_resamples must be >= 1, got {n_resamples}")
@@ -160,14 +167,31 @@ def bootstrap_ci(
     if n == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    samples = rng.integers(0, n, size=(n_resamples, n))
-    values = np.array([statistic(idx) for idx in samples], dtype=np.float64)
+    if clusters is None:
+        samples = rng.integers(0, n, size=(n_resamples, n))
+        values = np.array([statistic(idx) for idx in samples], dtype=np.float64)
+    else:
+        members = cluster_members(clusters, n)
+        if len(members) < 2:
+            return float("nan"), float("nan")
+        drawn = rng.integers(0, len(members), size=(n_resamples, len(members)))
+        values = np.array([statistic(np.concatenate([members[c] for c in d])) for d in drawn], dtype=np.float64)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan"), float("nan")
     alpha = (1 - confidence) / 2
     low, high = np.quantile(values, [alpha, 1 - alpha])
     return float(low), float(high)
+
+
+def cluster_members(clusters: Sequence[Any], n: int) -> list[np.ndarray]:
+    """The example indices of each cluster, clusters in order of first appearance (``clusters`` has ``n`` ids)."""
+    if len(clusters) != n:
+        raise InvalidArgumentError(f"got {len(clusters)} cluster ids for {n} examples; they must pair up one to one")
+    order: dict[Any, list[int]] = {}
+    for i, cluster in enumerate(clusters):
+        order.setdefault(cluster, []).append(i)
+    return [np.asarray(indices, dtype=np.int64) for indices in order.values()]
 
 
 def classification_scores(
@@ -178,13 +202,14 @@ def classification_scores(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    clusters: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Accuracy and macro-F1 of label predictions, with bootstrap intervals; None/unknown labels count as wrong."""
     _check_lengths(predictions, references)
     pred = encode_labels(predictions, labels, strict=False)
     ref = encode_labels(references, labels, strict=True)
     k = len(labels)
-    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed)
+    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed, clusters=clusters)
     return {
         "accuracy": accuracy(pred, ref),
         "macro_f1": macro_f1(pred, ref, k),
@@ -204,6 +229,7 @@ def quality_scores(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    clusters: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """SRCC and PLCC between predicted and true quality (1 good .. 3 bad), with bootstrap intervals.
 
@@ -223,7 +249,7 @@ def quality_scores(
             "n_invalid": n_invalid,
             "ci": {"srcc": (nan, nan), "plcc": (nan, nan)},
         }
-    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed)
+    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed, clusters=clusters)
     return {
         "srcc": srcc(pred, ref),
         "plcc": plcc(pred, ref),
@@ -245,6 +271,7 @@ def value_scores(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    clusters: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Absolute error of metric values read out by the model, against the reference values.
 
@@ -263,7 +290,7 @@ def value_scores(
         e = err[i][ok[i]]
         return float(np.mean(e)) if e.size else float("nan")
 
-    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed)
+    ci = dict(n_resamples=n_resamples, confidence=confidence, seed=seed, clusters=clusters)
     n = len(ref)
     return {
         "mae": mae(np.arange(n)),
@@ -289,6 +316,7 @@ def grounding_scores(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    clusters: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Grounding rate: share of all numbers in generated texts that match the example's metrics.
 
@@ -310,5 +338,7 @@ def grounding_scores(
         "rate": rate(np.arange(n)),
         "n_numbers": int(t.sum()),
         "n_texts": n,
-        "ci": {"rate": bootstrap_ci(rate, n, n_resamples=n_resamples, confidence=confidence, seed=seed)},
+        "ci": {
+            "rate": bootstrap_ci(rate, n, n_resamples=n_resamples, confidence=confidence, seed=seed, clusters=clusters)
+        },
     }

@@ -49,6 +49,8 @@ def evaluate_predictions(
     confidence: float = 0.95,
     seed: int = 0,
     rtol: float = 0.01,
+    clusters: Mapping[str, Sequence[Any]] | None = None,
+    grounding_clusters: Sequence[Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Score parsed answers per question type.
 
@@ -62,6 +64,9 @@ def evaluate_predictions(
             (see ``mmrqa.evaluation.grounding_counts``).
         n_resamples, confidence, seed: the bootstrap (``n_resamples=0`` skips the intervals).
         rtol: relative tolerance for ``metric_value``'s ``within_tolerance``.
+        clusters: optional scored field -> one cluster id per example (e.g. its subject): the bootstrap then
+            resamples clusters, not examples (:func:`mmrqa.evaluation.scores.bootstrap_ci`), and each field's scores
+            carry ``n_clusters``. ``grounding_clusters``: the same for the generated texts of ``grounding``.
 
     Returns:
         question type -> scores (``n``, ``n_invalid``, the scores and ``ci``: score -> [low, high]).
@@ -73,19 +78,25 @@ def evaluate_predictions(
         raise InvalidArgumentError(
             f"predictions cover {sorted(predictions)} but references cover {sorted(references)}; they must match"
         )
-    boot = dict(n_resamples=max(n_resamples, 1), confidence=confidence, seed=seed)
+    if clusters is not None and set(clusters) != set(predictions):
+        raise InvalidArgumentError(f"clusters cover {sorted(clusters)} but predictions cover {sorted(predictions)}")
+    boot: dict[str, Any] = dict(n_resamples=max(n_resamples, 1), confidence=confidence, seed=seed)
     results: dict[str, dict[str, Any]] = {}
     for qtype in QUESTION_TYPES:
         if qtype not in predictions:
             continue
         pred, ref = list(predictions[qtype]), list(references[qtype])
+        boot["clusters"] = None if clusters is None else list(clusters[qtype])
         if _KINDS[qtype] == "classification":
             results[qtype] = classification_scores(pred, ref, CLASSIFICATION_LABELS[qtype], **boot)
         elif _KINDS[qtype] == "ordinal":
             results[qtype] = quality_scores(pred, ref, **boot)
         else:
             results[qtype] = value_scores(pred, ref, rtol=rtol, **boot)
+        if clusters is not None:
+            results[qtype]["n_clusters"] = len(set(clusters[qtype]))
     if grounding is not None:
+        boot["clusters"] = grounding_clusters
         results["grounding"] = grounding_scores(*grounding, **boot)
     if n_resamples == 0:
         for scores in results.values():

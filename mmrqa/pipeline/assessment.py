@@ -28,6 +28,8 @@ from mmrqa.qa.answers import format_value
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
 MODES = ("model", "metrics-only")
+#: The light of every metric of an input outside the domain: the ranges of MR scans say nothing about it.
+_NOT_JUDGED = {"light": "grey", "acceptable": None}
 #: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
 VERDICT_FIELDS = ("rating", "usability", "artifacts")
 _FALLBACK = "Signal fallback"
@@ -134,6 +136,7 @@ class Assessment:
         data["slice_votes"] = {str(k): v for k, v in self.slice_votes.items()}
         if self.in_domain is False:
             data.update(rating=None, usability=None, artifacts=[], report=None)
+            data["metric_info"] = {name: {**info, **_NOT_JUDGED} for name, info in data["metric_info"].items()}
         return json_safe(data)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -155,18 +158,12 @@ class Assessment:
             rating += f" (votes: {votes})"
         elif self.signal_estimate and self.confidence is None and self.signal_estimate.get("confidence") is not None:
             rating += f" (probability {self.signal_estimate['confidence']:.2f})"
-        found = [
-            f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
-            + (f", p={a.probability:.2f}" if a.probability is not None else "")
-            + (f", named on {a.votes} slice(s)" if a.votes else "")
-            for a in self.artifacts
-        ]
         lines = [("Mode", mode), ("Rating", rating)]
         if self.confidence is not None:
             low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
             lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
         lines += [
-            ("Artifacts", "; ".join(found) if found else "none detected"),
+            ("Artifacts", self.artifact_text(detail=True)),
             ("Usability", USABILITY_WORDS.get(self.usability, "?")),
         ]
         fallback = [name for name in VERDICT_FIELDS if self.sources.get(name) == "signal"]
@@ -180,6 +177,25 @@ class Assessment:
                 drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
             lines.append(("Drivers", drivers))
         return lines
+
+    def artifact_text(self, detail: bool = False) -> str:
+        """The artifacts found, in words (``detail``: with the classifier's probability and the slices that named
+        each). With none listed, "none detected", unless the signal classifier found an artifact whose kind it could
+        not settle: then that is said, with its candidates, so a bad rating never stands beside "none detected"."""
+        found = [
+            f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
+            + (f", p={a.probability:.2f}" if detail and a.probability is not None else "")
+            + (f", named on {a.votes} slice(s)" if detail and a.votes else "")
+            for a in self.artifacts
+        ]
+        if found:
+            return "; ".join(found)
+        estimate = self.signal_estimate or {}
+        if estimate.get("uncertain") and self.sources.get("artifacts", "signal") == "signal":
+            named = ", ".join(f"{kind.replace('_', ' ')} {p:.2f}" for kind, p in estimate.get("candidates") or [])
+            severity = estimate.get("severity") or "severity not stated"
+            return f"an artifact of uncertain kind ({severity}" + (f"; candidates: {named})" if named else ")")
+        return "none detected"
 
     def _driver_text(self, name: str) -> str:
         """One metric that drove the verdict: its value and its traffic light (e.g. ``efc 0.62 🔴 out of range``)."""
@@ -195,6 +211,8 @@ class Assessment:
                 continue
             low, high = info.get("reference_range") or (None, None)
             bounds = "" if low is None and high is None else f"{_num(low)} to {_num(high)}"
+            if self.in_domain is False:  # ranges of MR scans say nothing about this input
+                info = {**info, **_NOT_JUDGED}
             light = info.get("light")
             verdict = (
                 _LIGHT_WORDS.get(light, light)
@@ -223,7 +241,7 @@ class Assessment:
         rows = self._metric_rows()
         if rows:
             lines.append("Metrics (value, acceptable range, verdict):")
-            if self.reference:
+            if self.reference and self.in_domain is not False:
                 lines.append(f"  judged with {self.reference}")
             lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
@@ -242,7 +260,8 @@ class Assessment:
             lines += ["", "**Report**", "", *[f"> {line}" for line in self.report.splitlines()]]
         rows = self._metric_rows()
         if rows:
-            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if self.reference else [])
+            judged = self.reference and self.in_domain is not False
+            lines += [""] + ([f"Metrics judged with {self.reference}.", ""] if judged else [])
             lines += ["| Metric | Value | Acceptable range | Verdict |", "|---|---|---|---|"]
             lines += [f"| {n} | {v} | {b} | {ok} |" for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]

@@ -156,13 +156,10 @@ def _verdict(assessment) -> dict[str, Any]:
     mode = assessment.mode + (f" ({assessment.model})" if assessment.model else "")
     if not assessment.rated:
         return {"rating": "not rated", "usability": "", "artifacts": "", "mode": mode, "confidence": None}
-    artifacts = "; ".join(
-        f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})" for a in assessment.artifacts
-    )
     return {
         "rating": assessment.rating or "undetermined",
         "usability": assessment.usability or "",
-        "artifacts": artifacts or "none detected",
+        "artifacts": assessment.artifact_text(),
         "mode": mode,
         "confidence": assessment.confidence,
     }

@@ -5,6 +5,7 @@ links back to the group page and to the neighbouring scans. Shared page parts co
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from html import escape
@@ -114,8 +115,10 @@ def _metrics_block(cohort: Cohort, k: int | None, record: dict[str, Any]) -> str
     if not values:
         return ""
     z = {} if k is None else dict(zip(cohort.metrics, cohort.outliers.z[k], strict=True))
+    outside = (record.get("assessment") or {}).get("in_domain") is False  # MR ranges say nothing about it
     rows = []
     for row in metric_rows(values, catalogue):
+        row = dataclasses.replace(row, light="grey") if outside else row
         zk = z.get(row.name)
         flagged = zk is not None and math.isfinite(zk) and abs(zk) > Z_FLAG
         zt = "" if zk is None or not math.isfinite(zk) else f"{zk:+.2f}"

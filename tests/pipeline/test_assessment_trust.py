@@ -72,6 +72,11 @@ def test_outside_the_domain_shows_the_reason_and_no_rating():
     assert "not rated" in result.to_text() and "not rated" in result.to_markdown()
     assert "Overall quality" not in result.to_text() + result.to_markdown()
     assert result.rating == "bad"  # the object keeps what was computed; the forms withhold it
+    # nor do its metrics get lights: the ranges of MR scans say nothing about a photograph
+    assert "🔴" not in result.to_text() + result.to_markdown() and "🟢" not in result.to_text()
+    assert "| efc | 0.900 fraction | 0 to 0.700 | ⚪ not judged |" in result.to_markdown()
+    assert {info["light"] for info in data["metric_info"].values()} == {"grey"}
+    assert _assessment().to_dict()["metric_info"]["efc"]["light"] == "red"  # inside the domain, unchanged
 
 
 @pytest.fixture
@@ -118,3 +123,25 @@ def test_a_bad_rating_whose_drivers_are_all_in_range_says_the_lights_disagree():
     result = _assessment(drivers=["snr"])
     assert "the lights do not support this rating" in result.to_text()
     assert "do not support" not in _assessment(drivers=["efc"]).to_text()  # efc is red: one story
+
+
+def test_an_artifact_of_unsettled_kind_is_never_shown_as_none_detected():
+    """The classifier can find an artifact without settling its kind (bad rating, no kind named): every form says
+    so with the candidates instead of "none detected" beside a bad rating."""
+    from mmrqa.presentation import artifact_table, verdict_markdown
+    from mmrqa.report.scan import _verdict
+
+    estimate = {"uncertain": True, "severity": "moderate", "candidates": [["bias_field", 0.47], ["motion", 0.25]]}
+    result = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "signal"})
+    words = "an artifact of uncertain kind (moderate; candidates: bias field 0.47, motion 0.25)"
+    assert f"Artifacts: {words}\n" in result.to_text()
+    assert f"- **Artifacts:** {words}" in result.to_markdown()
+    assert words in verdict_markdown(result) and artifact_table(result)[0][0] == words
+    assert _verdict(result)["artifacts"] == words
+    for clean in (
+        _assessment(artifacts=[]),
+        _assessment(artifacts=[], signal_estimate={**estimate, "uncertain": False}),
+    ):
+        assert "Artifacts: none detected\n" in clean.to_text()
+    model_said_none = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "model"})
+    assert "Artifacts: none detected\n" in model_said_none.to_text()  # the model's answer is the model's

@@ -1,0 +1,415 @@
+"""Out-of-domain check on real files: which non-MRI inputs are reported outside the domain, and that real MR is not.
+
+    python benchmarks/domain_check.py                  # derive the image-rule thresholds, then the held-out report
+    python benchmarks/domain_check.py --variants       # and the share of simulated artifact variants the rules reject
+    python benchmarks/domain_check.py --json out.json
+
+Sets (split by source, never by file):
+  MR training    every scan of :func:`mmrqa.classifier.data.real_scans` as it is and its 18 clean views (the seeds of
+                 the classifier's table): the rules' thresholds keep all of them inside
+  design         non-MR inputs the new rules were designed on: scikit-image's pictures and synthetic images (smooth
+                 fields, smoothed noise, label maps)
+  held-out       non-MR files never looked at to set a threshold: the Debian ``mricron-data`` atlases,
+                 ``insighttoolkit5-examples`` pictures, masks and segmentations, pydicom-data files of other
+                 modalities (their metadata dropped, as if the pixels were saved to NIfTI/PNG: the image alone must
+                 tell); and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
+                 pydicom-data MR files) with 6 clinical-looking views each (``make_view``) -- those that
+                 ``real_scans()`` now trains on move to the MR training set
+
+A threshold is the geometric midpoint between the extreme value on the clean MR training views and the extreme on the
+design inputs of the kind the rule is for (:func:`derive`); ``mmrqa.classifier.domain`` holds the rounded values.
+Files absent on this machine are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
+MRICRON = Path("/usr/share/mricron/templates")
+HELD_OUT_VIEWS = 6
+
+ITK_NON_MR = {
+    "VisibleWomanEyeSlice.png": "photograph (cryosection)",
+    "VisibleWomanHeadSlice.png": "photograph (cryosection)",
+    "BinaryImage.png": "mask / drawing",
+    "Circle.png": "mask / drawing",
+    "CircleSpikes.png": "mask / drawing",
+    "DiagonalLines.png": "mask / drawing",
+    "FFTCosinus.png": "synthetic pattern",
+    "FFTcenteredDC.png": "synthetic pattern",
+    "FivePoints.png": "mask / drawing",
+    "FivePointsDilated.png": "mask / drawing",
+    "HoughTransformTwoCircles.png": "mask / drawing",
+    "HoughTransformTwoLines.png": "mask / drawing",
+    "VentricleModel.png": "label map",
+    "WatershedSegmentation.png": "label map",
+    "BrainProtonDensitySliceBorder20Mask.png": "mask / drawing",
+    "KmeansTest_T1KmeansPrelimSegmentation.nii.gz": "label map",
+    "KmeansTest_T1RawSkullStrip.nii.gz": "label map",
+    "CorpusCallosumMeanShape.mha": "shape model (signed distance)",
+    "itkBrainSliceComplexPhase.mha": "MR phase map",
+}
+MRICRON_ATLASES = (
+    "aal",
+    "brodmann",
+    "HarvardOxford-cort-maxprob-thr0-1mm",
+    "JHU-WhiteMatter-labels-1mm",
+    "JHU-WhiteMatter-labels-2mm",
+    "AICHAmc",
+    "jhu189",
+    "natbrainlab",
+    "inia19-NeuroMaps",
+)
+PYDICOM_NON_MR = {
+    "CT_small.dcm": "CT",
+    "693_UNCR.dcm": "CT",
+    "eCT_Supplemental.dcm": "CT",
+    "RG1_UNCR.dcm": "radiograph (CR)",
+    "RG3_UNCR.dcm": "radiograph (CR)",
+    "US1_UNCR.dcm": "ultrasound",
+    "examples_palette.dcm": "ultrasound",
+    "OBXXXX1A.dcm": "ultrasound",
+    "gdcm-US-ALOKA-16.dcm": "ultrasound",
+    "JPEG2000_UNC.dcm": "nuclear medicine",
+    "liver.dcm": "label map",
+    "mlut_18.dcm": "CT",
+    "vlut_04.dcm": "secondary capture",
+}
+MRICRON_MR = ("ch2", "ch2bet", "ch2better", "inia19-t1-brain")
+ITK_MR = (
+    "KmeansTest_T1UCharRaw.nii.gz",
+    "BrainProtonDensity3Slices.mha",
+    "BrainT1Slice.png",
+    "FatMRISlice.png",
+    "BrainProtonDensitySlice.png",
+    "BrainProtonDensitySlice256x256.png",
+    "BrainMidSagittalSlice.png",
+    "BrainT1SliceBorder20.png",
+    "BrainProtonDensitySliceBorder20.png",
+    "RatLungSlice1.mha",
+    "RatLungSlice2.mha",
+    "itkBrainSliceComplexMagnitude.mha",
+)
+PYDICOM_MR = ("emri_small.dcm", "examples_overlay.dcm")
+SKIMAGE_GRAY = (
+    "camera.png",
+    "moon.png",
+    "coins.png",
+    "text.png",
+    "cell.png",
+    "page.png",
+    "grass.png",
+    "gravel.png",
+    "brick.png",
+    "clock_motion.png",
+    "microaneurysms.png",
+    "horse.png",
+    "phantom.png",
+    "chessboard_GRAY.png",
+)
+SKIMAGE_COLOUR = (
+    "astronaut.png",
+    "retina.jpg",
+    "ihc.png",
+    "logo.png",
+    "motorcycle_left.png",
+    "coffee.png",
+    "rocket.jpg",
+)
+
+Loader = Callable[[], object]
+
+
+def plain(volume):
+    """The same pixels with no metadata (as if saved to NIfTI): the image itself must give it away."""
+    from mmrqa.volume import Volume
+
+    return Volume(volume.data, volume.spacing, volume.affine, {})
+
+
+def _array(data: np.ndarray):
+    from mmrqa.volume import Volume
+
+    data = np.asarray(data, dtype=np.float32)
+    return Volume(data if data.ndim == 3 else data[:, :, None], (1.0, 1.0, 1.0), np.eye(4), {})
+
+
+def _dicom(name: str) -> Path | None:
+    try:
+        from pydicom.data import get_testdata_file
+
+        found = get_testdata_file(name, download=False)
+    except Exception:  # pydicom-data missing
+        return None
+    return Path(found) if found else None
+
+
+def synthetic(seed: int = 0) -> dict[str, tuple[str, Loader]]:
+    """Design set: smooth fields, smoothed noise and label maps made here (name -> (kind, loader))."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    x, y = np.meshgrid(np.linspace(-1, 1, 256), np.linspace(-1, 1, 256), indexing="ij")
+    out: dict[str, tuple[str, Loader]] = {
+        "Gaussian blob": ("smooth field", lambda: _array(1000 * np.exp(-(x**2 + y**2) / 0.3))),
+        "radial gradient": ("smooth field", lambda: _array(1000 * np.hypot(x, y))),
+        "sine pattern": ("smooth field", lambda: _array(500 + 400 * np.sin(6 * x) * np.cos(4 * y))),
+    }
+    for sigma in (2, 4, 8):
+        noise3, noise2 = rng.random((128, 128, 32)), rng.random((256, 256))
+        out[f"smoothed noise 3D sigma {sigma}"] = (
+            "smoothed noise",
+            lambda n=noise3, s=sigma: _array(1000 * ndimage.gaussian_filter(n, s)),
+        )
+        out[f"smoothed noise 2D sigma {sigma}"] = (
+            "smoothed noise",
+            lambda n=noise2, s=sigma: _array(1000 * ndimage.gaussian_filter(n, s)),
+        )
+    labels = ndimage.zoom(rng.integers(1, 41, (12, 12, 10)), 10, order=0)[:120, :120, :100].astype(np.float32)
+    centre = np.indices(labels.shape) - np.array([60, 60, 50])[:, None, None, None]
+    head = (centre[0] ** 2 + centre[1] ** 2 + (1.2 * centre[2]) ** 2) < 50**2
+    out["40-label atlas"] = ("label map", lambda: _array(np.where(head, labels, 0)))
+    blocks = ndimage.zoom(rng.integers(1, 200, (8, 8, 8)), 16, order=0).astype(np.float32)
+    out["200-label blocks"] = ("label map", lambda: _array(blocks))
+    return out
+
+
+def skimage_pictures() -> dict[str, tuple[str, Loader]]:
+    """Design set: scikit-image's pictures, the colour ones as grayscale (name -> (kind, loader))."""
+    try:
+        import skimage.data
+    except ImportError:
+        return {}
+    from mmrqa.io import load_volume
+
+    folder = Path(skimage.data.__file__).parent
+    out: dict[str, tuple[str, Loader]] = {}
+    drawings = {"horse.png": "mask / drawing", "phantom.png": "label map", "chessboard_GRAY.png": "mask / drawing"}
+    for name in SKIMAGE_GRAY:
+        out[f"skimage {name}"] = (drawings.get(name, "photograph"), lambda p=folder / name: plain(load_volume(p)))
+    for name in SKIMAGE_COLOUR:
+        out[f"skimage {name} (grayscale)"] = ("photograph", lambda p=folder / name: plain(load_volume(p)))
+    return out
+
+
+def held_out_non_mr() -> dict[str, tuple[str, Loader]]:
+    """Held-out non-MR files of the Debian packages and pydicom-data, metadata dropped (name -> (kind, loader))."""
+    from mmrqa.io import load_volume
+
+    out: dict[str, tuple[str, Loader]] = {}
+    for name in MRICRON_ATLASES:
+        path = MRICRON / f"{name}.nii.gz"
+        if path.is_file():
+            out[f"mricron {name}"] = ("label map (atlas)", lambda p=path: plain(load_volume(p)))
+    for name, kind in ITK_NON_MR.items():
+        if (ITK / name).is_file():
+            out[f"itk {name}"] = (kind, lambda p=ITK / name: plain(load_volume(p)))
+    for name, kind in PYDICOM_NON_MR.items():
+        path = _dicom(name)
+        if path is not None:
+            out[f"pydicom {name}"] = (kind, lambda p=path: plain(load_volume(p)))
+    return out
+
+
+def held_out_mr() -> dict[str, Loader]:
+    """Held-out real MR files (name -> loader); a file that ``real_scans()`` trains on is left out of this set."""
+    from mmrqa.classifier.data import real_scans
+    from mmrqa.io import load_volume
+
+    training = {os.path.realpath(scan.path) for scan in real_scans() if scan.path}
+    out: dict[str, Loader] = {}
+    for name in MRICRON_MR:
+        path = MRICRON / f"{name}.nii.gz"
+        if path.is_file():
+            out[f"mricron {name}"] = lambda p=path: load_volume(p)
+    for name in ITK_MR:
+        if (ITK / name).is_file():
+            out[f"itk {name}"] = lambda p=ITK / name: load_volume(p)
+    for name in PYDICOM_MR:
+        path = _dicom(name)
+        if path is not None:
+            out[f"pydicom {name}"] = lambda p=path: load_volume(p)
+    return {name: load for name, load in out.items() if os.path.realpath(_path_of(name)) not in training}
+
+
+def _path_of(name: str) -> str:
+    source, file = name.split(" ", 1)
+    if source == "mricron":
+        return str(MRICRON / f"{file}.nii.gz")
+    if source == "itk":
+        return str(ITK / file)
+    return str(_dicom(file))
+
+
+def training_views() -> Iterator[tuple[str, object]]:
+    """Every scan of ``real_scans()`` as it is (decimated) and its clean views, as the classifier's table makes them."""
+    from mmrqa.classifier.data import CLEAN_ONLY_VIEWS, RECIPE_VERSION, VIEWS, _seed, make_view, real_scans
+    from mmrqa.classifier.features import decimate
+
+    for scan in real_scans():
+        volume = scan.load()
+        yield scan.name, decimate(volume)
+        for v in range(VIEWS + CLEAN_ONLY_VIEWS):
+            yield (
+                scan.name,
+                make_view(volume, np.random.default_rng(_seed(RECIPE_VERSION, scan.name, v)), scan.template),
+            )
+
+
+def derive(train: list[dict], design: list[dict]) -> dict[str, float]:
+    """Geometric midpoints between the clean MR training extreme and the design extreme of each rule's kind."""
+
+    def ext(rows, key, fn, kinds=None):
+        vals = [r[key] for r in rows if (kinds is None or r["kind"] in kinds) and math.isfinite(r[key])]
+        return fn(vals)
+
+    labels = ("label map", "mask / drawing")
+    pairs = {
+        "MAX_FLAT_SHARE": (ext(train, "flat_share", max), ext(design, "flat_share", min, labels)),
+        "MAX_DARK_RATIO": (ext(train, "dark_ratio", max), ext(design, "dark_ratio", min, ("smoothed noise",))),
+        "MIN_NOISE_FLOOR": (ext(train, "noise_floor", min), ext(design, "noise_floor", max, ("smooth field",))),
+        "MAX_COARSE_SLOPE": (ext(train, "coarse_slope", max), ext(design, "coarse_slope", min, ("smooth field",))),
+    }
+    return {k: {"mr": a, "design": b, "midpoint": math.sqrt(a * b)} for k, (a, b) in pairs.items()}
+
+
+def judge(volume) -> tuple[bool, str | None, str | None]:
+    """(in the domain, reason, the rule-only reason) of the full check (rules then novelty) of ``classify``."""
+    from mmrqa.classifier import classify
+    from mmrqa.classifier.domain import image_rules
+    from mmrqa.classifier.features import decimate
+    from mmrqa.errors import MMRQAError
+
+    small = decimate(volume)
+    rule = image_rules(small)
+    try:
+        verdict = classify(volume)
+    except MMRQAError as exc:  # e.g. no foreground: it is not rated either, say why
+        return False, f"not measurable: {exc}", rule
+    return verdict.in_domain, verdict.domain_reason, rule
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", action="store_true", help="also the simulated artifact variants of the table")
+    parser.add_argument("--json", type=Path, help="write every number here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    warnings.filterwarnings("ignore")
+    from mmrqa.classifier import domain
+    from mmrqa.classifier.data import make_view
+    from mmrqa.classifier.domain import image_statistics
+    from mmrqa.classifier.features import decimate
+
+    report: dict = {}
+    train = [{"scan": s, **image_statistics(v)} for s, v in training_views()]
+    design_rows, design_judged = [], []
+    for name, (kind, load) in {**synthetic(), **skimage_pictures()}.items():
+        volume = load()
+        design_rows.append({"name": name, "kind": kind, **image_statistics(decimate(volume))})
+        inside, reason, _ = judge(volume)
+        design_judged.append({"name": name, "kind": kind, "in_domain": inside, "reason": reason})
+    report["thresholds"] = derive(train, design_rows)
+    report["thresholds_used"] = {k: getattr(domain, k) for k in report["thresholds"]}
+    report["training_mr"] = {
+        "n": len(train),
+        "rule_rejects": sum(domain.statistics_rules(r) is not None for r in train),
+    }
+    report["design"] = design_judged
+
+    held = []
+    for name, (kind, load) in held_out_non_mr().items():
+        inside, reason, _ = judge(load())
+        held.append({"name": name, "kind": kind, "in_domain": inside, "reason": reason})
+    report["held_out_non_mr"] = held
+    mr = []
+    for name, load in held_out_mr().items():
+        volume = load()
+        inside, reason, _ = judge(volume)
+        views_out = []
+        for v in range(HELD_OUT_VIEWS):
+            view = make_view(volume, np.random.default_rng(1000 + v), template=False)
+            v_inside, v_reason, _ = judge(view)
+            if not v_inside:
+                views_out.append(v_reason)
+        mr.append({"name": name, "in_domain": inside, "reason": reason, "views_out": views_out})
+    report["held_out_mr"] = mr
+
+    if args.variants:
+        report["variants"] = variant_losses()
+
+    _print(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
+    return 0
+
+
+def variant_losses() -> dict[str, list[int]]:
+    """kind/severity -> [rejected by the image rules, n] over the simulated variants of the training views."""
+    from mmrqa.classifier.data import RECIPE_VERSION, VIEWS, _seed, make_view, real_scans, variants
+    from mmrqa.classifier.domain import image_statistics, statistics_rules
+
+    out: dict[str, list[int]] = {}
+    for scan in real_scans():
+        volume = scan.load()
+        for v in range(VIEWS):
+            seed = _seed(RECIPE_VERSION, scan.name, v)
+            view = make_view(volume, np.random.default_rng(seed), scan.template)
+            for kind, severity, variant in variants(view, seed, clean_only=False):
+                cell = out.setdefault(f"{kind}/{severity}", [0, 0])
+                cell[0] += statistics_rules(image_statistics(variant)) is not None
+                cell[1] += 1
+    return out
+
+
+def _print(report: dict) -> None:
+    print("thresholds (geometric midpoint of MR training extreme and design extreme; value used):")
+    for k, t in report["thresholds"].items():
+        print(
+            f"  {k}: MR {t['mr']:.4g}, design {t['design']:.4g}, midpoint {t['midpoint']:.4g}; used {report['thresholds_used'][k]}"
+        )
+    tr = report["training_mr"]
+    print(
+        f"MR training (real_scans as they are + clean views): {tr['rule_rejects']} of {tr['n']} rejected by the rules"
+    )
+    for title, rows in (("design (non-MR)", report["design"]), ("held-out non-MR", report["held_out_non_mr"])):
+        out = sum(not r["in_domain"] for r in rows)
+        print(f"\n{title}: {out} of {len(rows)} outside the domain")
+        kinds: dict[str, list[int]] = {}
+        for r in rows:
+            cell = kinds.setdefault(r["kind"], [0, 0])
+            cell[0] += not r["in_domain"]
+            cell[1] += 1
+        for kind, (o, n) in sorted(kinds.items()):
+            print(f"  {kind}: {o}/{n}")
+        for r in rows:
+            mark = "OUT" if not r["in_domain"] else "in "
+            print(f"    {mark} {r['name']}: {r['reason'] or ''}"[:170])
+    mr = report["held_out_mr"]
+    n_views = sum(HELD_OUT_VIEWS for _ in mr)
+    print(
+        f"\nheld-out MR: {sum(not r['in_domain'] for r in mr)} of {len(mr)} files outside; "
+        f"{sum(len(r['views_out']) for r in mr)} of {n_views} views outside"
+    )
+    for r in mr:
+        if not r["in_domain"] or r["views_out"]:
+            print(f"    {r['name']}: {r['reason']}; views out: {r['views_out']}"[:300])
+    if "variants" in report:
+        total = [sum(c[0] for c in report["variants"].values()), sum(c[1] for c in report["variants"].values())]
+        print(f"\nsimulated variants rejected by the image rules: {total[0]} of {total[1]}")
+        for key, (o, n) in sorted(report["variants"].items()):
+            if o:
+                print(f"  {key}: {o}/{n}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""The domain check on real files (issue 17): non-MRI inputs of many kinds are reported outside the domain, with a
+reason in words, and real MR scans -- the training scans, their clinical-looking views, and MR files the rules were
+never tuned on -- stay inside. Files of the Debian packages ``mricron-data`` and ``insighttoolkit5-examples``, of
+pydicom-data and of scikit-image are used where installed (the case is skipped otherwise); pixels of other modalities
+are also given without their metadata, as if saved to NIfTI or PNG, so that the image alone must tell."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmrqa.classifier import classify
+from mmrqa.classifier.domain import image_rules, image_statistics, statistics_rules
+from mmrqa.classifier.features import decimate
+from mmrqa.io import load_volume
+from mmrqa.volume import Volume
+
+ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
+MRICRON = Path("/usr/share/mricron/templates")
+
+
+def _plain(volume: Volume) -> Volume:
+    return Volume(volume.data, volume.spacing, volume.affine, {})
+
+
+def _array(data: np.ndarray) -> Volume:
+    data = np.asarray(data, dtype=np.float32)
+    return Volume(data if data.ndim == 3 else data[:, :, None], (1.0, 1.0, 1.0), np.eye(4), {})
+
+
+def _dicom(name: str) -> Path | None:
+    try:
+        from pydicom.data import get_testdata_file
+
+        found = get_testdata_file(name, download=False)
+    except Exception:  # pydicom-data missing
+        return None
+    return Path(found) if found else None
+
+
+def _file_case(kind: str, path: Path | None, strip: bool = True):
+    """A pytest param loading ``path`` (metadata dropped when ``strip``), skipped when the file is not installed."""
+    present = path is not None and path.is_file()
+
+    def load() -> Volume:
+        volume = load_volume(path)
+        return _plain(volume) if strip else volume
+
+    name = f"{kind}: {path.name if path else '?'}"
+    return pytest.param(load, id=name, marks=pytest.mark.skipif(not present, reason=f"{name} not installed"))
+
+
+def _skimage(kind: str, name: str):
+    present = importlib.util.find_spec("skimage") is not None
+
+    def load() -> Volume:
+        import skimage.data
+
+        return _plain(load_volume(Path(skimage.data.__file__).parent / name))
+
+    return pytest.param(load, id=f"{kind}: skimage {name}", marks=pytest.mark.skipif(not present, reason="no skimage"))
+
+
+def _synthetic(kind: str, make: Callable[[], np.ndarray]):
+    return pytest.param(lambda: _array(make()), id=kind)
+
+
+def _smoothed_noise() -> np.ndarray:
+    from scipy import ndimage
+
+    return 1000 * ndimage.gaussian_filter(np.random.default_rng(1).random((96, 96, 24)), 3)
+
+
+def _blob() -> np.ndarray:
+    x, y = np.meshgrid(np.linspace(-1, 1, 200), np.linspace(-1, 1, 200), indexing="ij")
+    return 800 * np.exp(-(x**2 + 2 * y**2) / 0.4)
+
+
+NON_MRI = [
+    # label maps of many labels (atlases): flat patches of identical values
+    _file_case("atlas label map", MRICRON / "AICHAmc.nii.gz"),
+    _file_case("atlas label map", MRICRON / "natbrainlab.nii.gz"),
+    _file_case("atlas label map", MRICRON / "inia19-NeuroMaps.nii.gz"),
+    _file_case("atlas label map", MRICRON / "aal.nii.gz"),
+    _file_case("atlas label map", MRICRON / "JHU-WhiteMatter-labels-2mm.nii.gz"),
+    # segmentations, masks and drawings
+    _file_case("segmentation", ITK / "WatershedSegmentation.png"),
+    _file_case("segmentation", ITK / "KmeansTest_T1KmeansPrelimSegmentation.nii.gz"),
+    _file_case("mask", ITK / "BinaryImage.png"),
+    _file_case("drawing", ITK / "FivePointsDilated.png"),
+    _file_case("segmentation (DICOM SEG)", _dicom("liver.dcm")),
+    # CT and nuclear medicine pixels without their modality
+    _file_case("CT pixels", _dicom("CT_small.dcm")),
+    _file_case("CT pixels", _dicom("eCT_Supplemental.dcm")),
+    _file_case("nuclear medicine pixels", _dicom("JPEG2000_UNC.dcm")),
+    # ultrasound pixels without their modality (palette-colour frames: flat patches of palette indices)
+    _file_case("ultrasound pixels", _dicom("examples_palette.dcm")),
+    _file_case("ultrasound pixels", _dicom("OBXXXX1A.dcm")),
+    _file_case("ultrasound pixels", _dicom("gdcm-US-ALOKA-16.dcm")),
+    # a colour cryosection photograph, as the file is (colour)
+    _file_case("colour photograph", ITK / "VisibleWomanHeadSlice.png", strip=False),
+    # grayscale pictures with nothing dark
+    _skimage("grayscale photograph", "clock_motion.png"),
+    _skimage("grayscale micrograph", "microaneurysms.png"),
+    # smooth fields and smoothed noise, no noise floor
+    _synthetic("smoothed noise", _smoothed_noise),
+    _synthetic("smooth blob", _blob),
+]
+
+
+@pytest.mark.parametrize("load", NON_MRI)
+def test_non_mri_files_are_outside_the_domain_with_a_reason(load):
+    verdict = classify(load())
+    assert verdict.in_domain is False, verdict
+    assert verdict.quality is None and verdict.artifact is None
+    assert verdict.domain_reason and len(verdict.domain_reason) > 20
+
+
+HELD_OUT_MR = [
+    _file_case("MR template", MRICRON / "ch2.nii.gz", strip=False),
+    _file_case("MR brain-extracted", MRICRON / "ch2bet.nii.gz", strip=False),
+    _file_case("MR template", MRICRON / "inia19-t1-brain.nii.gz", strip=False),
+    _file_case("MR", ITK / "KmeansTest_T1UCharRaw.nii.gz", strip=False),
+    _file_case("MR", ITK / "BrainProtonDensity3Slices.mha", strip=False),
+    _file_case("MR", ITK / "BrainT1Slice.png", strip=False),
+    _file_case("MR", ITK / "FatMRISlice.png", strip=False),
+    _file_case("MR posterised", ITK / "BrainT1SliceBorder20.png", strip=False),
+    _file_case("MR", ITK / "RatLungSlice1.mha", strip=False),
+    _file_case("MR magnitude of a complex image", ITK / "itkBrainSliceComplexMagnitude.mha", strip=False),
+    _file_case("MR", _dicom("examples_overlay.dcm"), strip=False),
+]
+
+
+@pytest.mark.parametrize("load", HELD_OUT_MR)
+def test_held_out_mr_files_and_their_views_stay_inside(load):
+    from mmrqa.classifier.data import make_view
+
+    volume = load()
+    verdict = classify(volume)
+    assert verdict.in_domain, verdict.domain_reason
+    for seed in range(3):  # clinical-looking views (crop, plane, 2D, scale, 8-bit, masked background): the rules
+        view = make_view(volume, np.random.default_rng(seed), template=False)
+        assert image_rules(view) is None, (seed, image_rules(view))
+
+
+def test_every_training_scan_and_a_sample_of_its_views_pass_the_rules():
+    from mmrqa.classifier.data import CLEAN_ONLY_VIEWS, RECIPE_VERSION, VIEWS, _seed, make_view, real_scans
+
+    scans = real_scans()
+    assert len(scans) >= 6
+    for scan in scans:
+        volume = scan.load()
+        assert image_rules(decimate(volume)) is None, scan.name
+        for v in (0, VIEWS, VIEWS + CLEAN_ONLY_VIEWS - 1):  # one corrupted-table view, two clean-only views
+            view = make_view(volume, np.random.default_rng(_seed(RECIPE_VERSION, scan.name, v)), scan.template)
+            assert image_rules(view) is None, (scan.name, v, image_rules(view))
+
+
+def test_rules_skip_a_statistic_an_older_table_lacks():
+    stats = image_statistics(decimate(_array(_blob())))
+    assert statistics_rules(stats) is not None
+    old = {k: v for k, v in stats.items() if k not in ("flat_share", "dark_ratio", "noise_floor", "coarse_slope")}
+    assert statistics_rules(old) is None  # the blob is only caught by the smooth-field rule, absent from old rows
+
+
+def test_reasons_are_in_words():
+    from scipy import ndimage
+
+    labels = ndimage.zoom(np.random.default_rng(0).integers(1, 60, (24, 24, 12)), 4, order=0).astype(np.float32)
+    cases = {
+        "label map": (labels, "flat patches"),
+        "smoothed noise": (_smoothed_noise(), "nothing in the image is dark"),
+        "blob": (_blob(), "neither noise nor fine detail"),
+    }
+    for name, (data, words) in cases.items():
+        reason = image_rules(decimate(_array(data)))
+        assert reason is not None and words in reason, (name, reason)
