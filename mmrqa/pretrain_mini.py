@@ -356,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=2400, help="optimizer steps (batch 16)")
     parser.add_argument("--rows", type=int, default=38400, help="balanced training rows drawn with replacement")
     parser.add_argument("--config", default=str(REPO_ROOT / "recipes" / "mini-pretrain.yaml"))
+    parser.add_argument(
+        "--no-summary-fraction", type=float, default=NO_SUMMARY_FRACTION, help="training rows without signal summary"
+    )
     parser.add_argument("--install", action="store_true", help="copy the export into mmrqa/modeling/mini_base")
     parser.add_argument("--data-only", action="store_true", help="stop after the dataset and tokenizer")
     args, train_args = parser.parse_known_args(argv)  # other flags go to train_sft.py (e.g. --learning_rate 1e-3)
@@ -376,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             natural, _ = write_validation_sets(splits["validation"], out / "heldout")
             train_tokenizer(texts_of(train), tokenizer_dir)
             validation = load_split(natural, "validation")  # the eval loss of training: the natural held-out rows
-            train = strip_summaries(balance(train, args.rows))
+            train = strip_summaries(balance(train, args.rows), args.no_summary_fraction)
             write_hub_layout({"train": train, "validation": validation}, dataset_dir)
         logger.info("dataset ready in %.0f s", time.perf_counter() - started)
         if args.data_only:
