@@ -72,6 +72,17 @@ def _skimage(kind: str, name: str):
     return pytest.param(load, id=f"{kind}: skimage {name}", marks=pytest.mark.skipif(not present, reason="no skimage"))
 
 
+def _sklearn(kind: str, name: str):
+    """A photograph that scikit-learn (a core dependency) ships, its colour dropped by the reader's metadata."""
+
+    def load() -> Volume:
+        import sklearn
+
+        return _plain(load_volume(Path(sklearn.__file__).parent / "datasets" / "images" / name))
+
+    return pytest.param(load, id=f"{kind}: sklearn {name}")
+
+
 def _synthetic(kind: str, make: Callable[[], np.ndarray]):
     return pytest.param(lambda: _array(make()), id=kind)
 
@@ -115,6 +126,7 @@ NON_MRI = [
     _skimage("grayscale photograph", "clock_motion.png"),
     # a JPEG photograph as grayscale: the 8x8 block grid of JPEG compression
     _skimage("grayscale JPEG photograph", "retina.jpg"),
+    _sklearn("grayscale JPEG photograph", "flower.jpg"),
     _file_case("grayscale JPEG photograph", WALLPAPERS / "Fossa_by_Jasper_Roks.jpg"),
     _file_case("grayscale JPEG photograph", WALLPAPERS / "sunset_by_Aitzol_Berasategi.jpg"),
     _file_case("grayscale JPEG photograph", WALLPAPERS / "umang_by_Abhishek_Mudgal.jpg"),
