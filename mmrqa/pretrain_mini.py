@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmrqa.errors import MMRQAError
+from mmrqa.errors import InvalidArgumentError, MMRQAError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = 0
@@ -359,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-summary-fraction", type=float, default=NO_SUMMARY_FRACTION, help="training rows without signal summary"
     )
+    parser.add_argument("--init", type=Path, help="start from this mini checkpoint folder instead of random weights")
     parser.add_argument("--install", action="store_true", help="copy the export into mmrqa/modeling/mini_base")
     parser.add_argument("--data-only", action="store_true", help="stop after the dataset and tokenizer")
     args, train_args = parser.parse_known_args(argv)  # other flags go to train_sft.py (e.g. --learning_rate 1e-3)
@@ -384,7 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("dataset ready in %.0f s", time.perf_counter() - started)
         if args.data_only:
             return 0
-        init = out / "init"
+        init = args.init.resolve() if args.init else out / "init"
+        if args.init and not (init / "config.json").is_file():
+            raise InvalidArgumentError(f"--init {args.init}: not a mini checkpoint folder (no config.json)")
         if not (init / "config.json").is_file():
             build_mini_model(init, weights="random", seed=SEED, tokenizer_dir=tokenizer_dir)
         run = out / "run"
@@ -393,7 +396,12 @@ def main(argv: list[str] | None = None) -> int:
             "--model_name_or_path", init, "--output_dir", run, "--max_steps", args.steps, *train_args,
         )  # fmt: skip
         seconds = time.perf_counter() - started
-        info = {"steps": args.steps, "seed": SEED, "train_scans": list(TRAIN_SCANS)}
+        info = {
+            "steps": args.steps,
+            "init": str(args.init or "random"),
+            "seed": SEED,
+            "train_scans": list(TRAIN_SCANS),
+        }
         info.update(validation_scans=list(VALIDATION_SCANS), excluded=list(EXCLUDED), wall_s=round(seconds))
         exported = export(run, tokenizer_dir, out / "export", info)
         if args.install:
