@@ -52,3 +52,6 @@ def test_evaluate_writes_every_row_into_the_card_and_the_results_file(tiny_adapt
     assert results["model_index"][-1]["name"] == UNSEEN
     assert results["model_index"][-1]["results"][0]["dataset"]["split"] == "all"
     assert "trained without signal summaries" in results["not_computed"][SYSTEMS[2]]
+    # the majority class of the train split on the unseen set, for reference in the caption
+    assert results["unseen"]["majority"]["rating"]["n"] > 0
+    assert "On that set the answers of row 6 (fitted on the train split) score rating" in results["paper_table"]
