@@ -7,12 +7,14 @@
 Sets (split by source, never by file):
   MR training    every scan of :func:`mmrqa.classifier.data.real_scans` as it is and its 18 clean views (the seeds of
                  the classifier's table): the rules' thresholds keep all of them inside
-  design         non-MR inputs the new rules were designed on: scikit-image's pictures and synthetic images (smooth
-                 fields, smoothed noise, label maps)
+  design         non-MR inputs the new rules were designed on: scikit-image's pictures, scikit-learn's two JPEG
+                 photographs (china, flower) and synthetic images (smooth fields, smoothed noise, label maps)
   held-out       non-MR files never looked at to set a threshold: the Debian ``mricron-data`` atlases,
                  ``insighttoolkit5-examples`` pictures, masks and segmentations, pydicom-data files of other
                  modalities (their metadata dropped, as if the pixels were saved to NIfTI/PNG: the image alone must
-                 tell); and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
+                 tell); the photographs of the desktop wallpapers under ``/usr/share/backgrounds`` (Debian
+                 ``ukui-wallpapers``, ``lomiri-wallpapers`` and whatever else is installed there), as grayscale;
+                 and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
                  pydicom-data MR files) with 6 clinical-looking views each (``make_view``) -- those that
                  ``real_scans()`` now trains on move to the MR training set
 
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
+WALLPAPERS = Path("/usr/share/backgrounds")
 MRICRON = Path("/usr/share/mricron/templates")
 HELD_OUT_VIEWS = 6
 
@@ -201,6 +204,36 @@ def skimage_pictures() -> dict[str, tuple[str, Loader]]:
     return out
 
 
+def sklearn_photographs() -> dict[str, tuple[str, Loader]]:
+    """Design set: scikit-learn's two JPEG photographs (china, flower), as grayscale."""
+    import sklearn
+
+    from mmrqa.io import load_volume
+
+    folder = Path(sklearn.__file__).parent / "datasets" / "images"
+    return {
+        f"sklearn {name} (grayscale)": ("photograph", lambda p=folder / name: plain(load_volume(p)))
+        for name in ("china.jpg", "flower.jpg")
+        if (folder / name).is_file()
+    }
+
+
+def wallpapers() -> dict[str, tuple[str, Loader]]:
+    """Held-out photographs: the desktop wallpapers installed under /usr/share/backgrounds, as grayscale."""
+    from mmrqa.io import load_volume
+
+    if not WALLPAPERS.is_dir():
+        return {}
+    files = sorted(p for p in WALLPAPERS.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    return {
+        f"wallpaper {p.name} (grayscale)": (
+            f"wallpaper ({p.suffix.lower().lstrip('.')})",
+            lambda p=p: plain(load_volume(p)),
+        )
+        for p in files
+    }
+
+
 def held_out_non_mr() -> dict[str, tuple[str, Loader]]:
     """Held-out non-MR files of the Debian packages and pydicom-data, metadata dropped (name -> (kind, loader))."""
     from mmrqa.io import load_volume
@@ -278,6 +311,16 @@ def derive(train: list[dict], design: list[dict]) -> dict[str, float]:
         "MAX_DARK_RATIO": (ext(train, "dark_ratio", max), ext(design, "dark_ratio", min, ("smoothed noise",))),
         "MIN_NOISE_FLOOR": (ext(train, "noise_floor", min), ext(design, "noise_floor", max, ("smooth field",))),
         "MAX_COARSE_SLOPE": (ext(train, "coarse_slope", max), ext(design, "coarse_slope", min, ("smooth field",))),
+        # pictures that clip by construction (drawings: flat white)
+        "MAX_SATURATED_SHARE": (
+            ext(train, "saturated_share", max),
+            ext(design, "saturated_share", min, ("mask / drawing",)),
+        ),
+        # the most JPEG-like photograph of the design set (most design photographs are PNG files: no block grid)
+        "MAX_JPEG_BLOCKINESS": (
+            ext(train, "jpeg_blockiness", max),
+            ext(design, "jpeg_blockiness", max, ("photograph",)),
+        ),
     }
     return {k: {"mr": a, "design": b, "midpoint": math.sqrt(a * b)} for k, (a, b) in pairs.items()}
 
@@ -290,7 +333,7 @@ def judge(volume) -> tuple[bool, str | None, str | None]:
     from mmrqa.errors import MMRQAError
 
     small = decimate(volume)
-    rule = image_rules(small)
+    rule = image_rules(small, native=volume)
     try:
         verdict = classify(volume)
     except MMRQAError as exc:  # e.g. no foreground: it is not rated either, say why
@@ -307,27 +350,39 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     from mmrqa.classifier import domain
     from mmrqa.classifier.data import make_view
-    from mmrqa.classifier.domain import image_statistics
+    from mmrqa.classifier.domain import image_statistics, jpeg_blockiness
     from mmrqa.classifier.features import decimate
 
     report: dict = {}
-    train = [{"scan": s, **image_statistics(v)} for s, v in training_views()]
+    train = [
+        {"scan": s, **image_statistics(v), "jpeg_blockiness": jpeg_blockiness(v.data)} for s, v in training_views()
+    ]
     design_rows, design_judged = [], []
-    for name, (kind, load) in {**synthetic(), **skimage_pictures()}.items():
+    for name, (kind, load) in {**synthetic(), **skimage_pictures(), **sklearn_photographs()}.items():
         volume = load()
-        design_rows.append({"name": name, "kind": kind, **image_statistics(decimate(volume))})
+        design_rows.append(
+            {
+                "name": name,
+                "kind": kind,
+                **image_statistics(decimate(volume)),
+                "jpeg_blockiness": jpeg_blockiness(volume.data),
+            }
+        )
         inside, reason, _ = judge(volume)
         design_judged.append({"name": name, "kind": kind, "in_domain": inside, "reason": reason})
     report["thresholds"] = derive(train, design_rows)
     report["thresholds_used"] = {k: getattr(domain, k) for k in report["thresholds"]}
     report["training_mr"] = {
         "n": len(train),
-        "rule_rejects": sum(domain.statistics_rules(r) is not None for r in train),
+        "rule_rejects": sum(
+            domain.statistics_rules(r) is not None or domain.jpeg_rule(r["jpeg_blockiness"]) is not None for r in train
+        ),
+        "max_jpeg_blockiness": max(r["jpeg_blockiness"] for r in train if math.isfinite(r["jpeg_blockiness"])),
     }
     report["design"] = design_judged
 
     held = []
-    for name, (kind, load) in held_out_non_mr().items():
+    for name, (kind, load) in {**held_out_non_mr(), **wallpapers()}.items():
         inside, reason, _ = judge(load())
         held.append({"name": name, "kind": kind, "in_domain": inside, "reason": reason})
     report["held_out_non_mr"] = held
@@ -356,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
 def variant_losses() -> dict[str, list[int]]:
     """kind/severity -> [rejected by the image rules, n] over the simulated variants of the training views."""
     from mmrqa.classifier.data import RECIPE_VERSION, VIEWS, _seed, make_view, real_scans, variants
-    from mmrqa.classifier.domain import image_statistics, statistics_rules
+    from mmrqa.classifier.domain import image_rules
 
     out: dict[str, list[int]] = {}
     for scan in real_scans():
@@ -366,7 +421,7 @@ def variant_losses() -> dict[str, list[int]]:
             view = make_view(volume, np.random.default_rng(seed), scan.template)
             for kind, severity, variant in variants(view, seed, clean_only=False):
                 cell = out.setdefault(f"{kind}/{severity}", [0, 0])
-                cell[0] += statistics_rules(image_statistics(variant)) is not None
+                cell[0] += image_rules(variant) is not None  # the statistics rules and the JPEG rule
                 cell[1] += 1
     return out
 

@@ -4,14 +4,15 @@ Steps (each one is a command of the README, run as a subprocess so the demo exer
 
 1. sample scans from nibabel, pydicom, pydicom-data, dipy and nilearn (the MNI152 template with Rician noise);
 2. ``python -m dataset_builder``: simulated artifacts, metrics and grounded QA pairs in the Hub layout;
-3. ``train_sft.py --config recipes/tiny-cpu.yaml``: LoRA on a tiny random LLaVA-OneVision built locally;
+3. ``train_sft.py --config recipes/mini-cpu.yaml``: LoRA on the mini MMRQA base, a small LLaVA-OneVision pretrained
+   from scratch on other public scans (``python -m mmrqa.modeling.mini`` writes its shipped weights);
 4. ``mmrqa evaluate``: the adapter against the baselines; the results go into the adapter's model card;
 5. ``mmrqa assess``: one sample scan assessed with the trained adapter;
 6. ``mmrqa report``: the cohort QC report of the sample scans (a static folder that opens from disk);
 7. where everything is, and how to open the Space on it.
 
 Running it again reuses the work already done: the builder's scan cache, and the adapter when the dataset has not
-changed. The tiny model demonstrates the pipeline; it says nothing about clinical accuracy.
+changed. The mini model demonstrates a pipeline that learns; it says nothing about clinical accuracy.
 
 The evaluation of step 4 holds the cheap rows of the MMRQA paper's table (the model, its summary removed, the base
 model, the signal-only classifier, the majority class). ``python -m mmrqa.demo --table`` (``make table``) computes every
@@ -46,9 +47,11 @@ DEMO_SAMPLES = ("t1", "dicom_t2", "dicom_enhanced", "epi", "mni152_noisy")
 ASSESSED_SAMPLE = "t1"
 STEPS = 7
 DISCLAIMER = (
-    "The demo model is a tiny, randomly initialised LLaVA-OneVision trained for a few seconds on a handful of "
-    "sample scans: it demonstrates the pipeline, not clinical accuracy. Do not use its answers for diagnosis."
+    "The demo model is a 2M-parameter LLaVA-OneVision pretrained from scratch on a few public scans with simulated "
+    "artifacts (mmrqa/modeling/mini_base/MINI_CARD.md) and LoRA-tuned for a minute on the sample scans: it "
+    "demonstrates a pipeline that learns, not clinical accuracy. Do not use its answers for diagnosis."
 )
+RECIPE = REPO_ROOT / "recipes" / "mini-cpu.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = out / "dataset"
         _step(2, "dataset build", lambda: build_dataset(samples, dataset))
         adapter = out / "adapter"
-        _step(3, "LoRA training", lambda: train_adapter(dataset, out / "tiny-base", adapter, args.fresh))
+        _step(3, "LoRA training", lambda: train_adapter(dataset, out / "mini-base", adapter, args.fresh))
         results = out / "evaluation.json"
         _step(4, "evaluation", lambda: evaluate(adapter, dataset, results))
         report = out / "assessment.md"
@@ -127,9 +130,12 @@ def build_dataset(samples: Path, dataset: Path, *flags: str) -> None:
 
 
 def _fingerprint(dataset: Path) -> str:
-    """Hash of the dataset's parquet files and the training recipe: the adapter is reused while it is unchanged."""
+    """Hash of the dataset's parquet files, the training recipe and the mini base's manifest (its weights' sha256):
+    the adapter is reused while they are unchanged."""
+    from mmrqa.modeling.mini import MANIFEST, MINI_DIR
+
     digest = hashlib.sha256()
-    for path in sorted((dataset / "data").glob("*.parquet")) + [REPO_ROOT / "recipes" / "tiny-cpu.yaml"]:
+    for path in sorted((dataset / "data").glob("*.parquet")) + [RECIPE, MINI_DIR / MANIFEST]:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -140,10 +146,9 @@ def train_adapter(dataset: Path, base: Path, adapter: Path, fresh: bool) -> None
     if not fresh and stamp.is_file() and stamp.read_text() == fingerprint:
         print(f"  adapter in {adapter} is up to date with the dataset: reused (--fresh retrains)")
         return
-    if not (base / "config.json").is_file():
-        _run(sys.executable, "-m", "mmrqa.modeling.tiny", base)
+    _run(sys.executable, "-m", "mmrqa.modeling.mini", base)  # a second, it checks the shipped weights' sha256
     _run(
-        sys.executable, REPO_ROOT / "train_sft.py", "--config", REPO_ROOT / "recipes" / "tiny-cpu.yaml",
+        sys.executable, REPO_ROOT / "train_sft.py", "--config", RECIPE,
         "--dataset_name", dataset, "--model_name_or_path", base, "--output_dir", adapter,
     )  # fmt: skip
     write_text_atomic(stamp, fingerprint)
@@ -199,7 +204,7 @@ def table(out: Path, args, started: float) -> int:
     """``--table``: every row of the MMRQA table on the demo's test subjects (see the module docstring)."""
     from mmrqa.evaluation.driver import UNSEEN
 
-    steps, base = TABLE_STEPS, out / "tiny-base"
+    steps, base = TABLE_STEPS, out / "mini-base"
     try:
         samples = _step(1, "sample scans", lambda: link_samples(out / "samples"), steps)
         dataset, plain = out / "dataset", out / "dataset-no-summary"

@@ -9,7 +9,9 @@ Two layers, both cheap and both explained in the reason they return:
    a random image); no noise or texture at all (a linear ramp, a flat drawing); flat patches of identical values (a
    label map of many labels, a palette image: :data:`MAX_FLAT_SHARE`); nothing dark anywhere (smoothed noise, a
    texture, some photographs: :data:`MAX_DARK_RATIO`); a smooth field with neither noise nor detail (a blob, a
-   non-linear gradient: :data:`MIN_NOISE_FLOOR` and :data:`MAX_COARSE_SLOPE`).
+   non-linear gradient: :data:`MIN_NOISE_FLOOR` and :data:`MAX_COARSE_SLOPE`); clipped highlights (a photograph,
+   an ultrasound display: :data:`MAX_SATURATED_SHARE`); and, on the full-size image of a file
+   that does not say it is MR, the 8x8 block grid of JPEG compression (a photograph: :data:`MAX_JPEG_BLOCKINESS`).
 2. **Unlike the training data** (:class:`Novelty`): the scan's features, each mapped by a signed log and standardised
    with the median and IQR of the training rows, are compared with the training rows; the score is the mean distance
    to the ``K`` nearest rows. The threshold is set from leave-one-scan-out distances (each training scan's rows to the
@@ -71,6 +73,26 @@ MAX_DARK_RATIO = 0.44
 #: truncation (ringing), whose noise is filtered away; the pair does not.
 MIN_NOISE_FLOOR = 0.003
 MAX_COARSE_SLOPE = 2.1
+#: Share of the voxels at exactly the image's maximum above this: the highlights are clipped (saturated). An MR
+#: reconstruction has no ceiling -- its brightest voxel (fat, fluid, a vessel) sets the maximum and few voxels share
+#: it, also after rescaling to 8 or 12 bits (clean MR training views: at most 0.16%); a camera sensor, a JPEG's 8
+#: bits or an ultrasound display's log compression clip the brightest parts of the scene to one value. Threshold:
+#: the geometric midpoint of 0.0016 and 0.43, the least clipped drawing of the design set (scikit-image's
+#: chessboard). An MR screenshot taken with a narrow display window clips too: the reason says to export the scan.
+MAX_SATURATED_SHARE = 0.025
+#: JPEG codes a picture in 8x8 pixel blocks, and its lossy quantisation leaves a small step at every block edge: the
+#: mean |difference| between neighbouring pixels is larger across the block grid -- anchored at the image's corner
+#: (pixels 8k-1 to 8k), or at its last pixel when the picture was flipped -- than at any other of the 8 phases.
+#: :func:`jpeg_blockiness` is the smaller, over the two in-plane axes, of (mean at the anchored phase / the next
+#: largest phase - 1), 0 when another phase leads; each |difference| is capped at its slice's 90th percentile, so that
+#: a few strong anatomical edges falling on one phase cannot make it lead (JPEG's steps are small and everywhere). An
+#: MR image has no 8-pixel grid: clean MR training views at most 0.023; the most JPEG-like photograph of the design set
+#: (scikit-image's rocket.jpg) 0.14. Threshold: their geometric midpoint. Checked on the full-size image (before
+#: decimation, which would erase the grid), only with both in-plane sides >= ``JPEG_MIN_SIDE`` (enough blocks for a
+#: stable estimate), and not on a file whose metadata says MR (a clinical DICOM may be stored as lossy JPEG: it is
+#: still an MR scan).
+MAX_JPEG_BLOCKINESS = 0.057
+JPEG_MIN_SIDE = 64
 K = 5
 THRESHOLD_QUANTILE = 0.995
 THRESHOLD_MARGIN = 1.5
@@ -111,6 +133,7 @@ def image_statistics(volume: Volume) -> dict[str, float]:
         "dark_ratio": float(p1 / p99) if p99 > 0 else math.nan,
         "noise_floor": noise_floor(data, p99),
         "coarse_slope": coarse_slope,
+        "saturated_share": float(np.mean(flat >= flat.max())) if flat.size else math.nan,
     }
 
 
@@ -171,15 +194,55 @@ def spectral_decay(data: np.ndarray) -> float:
     return spectral_shape(data)[0]
 
 
-def image_rules(volume: Volume, stats: dict[str, float] | None = None) -> str | None:
-    """Why ``volume`` cannot be an MR magnitude image, or None when no rule excludes it."""
-    modality = str(volume.meta.get("modality") or "").upper()
+def jpeg_blockiness(data: np.ndarray) -> float:
+    """The 8x8 JPEG block-grid statistic of :data:`MAX_JPEG_BLOCKINESS` on (up to 4 slices of) ``data`` at its own
+    resolution; NaN when an in-plane side is below ``JPEG_MIN_SIDE``."""
+    data = np.asarray(data)
+    if data.ndim == 2:
+        data = data[:, :, None]
+    if min(data.shape[:2]) < JPEG_MIN_SIDE:
+        return math.nan
+    slices = np.unique(np.linspace(0, data.shape[2] - 1, min(4, data.shape[2])).round().astype(int))
+    out = []
+    for axis in (0, 1):
+        n = data.shape[axis]
+        phases = np.zeros(8)
+        for z in slices:
+            diff = np.abs(np.diff(data[:, :, z].astype(np.float64), axis=axis))
+            profile = np.minimum(diff, np.percentile(diff, 90)).mean(axis=1 - axis)
+            phases += profile[: len(profile) // 8 * 8].reshape(-1, 8).mean(axis=0)
+        order = np.argsort(phases)
+        lead, second = phases[order[-1]], phases[order[-2]]
+        anchored = int(order[-1]) in (7, (n - 9) % 8)  # the grid from the first pixel, or from the last (a flip)
+        out.append(lead / second - 1.0 if anchored and second > 0 else 0.0)
+    return float(min(out))
+
+
+def image_rules(volume: Volume, stats: dict[str, float] | None = None, native: Volume | None = None) -> str | None:
+    """Why ``volume`` cannot be an MR magnitude image, or None when no rule excludes it. ``volume`` is the scan on
+    the classifier's grid; ``native`` the same scan at its full size (default: ``volume``), for the JPEG rule."""
+    native = volume if native is None else native
+    modality = str(native.meta.get("modality") or volume.meta.get("modality") or "").upper()
     if modality and modality not in ("MR", "MRI"):
         return f"the file says modality {modality}, not MR"
     chroma = float(volume.meta.get("chroma") or 0.0)
     if chroma > MAX_CHROMA:
         return f"a colour picture (mean chroma {100 * chroma:.0f}%): MR magnitude images are grayscale"
-    return statistics_rules(stats or image_statistics(volume))
+    reason = statistics_rules(stats or image_statistics(volume))
+    if reason is None and not modality:
+        reason = jpeg_rule(jpeg_blockiness(native.data))
+    return reason
+
+
+def jpeg_rule(blockiness: float) -> str | None:
+    """The reason of the JPEG rule (:data:`MAX_JPEG_BLOCKINESS`), or None."""
+    if blockiness > MAX_JPEG_BLOCKINESS:
+        return (
+            f"the picture shows the 8x8 block pattern of JPEG compression (edges between blocks {100 * blockiness:.0f}% "
+            "stronger than elsewhere): a photograph or a picture saved as JPEG, not an MR image as the scanner "
+            "exports it (lossy compression also removes the noise that the quality metrics measure)"
+        )
+    return None
 
 
 def statistics_rules(stats: dict[str, float]) -> str | None:
@@ -216,6 +279,13 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
         return (
             "a perfectly smooth picture with neither noise nor fine detail: a synthetic gradient or model, not a scan "
             "(a scanner image always carries noise and anatomy has edges)"
+        )
+    saturated = stats.get("saturated_share", math.nan)
+    if saturated > MAX_SATURATED_SHARE:
+        return (
+            f"{100 * saturated:.0f}% of the pixels sit at exactly the brightest value (clipped highlights): typical of "
+            "a photograph or an ultrasound display, never of an MR scan as the scanner exports it (a screenshot "
+            "with a narrow display window does this too: export the original DICOM or NIfTI instead)"
         )
     return None
 

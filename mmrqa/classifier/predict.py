@@ -77,7 +77,7 @@ def classify(
 
     model = model or load_model()
     small = decimate(volume)
-    reason = image_rules(small, image_statistics(small))
+    reason = image_rules(small, image_statistics(small), native=volume)
     if reason is not None:
         return Verdict(False, reason)
     values = features if features is not None else scan_features(volume, report)

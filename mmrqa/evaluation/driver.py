@@ -385,7 +385,19 @@ def evaluate_model(
                 skipped[UNSEEN] = f"dataset {unseen_dataset} split {unseen_split} has no question of a known type"
             else:
                 timed(UNSEEN, lambda: run_model(UNSEEN, pipe.loaded, other))
+                other_refs = _references(other)
+                _, unseen_refs, unseen_clusters = _collect(other, other_refs, other_refs)
+                fields = [k for k in unseen_refs if k in majority.majority_ and k in MAJORITY_FIELDS]
+                unseen_majority = evaluate_predictions(
+                    majority.predict({k: len(unseen_refs[k]) for k in fields}),
+                    {k: unseen_refs[k] for k in fields},
+                    n_resamples=n_resamples,
+                    seed=0,
+                    clusters={k: unseen_clusters[k] for k in fields},
+                )
                 unseen_info = {
+                    "majority": unseen_majority,
+                    "majority_system": MAJORITY,
                     "system": UNSEEN,
                     "dataset": str(unseen_dataset),
                     "split": unseen_split,

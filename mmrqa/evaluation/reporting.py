@@ -116,10 +116,10 @@ def paper_table(result: Mapping[str, Any], rows: tuple[str, ...], *, digits: int
             reason = skipped.get(system, "not run (the evaluation ran without baselines)")
             cells = [f"*not computed: {reason}*", *([""] * (2 * len(columns) - 1))]
         lines.append(f"| {number} | {system} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + _paper_caption(result, columns, rows) + "\n"
+    return "\n".join(lines) + "\n\n" + _paper_caption(result, columns, rows, digits) + "\n"
 
 
-def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...]) -> str:
+def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...], digits: int = 2) -> str:
     unit = result.get("cluster_by", "row")
     model = result.get("systems", {}).get(rows[0], {})
     ns = ", ".join(f"{title.lower()} {model[f]['n']}" for f, title, _ in columns if f in model and "n" in model[f])
@@ -154,6 +154,15 @@ def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...]) ->
         where = f"`{Path(unseen['dataset']).name}` [{unseen['split']}]"
         size = f"{unseen['n_questions']} questions, {_count(unseen['n_clusters'], unseen.get('cluster_by', unit))}"
         text += f" Row {row} is scored on {where} instead ({size}), none seen in training."
+        majority, name = unseen.get("majority") or {}, unseen.get("majority_system")
+        shown = [
+            f"{title.lower()} {_cell(*_score(majority, field, 'accuracy'), digits)}"
+            for field, title, _ in columns
+            if field in majority
+        ]
+        if shown:
+            which = f"row {rows.index(name) + 1}" if name in rows else "the majority class"
+            text += f" On that set the answers of {which} (fitted on the train split) score " + ", ".join(shown) + "."
     return text
 
 

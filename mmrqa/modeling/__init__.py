@@ -1,5 +1,5 @@
 """Modeling: the LLaVA-OneVision processor (with or without torchvision), the MMRQA chat template, the tiny test
-model and base/adapter loading.
+model, the pretrained mini base of the demo (:mod:`mmrqa.modeling.mini`) and base/adapter loading.
 
 Dataset format expected by ``train_sft.py`` (TRL 1.16 ``DataCollatorForVisionLanguageModeling``)
 ------------------------------------------------------------------------------------------------
@@ -40,6 +40,7 @@ _LAZY = {
     "torchvision_available": "mmrqa.modeling.processor",
     "build_tiny_model": "mmrqa.modeling.tiny",
     "build_tiny_text_model": "mmrqa.modeling.tiny",
+    "build_mini_model": "mmrqa.modeling.mini",
     "DEFAULT_BASE_MODEL": "mmrqa.modeling.loading",
     "load_base_model": "mmrqa.modeling.loading",
     "load_adapter_model": "mmrqa.modeling.loading",

@@ -14,12 +14,19 @@ import numpy as np
 import pytest
 
 from mmrqa.classifier import classify
-from mmrqa.classifier.domain import image_rules, image_statistics, statistics_rules
+from mmrqa.classifier.domain import (
+    MAX_JPEG_BLOCKINESS,
+    image_rules,
+    image_statistics,
+    jpeg_blockiness,
+    statistics_rules,
+)
 from mmrqa.classifier.features import decimate
 from mmrqa.io import load_volume
 from mmrqa.volume import Volume
 
 ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
+WALLPAPERS = Path("/usr/share/backgrounds")  # Debian ukui-wallpapers / lomiri-wallpapers (photographs)
 MRICRON = Path("/usr/share/mricron/templates")
 
 
@@ -65,6 +72,17 @@ def _skimage(kind: str, name: str):
     return pytest.param(load, id=f"{kind}: skimage {name}", marks=pytest.mark.skipif(not present, reason="no skimage"))
 
 
+def _sklearn(kind: str, name: str):
+    """A photograph that scikit-learn (a core dependency) ships, its colour dropped by the reader's metadata."""
+
+    def load() -> Volume:
+        import sklearn
+
+        return _plain(load_volume(Path(sklearn.__file__).parent / "datasets" / "images" / name))
+
+    return pytest.param(load, id=f"{kind}: sklearn {name}")
+
+
 def _synthetic(kind: str, make: Callable[[], np.ndarray]):
     return pytest.param(lambda: _array(make()), id=kind)
 
@@ -101,10 +119,17 @@ NON_MRI = [
     _file_case("ultrasound pixels", _dicom("examples_palette.dcm")),
     _file_case("ultrasound pixels", _dicom("OBXXXX1A.dcm")),
     _file_case("ultrasound pixels", _dicom("gdcm-US-ALOKA-16.dcm")),
+    _file_case("ultrasound pixels (clipped highlights)", _dicom("US1_UNCR.dcm")),
     # a colour cryosection photograph, as the file is (colour)
     _file_case("colour photograph", ITK / "VisibleWomanHeadSlice.png", strip=False),
     # grayscale pictures with nothing dark
     _skimage("grayscale photograph", "clock_motion.png"),
+    # a JPEG photograph as grayscale: the 8x8 block grid of JPEG compression
+    _skimage("grayscale JPEG photograph", "retina.jpg"),
+    _sklearn("grayscale JPEG photograph", "flower.jpg"),
+    _file_case("grayscale JPEG photograph", WALLPAPERS / "Fossa_by_Jasper_Roks.jpg"),
+    _file_case("grayscale JPEG photograph", WALLPAPERS / "sunset_by_Aitzol_Berasategi.jpg"),
+    _file_case("grayscale JPEG photograph", WALLPAPERS / "umang_by_Abhishek_Mudgal.jpg"),
     _skimage("grayscale micrograph", "microaneurysms.png"),
     # smooth fields and smoothed noise, no noise floor
     _synthetic("smoothed noise", _smoothed_noise),
@@ -179,3 +204,50 @@ def test_reasons_are_in_words():
     for name, (data, words) in cases.items():
         reason = image_rules(decimate(_array(data)))
         assert reason is not None and words in reason, (name, reason)
+
+
+def _mr_slice() -> np.ndarray:
+    """A real MR slice (the packaged 1024 x 1024 shoulder T1, every 4th pixel: 256 x 256), as a float array."""
+    from mmrqa.data import load_sample
+
+    return np.asarray(load_sample("dicom_mr2").data, dtype=np.float64)[::4, ::4, 0]
+
+
+def _jpeg(data: np.ndarray, quality: int) -> np.ndarray:
+    """``data`` scaled to 8 bits, saved as a JPEG of that quality in memory and read back."""
+    import io
+
+    from PIL import Image
+
+    eight = np.round(255 * data / data.max()).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(eight).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())), dtype=np.float64)
+
+
+def test_jpeg_rule_sees_the_block_grid_of_a_jpeg_and_not_an_mr_slice():
+    mr = _mr_slice()
+    assert mr.shape[0] >= 128 and mr.shape[1] >= 128
+    assert jpeg_blockiness(mr) < MAX_JPEG_BLOCKINESS / 3  # an acquisition: no 8-pixel grid
+    assert jpeg_blockiness(np.round(255 * mr / mr.max())) < MAX_JPEG_BLOCKINESS / 3  # an 8-bit export neither
+    compressed = _jpeg(mr, 50)
+    assert jpeg_blockiness(compressed) > MAX_JPEG_BLOCKINESS
+    assert jpeg_blockiness(compressed[:, ::-1]) > MAX_JPEG_BLOCKINESS  # a flipped JPEG: the grid from the last pixel
+    assert jpeg_blockiness(compressed[3:-2, 5:-4]) == 0.0  # cut off the grid at both ends: not claimed
+    volume = _array(compressed)
+    reason = image_rules(volume)
+    assert reason is not None and "JPEG" in reason
+    # the JPEG rule looks at the full-size image: on the classifier's decimated grid the blocks are gone
+    assert classify(volume).in_domain is False
+    # a file that says it is MR (a DICOM stored as lossy JPEG) is not rejected for its compression
+    told = Volume(volume.data, volume.spacing, volume.affine, {"modality": "MR"})
+    assert image_rules(told) is None or "JPEG" not in image_rules(told)
+
+
+def test_clipped_highlights_are_outside_and_an_mr_scaled_to_8_bits_is_not():
+    mr = _mr_slice()
+    eight = np.round(255 * mr / mr.max())
+    assert image_rules(decimate(_array(eight))) is None
+    clipped = np.minimum(eight, np.percentile(eight, 95))  # a photograph's or a narrow display window's highlights
+    reason = image_rules(decimate(_array(clipped)))
+    assert reason is not None and "clipped highlights" in reason

@@ -52,3 +52,13 @@ def test_evaluate_writes_every_row_into_the_card_and_the_results_file(tiny_adapt
     assert results["model_index"][-1]["name"] == UNSEEN
     assert results["model_index"][-1]["results"][0]["dataset"]["split"] == "all"
     assert "trained without signal summaries" in results["not_computed"][SYSTEMS[2]]
+    # the majority class of the train split on the unseen set, for reference in the caption
+    assert results["unseen"]["majority"]["rating"]["n"] > 0
+    assert "On that set the answers of row 6 (fitted on the train split) score rating" in results["paper_table"]
+
+
+def test_a_bad_not_computed_row_is_a_clear_error(tmp_path, capsys):
+    argv = ["evaluate", "--model", str(tmp_path), "--dataset", str(tmp_path), "--not-computed", "Row 9=gone"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --not-computed takes ROW=REASON") and "Traceback" not in err

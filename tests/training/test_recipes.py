@@ -33,7 +33,9 @@ def _kind(path: Path) -> str:
 def test_the_recipes_folder_holds_every_kind():
     kinds = {_kind(path) for path in RECIPES}
     assert kinds == {"training", "dataset build", "accelerate"}
-    gpu = [p.name for p in RECIPES if _kind(p) == "training" and p.name != "tiny-cpu.yaml"]
+    cpu = {"tiny-cpu.yaml", "mini-cpu.yaml", "mini-pretrain.yaml"}
+    assert cpu <= {p.name for p in RECIPES}
+    gpu = [p.name for p in RECIPES if _kind(p) == "training" and p.name not in cpu]
     assert gpu == ["llava-onevision-0.5b-lora.yaml", "llava-onevision-7b-lora.yaml"]
 
 
@@ -55,7 +57,9 @@ def test_recipe_parses(path, request, tmp_path):
     argv = ["--config", str(path), "--dataset_name", str(tmp_path), "--output_dir", str(tmp_path / "out")]
     script_args, training_args, model_args = train_sft.parse_args(argv + GPU_OFF)
     assert script_args.recipe == path.name
-    assert model_args.use_peft and model_args.lora_r > 0 and training_args.assistant_only_loss
+    # every recipe fine-tunes with LoRA except the mini base's pretraining from random weights (full training)
+    assert model_args.use_peft == (path.name != "mini-pretrain.yaml") and training_args.assistant_only_loss
+    assert model_args.lora_r > 0
     assert training_args.learning_rate > 0 and training_args.max_length >= 1024
     # a warm-up given as a fraction (< 1) is that share of the steps: 3% of 1000 steps is 30
     warmup = training_args.warmup_steps
