@@ -136,3 +136,19 @@ def test_zero_shot_answers_on_an_unseen_scan_parse(mini_dir, held_out, tmp_path)
     (rates,) = report["parse_rate"].values()
     assert set(rates) == set(QUESTION_TYPES)
     assert all(rate >= MIN_PARSE_RATE for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize("recipe", ["mini-cpu.yaml", "llava-onevision-0.5b-lora.yaml"])
+def test_the_card_of_an_adapter_on_the_mini_base_says_what_it_is(recipe):
+    pytest.importorskip("huggingface_hub")
+    from mmrqa.model_card import render_model_card
+
+    card = render_model_card(
+        model_id="adapter",
+        base_model="demo_output/mini-base",
+        dataset="demo_output/dataset",
+        recipe=recipe,
+        hyperparameters={"learning_rate": 5e-4},
+        lora={"r": 16, "alpha": 32, "dropout": 0.0, "target_modules": "q_proj"},
+    )
+    assert ("This is the mini demonstration model" in str(card)) == recipe.startswith("mini-")
