@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError, MMRQAError
+from mmrqa.fileio import atomic_output, write_text_atomic
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = 0
@@ -160,8 +161,9 @@ def write_scans(folder: Path) -> dict[str, list[str]]:
             for plane in ("axial", "coronal", "sagittal") if is_3d else ("axial",):
                 target = folder / plane / split / name / f"{name}.nii.gz"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if not target.is_file():
-                    nib.save(nib.Nifti1Image(data, np.diag([*spacing, 1.0])), str(target))
+                if not target.is_file():  # written whole or not at all: a resumed run trusts what it finds
+                    with atomic_output(target, suffix=".nii.gz") as tmp:
+                        nib.save(nib.Nifti1Image(data, np.diag([*spacing, 1.0])), str(tmp))
                 planes.setdefault(f"{plane}/{split}", []).append(name)
     return planes
 
@@ -299,8 +301,8 @@ def train_tokenizer(texts: list[str], folder: Path) -> Path:
     vocab = {tok: new_id for new_id, (_, tok) in enumerate(learned)}
     merges = [" ".join(m) if isinstance(m, list) else m for m in state["merges"]]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+    write_text_atomic(folder / "vocab.json", json.dumps(vocab, ensure_ascii=False, indent=0))
+    write_text_atomic(folder / "merges.txt", "#version: 0.2\n" + "\n".join(merges) + "\n")
     return folder
 
 
@@ -311,7 +313,8 @@ def texts_of(dataset) -> list[str]:
 def write_hub_layout(splits: dict, folder: Path) -> Path:
     (folder / "data").mkdir(parents=True, exist_ok=True)
     for name, rows in splits.items():
-        rows.to_parquet(str(folder / "data" / f"{name}-00000-of-00001.parquet"))
+        with atomic_output(folder / "data" / f"{name}-00000-of-00001.parquet", suffix=".parquet") as tmp:
+            rows.to_parquet(str(tmp))
     return folder
 
 
@@ -340,7 +343,7 @@ def export(run_dir: Path, tokenizer_dir: Path, target: Path, info: dict) -> Path
         "parameters": int(sum(v.numel() for v in state.values())),
         **info,
     }
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(target / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     return target
 
 

@@ -54,6 +54,10 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ("mmrqa/modeling/tiny.py", "build_tiny_model", "save"): "see build_tiny_model",
     ("mmrqa/modeling/tiny.py", "build_tiny_text_model", "save_pretrained"): "the tiny text LM of the rewriter "
     "tests, built into a fresh folder like build_tiny_model",
+    ("mmrqa/modeling/mini.py", "build_mini_model", "save_pretrained"): "writes the shipped mini base (or a random "
+    "one) into a fresh folder like build_tiny_model; the shipped weights are verified against their sha256 manifest",
+    ("mmrqa/pretrain_mini.py", "write_scans", "save"): "nib.save into atomic_output's temp file, then os.replace",
+    ("mmrqa/pretrain_mini.py", "write_hub_layout", "to_parquet"): "into atomic_output's temp file, then os.replace",
     ("mmrqa/modeling/real_size.py", "build_real_size_model", "save_pretrained"): "the random real-size model of the "
     "CPU dry run and GPU benchmarks, built into a fresh folder like build_tiny_model; a killed build is rebuilt",
     ("mmrqa/report/images.py", "jpeg", "save"): "JPEG encoded into an in-memory buffer",

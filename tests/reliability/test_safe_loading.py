@@ -37,6 +37,11 @@ LOCAL_ONLY = {
         "PeftModel.from_pretrained",
     ): "reads the snapshot resolve_checkpoint(revision) fetched",
     ("dataset_builder/push.py", "load_dataset"): "reloads the builder's own local output folder before pushing",
+    ("mmrqa/pretrain_mini.py", "load_dataset"): "reads the datasets the pretraining run built in its own work folder",
+    (
+        "mmrqa/pretrain_mini.py",
+        "LlavaOnevisionForConditionalGeneration.from_pretrained",
+    ): "reads the checkpoint the pretraining run wrote in its own work folder, to export its weights",
 }
 
 
