@@ -115,6 +115,14 @@ def _pydicom_file(filename: str) -> Path:
     return Path(found)
 
 
+def pydicom_test_file(filename: str) -> Path | None:
+    """A test file of pydicom / pydicom-data by name, or None when it is not installed here (never downloads)."""
+    try:
+        return _pydicom_file(filename)
+    except ScanNotFoundError:
+        return None
+
+
 def _mni152_file(*, noisy: bool) -> Path:
     name = f"mni152_t1_1mm_rician_seed{NOISE_SEED}.nii.gz" if noisy else "mni152_t1_1mm.nii.gz"
     path = cache_dir() / name

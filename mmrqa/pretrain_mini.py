@@ -91,13 +91,9 @@ def _package_file(package: str, *parts: str) -> Path | None:
 
 
 def _dicom(name: str) -> Path | None:
-    try:
-        from pydicom.data import get_testdata_file
+    from mmrqa.data import pydicom_test_file
 
-        found = get_testdata_file(name, download=False)
-    except Exception:  # pydicom-data missing
-        return None
-    return Path(found) if found else None
+    return pydicom_test_file(name)
 
 
 def load_scan(name: str):

@@ -158,16 +158,8 @@ def debian_scans() -> list[Scan]:
 
 def real_scans(tcia: Path | None = None) -> list[Scan]:
     """The real clean MR scans reachable on this machine (see the module docstring), in a fixed order."""
-    from pydicom.data import get_testdata_file
-
+    from mmrqa.data import pydicom_test_file as dicom
     from mmrqa.data import tcia_dir
-
-    def dicom(filename: str) -> Path | None:
-        try:
-            found = get_testdata_file(filename, download=False)
-        except Exception:  # pydicom-data missing
-            return None
-        return Path(found) if found else None
 
     def maybe(path: Path | None, *args, **kwargs) -> Scan | None:
         return _file(path, *args, **kwargs) if path is not None else None

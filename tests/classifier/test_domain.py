@@ -40,13 +40,9 @@ def _array(data: np.ndarray) -> Volume:
 
 
 def _dicom(name: str) -> Path | None:
-    try:
-        from pydicom.data import get_testdata_file
+    from mmrqa.data import pydicom_test_file
 
-        found = get_testdata_file(name, download=False)
-    except Exception:  # pydicom-data missing
-        return None
-    return Path(found) if found else None
+    return pydicom_test_file(name)
 
 
 def _file_case(kind: str, path: Path | None, strip: bool = True):
