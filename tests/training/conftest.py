@@ -123,3 +123,32 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_dataset_dir(tmp_path_factory) -> Path:
     return write_hub_dataset(tmp_path_factory.mktemp("tiny-mmrqa-dataset"))
+
+
+#: the question types of :func:`dicom_t2_questions`
+DICOM_T2_QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")
+
+
+@pytest.fixture(scope="session")
+def dicom_t2_questions(tmp_path_factory) -> Path:
+    """20 conversations built by the dataset builder from the sample ``dicom_t2`` (the demo's test subject, never
+    seen in the mini base's pretraining): severe noise, ghosting and blur plus the clean slice, one slice each, the
+    question types of :data:`DICOM_T2_QUESTION_TYPES`, train split only (one subject)."""
+    from dataset_builder import BuildConfig, build_dataset
+    from mmrqa.data import sample_path
+
+    root = tmp_path_factory.mktemp("dicom_t2-questions")
+    (root / "scans").mkdir()
+    (root / "scans" / "dicom_t2.dcm").symlink_to(sample_path("dicom_t2"))
+    config = BuildConfig(
+        kinds=("noise", "ghosting", "blur"),
+        severities=("severe",),
+        artifacts_per_scan=3,
+        n_slices=1,
+        question_types=DICOM_T2_QUESTION_TYPES,
+        split_ratios=(1.0, 0.0, 0.0),
+        seed=0,
+    )
+    summary = build_dataset("folder", root / "scans", root / "dataset", config, cache_dir=False)
+    assert summary.rows == {"train": 20}
+    return root / "dataset"

@@ -23,7 +23,7 @@ pytest.importorskip("trl")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "dicom_t2"
-QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")
+QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")  # those of dicom_t2_questions
 #: the tiny recipe with enough steps to reproduce 20 examples (loss 4.4 -> 0.06 in 200 steps at batch 4, ~16 s)
 OVERFIT = ["--max_steps", "200", "--per_device_train_batch_size", "4", "--learning_rate", "1e-2"]
 OVERFIT += ["--eval_strategy", "no", "--save_strategy", "no", "--logging_steps", "20"]
@@ -31,26 +31,9 @@ MIN_ACCURACY = 0.95
 
 
 @pytest.fixture(scope="module")
-def handful(tmp_path_factory) -> Path:
+def handful(dicom_t2_questions) -> Path:
     """20 examples built by the dataset builder from one sample scan: train split only (one subject)."""
-    from dataset_builder import BuildConfig, build_dataset
-    from mmrqa.data import sample_path
-
-    root = tmp_path_factory.mktemp("loop")
-    (root / "scans").mkdir()
-    (root / "scans" / f"{SAMPLE}.dcm").symlink_to(sample_path(SAMPLE))
-    config = BuildConfig(
-        kinds=("noise", "ghosting", "blur"),
-        severities=("severe",),
-        artifacts_per_scan=3,
-        n_slices=1,
-        question_types=QUESTION_TYPES,
-        split_ratios=(1.0, 0.0, 0.0),
-        seed=0,
-    )
-    summary = build_dataset("folder", root / "scans", root / "dataset", config, cache_dir=False)
-    assert summary.rows == {"train": 20}
-    return root / "dataset"
+    return dicom_t2_questions
 
 
 @pytest.fixture(scope="module")

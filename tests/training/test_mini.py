@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")
+QUESTION_TYPES = ("rating", "presence", "artifact_type", "severity", "usability")  # those of dicom_t2_questions
 MIN_PARSE_RATE = 0.95
 
 
@@ -102,27 +102,12 @@ def test_the_command_writes_the_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def held_out(tmp_path_factory) -> Path:
+def held_out(dicom_t2_questions) -> Path:
     """20 conversations built by the dataset builder from the demo's test subject, never seen in pretraining."""
-    from dataset_builder import BuildConfig, build_dataset
-    from mmrqa.data import sample_path
     from mmrqa.pretrain_mini import EXCLUDED, TRAIN_SCANS, VALIDATION_SCANS
 
     assert "dicom_t2" in EXCLUDED and "dicom_t2" not in TRAIN_SCANS + VALIDATION_SCANS
-    root = tmp_path_factory.mktemp("held-out")
-    (root / "scans").mkdir()
-    (root / "scans" / "dicom_t2.dcm").symlink_to(sample_path("dicom_t2"))
-    config = BuildConfig(
-        kinds=("noise", "ghosting", "blur"),
-        severities=("severe",),
-        artifacts_per_scan=3,
-        n_slices=1,
-        question_types=QUESTION_TYPES,
-        split_ratios=(1.0, 0.0, 0.0),
-        seed=0,
-    )
-    build_dataset("folder", root / "scans", root / "dataset", config, cache_dir=False)
-    return root / "dataset"
+    return dicom_t2_questions
 
 
 def test_zero_shot_answers_on_an_unseen_scan_parse(mini_dir, held_out, tmp_path):
