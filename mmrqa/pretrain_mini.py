@@ -276,26 +276,12 @@ def strip_summaries(dataset, fraction: float = NO_SUMMARY_FRACTION, seed: int = 
 
 def train_tokenizer(texts: list[str], folder: Path) -> Path:
     """Train the mini base's BPE (Qwen2 pre-tokenizer: single digits) on ``texts``; write vocab.json + merges.txt."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
     from mmrqa.modeling.mini import MINI_VOCAB_SIZE
-    from mmrqa.modeling.template import IM_END, IM_START, IMAGE_TOKEN, PAD_TOKEN, VIDEO_TOKEN
-    from mmrqa.modeling.tokenizer import train_tiny_tokenizer
+    from mmrqa.modeling.tokenizer import train_bpe, train_tiny_tokenizer
 
-    specials = [PAD_TOKEN, IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = train_tiny_tokenizer().backend_tokenizer.pre_tokenizer  # Qwen2's: \p{N} one digit at a time
-    trainer = trainers.BpeTrainer(
-        vocab_size=MINI_VOCAB_SIZE,
-        special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(texts, trainer=trainer)
-    state = json.loads(bpe.model.__getstate__())
-    learned = sorted((idx, tok) for tok, idx in state["vocab"].items() if tok not in specials)
-    vocab = {tok: new_id for new_id, (_, tok) in enumerate(learned)}
-    merges = [" ".join(m) if isinstance(m, list) else m for m in state["merges"]]
+    qwen2_pre_tokenizer = train_tiny_tokenizer().backend_tokenizer.pre_tokenizer  # \p{N}: one digit at a time
+    vocab, pairs = train_bpe(texts, MINI_VOCAB_SIZE, qwen2_pre_tokenizer)
+    merges = [" ".join(pair) for pair in pairs]
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "vocab.json", json.dumps(vocab, ensure_ascii=False, indent=0))
     write_text_atomic(folder / "merges.txt", "#version: 0.2\n" + "\n".join(merges) + "\n")

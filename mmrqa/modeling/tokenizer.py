@@ -25,29 +25,37 @@ _CORPUS = [
 ]
 
 
-def train_tiny_tokenizer():
-    """Train a byte-level BPE on ``_CORPUS`` and wrap it as a ``Qwen2Tokenizer`` with ChatML special tokens."""
+def train_bpe(texts: list[str], vocab_size: int, pre_tokenizer=None) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Train a byte-level BPE on ``texts`` (``pre_tokenizer``: byte-level without a prefix space unless given); return
+    its vocabulary with the learned tokens renumbered from 0 (so that the ChatML special tokens, added by the
+    tokenizer that wraps it, get fresh ids after them) and its merges as pairs. Deterministic for the same texts."""
+    import json
+
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
 
     specials = [PAD_TOKEN, IM_START, IM_END, IMAGE_TOKEN, VIDEO_TOKEN]
     bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.pre_tokenizer = pre_tokenizer or pre_tokenizers.ByteLevel(add_prefix_space=False)
     trainer = trainers.BpeTrainer(
-        vocab_size=TINY_VOCAB_SIZE,
+        vocab_size=vocab_size,
         special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    bpe.train_from_iterator(texts, trainer=trainer)
     state = bpe.model.__getstate__()
-    import json
-
     model_state = json.loads(state) if isinstance(state, (str, bytes)) else state
-    # Renumber the learned tokens from 0 so that the special tokens, added below, get fresh ids after them.
     learned = sorted((idx, tok) for tok, idx in model_state["vocab"].items() if tok not in specials)
     vocab = {tok: new_id for new_id, (_, tok) in enumerate(learned)}
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_state["merges"]]
+    return vocab, merges
+
+
+def train_tiny_tokenizer():
+    """Train a byte-level BPE on ``_CORPUS`` and wrap it as a ``Qwen2Tokenizer`` with ChatML special tokens."""
+    from transformers import Qwen2Tokenizer
+
+    vocab, merges = train_bpe(_CORPUS * 4, TINY_VOCAB_SIZE)
     tokenizer = Qwen2Tokenizer(
         vocab=vocab,
         merges=merges,
