@@ -18,7 +18,8 @@ class Volume:
         spacing: voxel size in mm along each array axis.
         affine: 4x4 voxel-to-world (RAS+, mm) matrix of ``data``.
         meta: format, source path and, when known, modality, series description, manufacturer,
-            field strength, repetition/echo time and phase-encoding axis (``phase_encoding_axis``: 0, 1 or 2).
+            field strength, repetition/echo time, phase-encoding axis (``phase_encoding_axis``: 0, 1 or 2) and, when
+            loading permuted the stored axes, where each went (``stored_axes``, see :func:`acquisition_order`).
     """
 
     data: np.ndarray
@@ -51,3 +52,29 @@ class Volume:
         if np.shape(data) != self.data.shape:
             raise ValueError(f"new data shape {np.shape(data)} differs from the volume's {self.data.shape}")
         return replace(self, data=np.asarray(data, dtype=np.float32), meta={**self.meta, **meta_updates})
+
+
+def acquisition_order(volume: Volume) -> Volume:
+    """``volume`` with its array axes back in the order the file stored them (a copy; the same object when they
+    already are): the acquisition's slices along axis 2 for DICOM and scanner-exported NIfTI, whatever the plane.
+
+    Loading reorients to RAS+, which puts a coronal or sagittal acquisition's slice axis first or second; an analysis
+    whose notion of "in-plane" and "slice" must match the acquisition (phase-encoded ghosts and k-space lines lie in
+    the acquired plane) undoes that permutation here. Flips are not undone: they change no magnitude, spectrum or
+    per-slice statistic. Uses ``meta["stored_axes"]`` (written by the readers' reorientation); without it the volume
+    is returned as it is.
+    """
+    stored_axes = volume.meta.get("stored_axes")
+    if stored_axes is None or list(stored_axes) == [0, 1, 2]:
+        return volume
+    axes = [int(a) for a in stored_axes]
+    if sorted(axes) != [0, 1, 2]:
+        raise ValueError(f"meta['stored_axes'] must be a permutation of 0, 1, 2; got {stored_axes}")
+    affine = volume.affine.copy()
+    affine[:, :3] = volume.affine[:, axes]
+    meta = {k: v for k, v in volume.meta.items() if k != "stored_axes"}
+    pe_axis = meta.get("phase_encoding_axis")
+    if pe_axis in (0, 1, 2):
+        meta["phase_encoding_axis"] = axes.index(int(pe_axis))
+    data = np.ascontiguousarray(np.transpose(volume.data, axes))
+    return Volume(data, tuple(volume.spacing[a] for a in axes), affine, meta)

@@ -1,6 +1,7 @@
 """The classifier's inputs: scale-free metrics of a scan on a bounded grid, plus per-slice aggregates.
 
-A scan is first brought to the classifier's grid (:func:`decimate`: every k-th voxel per axis so that no side exceeds
+A scan is first brought to the classifier's grid (:func:`decimate`: the stored axis order, so that slices are the
+acquisition's, then every k-th voxel per axis so that no side exceeds
 ``MAX_SIDE``; striding keeps the per-voxel noise of the acquisition, which averaging would hide), then measured with
 the default profile of :func:`mmrqa.metrics.compute_metrics`. Features are the per-volume metrics whose value does not
 depend on the scanner's arbitrary intensity unit (catalogue unit other than ``a.u.``), three per-slice aggregates that
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mmrqa.volume import Volume
+from mmrqa.volume import Volume, acquisition_order
 
 #: scans are decimated to at most this many voxels per side before their features are measured (fit and predict)
 MAX_SIDE = 128
@@ -58,7 +59,11 @@ def feature_names() -> tuple[str, ...]:
 
 
 def decimate(volume: Volume, max_side: int = MAX_SIDE) -> Volume:
-    """Keep every k-th voxel per axis so that no side exceeds ``max_side``; spacing and affine follow."""
+    """The scan on the classifier's grid: its axes in the stored (acquisition) order, slices last
+    (:func:`mmrqa.volume.acquisition_order`: the features' in-plane axes must be the acquired plane, whatever the
+    plane and the orientation the loader chose), then every k-th voxel per axis so that no side exceeds
+    ``max_side``; spacing and affine follow."""
+    volume = acquisition_order(volume)
     steps = [max(1, -(-n // max_side)) for n in volume.shape]
     if steps == [1, 1, 1]:
         return volume

@@ -155,6 +155,10 @@ def spacing_from_affine(affine: np.ndarray) -> tuple[float, float, float]:
 def to_canonical(data: np.ndarray, affine: np.ndarray, meta: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Flip/permute array axes to the closest RAS+ orientation, updating the affine and ``phase_encoding_axis``.
 
+    ``meta["stored_axes"]`` records where each stored axis went (stored axis i is now axis ``stored_axes[i]``), so
+    that a consumer that needs the acquisition's slice axis (the signal classifier) can find it again
+    (:func:`mmrqa.volume.acquisition_order`).
+
     Uses nibabel's orientation transforms (the same as ``nibabel.as_closest_canonical``): the world position of
     every voxel is unchanged, only the voxel order changes. A single slice whose normal is not the third axis
     (a sagittal DICOM image) is left as stored, so that 2D images stay (X, Y, 1).
@@ -173,6 +177,9 @@ def to_canonical(data: np.ndarray, affine: np.ndarray, meta: dict[str, Any]) -> 
     axis = meta.get("phase_encoding_axis")
     if axis is not None:
         meta["phase_encoding_axis"] = int(transform[int(axis), 0])
+    stored_axes = [int(a) for a in transform[:, 0]]
+    if stored_axes != [0, 1, 2]:
+        meta["stored_axes"] = stored_axes
     # keep the stored memory order (Fortran for NIfTI/MGH, C for DICOM): one copy, and consumers see one layout
     reorder = np.asfortranarray if data.flags.f_contiguous and not data.flags.c_contiguous else np.ascontiguousarray
     return reorder(new_data), new_affine
