@@ -96,26 +96,20 @@ def _dicom(name: str) -> Path | None:
     return pydicom_test_file(name)
 
 
-def load_scan(name: str):
-    """``(data float32 3D array, spacing)`` of a named pretraining scan, or None when it is not installed here."""
-    from mmrqa.data import add_rician_noise, sample_path
-    from mmrqa.io import load_volume
+def scan_file(name: str) -> Path | None:
+    """The file a named pretraining scan is read from, or None when it is not installed here."""
+    from mmrqa.data import sample_path
 
-    kwargs = {}
-    template = False
     if name in ("t1", "epi", "mni152_noisy", "dicom_mr2"):
         path = sample_path(name)
     elif name == "nibabel_epi4d":
-        path, kwargs = _package_file("nibabel", "tests", "data", "example4d.nii.gz"), {"volume_index": 0}
+        path = _package_file("nibabel", "tests", "data", "example4d.nii.gz")
     elif name == "dipy_aniso_t1":
         path = _package_file("dipy", "data", "files", "aniso_vox.nii.gz")
     elif name == "dipy_piesno":
         path = _package_file("dipy", "data", "files", "test_piesno.nii.gz")
     elif name == "dipy_t1_coronal":
         path = _package_file("dipy", "data", "files", "t1_coronal_slice.npy")
-        if path is None:
-            return None
-        return np.load(path, allow_pickle=False).astype(np.float32)[:, :, None], (1.0, 1.0, 1.0)
     elif name == "siemens_head":
         path = _dicom("MR-SIEMENS-DICOM-WithOverlays.dcm")
     elif name == "fslpy_t1":
@@ -123,11 +117,26 @@ def load_scan(name: str):
     elif name == "fslpy_epi":
         path = _package_file("fsl", "tests", "testdata", "example_func.nii.gz")
     elif name == "ch2_noisy":
-        path, template = (CH2 if CH2.is_file() else None), True
+        path = CH2
     elif name == "itk_kmeans_t1":
-        path = ITK_KMEANS if ITK_KMEANS.is_file() else None
+        path = ITK_KMEANS
     else:
         raise KeyError(name)
+    return Path(path) if path is not None and Path(path).is_file() else None
+
+
+def load_scan(name: str):
+    """``(data float32 3D array, spacing)`` of a named pretraining scan, or None when it is not installed here."""
+    from mmrqa.data import add_rician_noise
+    from mmrqa.io import load_volume
+
+    path = scan_file(name)
+    kwargs = {"volume_index": 0} if name == "nibabel_epi4d" else {}
+    template = name == "ch2_noisy"
+    if name == "dipy_t1_coronal":
+        if path is None:
+            return None
+        return np.load(path, allow_pickle=False).astype(np.float32)[:, :, None], (1.0, 1.0, 1.0)
     if path is None or not Path(path).is_file():
         return None
     volume = load_volume(path, **kwargs)

@@ -49,6 +49,12 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--unseen-split", default="all", help="its split (default all: every split together)")
     parser.add_argument(
+        "--baseline-dataset",
+        default=None,
+        help="fit the signal-only classifier and the majority class on this dataset's train split (the model's "
+        "training data) instead of --dataset's: for a held-out --dataset none of whose subjects were trained on",
+    )
+    parser.add_argument(
         "--not-computed",
         action="append",
         default=[],
@@ -109,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         no_summary=no_summary,
         unseen=(args.unseen_dataset, args.unseen_split) if args.unseen_dataset else None,
         not_computed=not_computed,
+        baseline_dataset=args.baseline_dataset,
     )
     if results.get("paper_table"):
         print(results["paper_table"])

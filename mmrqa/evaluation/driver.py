@@ -12,9 +12,11 @@ Systems, all on the same rows:
   removed from the prompts;
 - the base model zero-shot (the adapter switched off; only when the model is a LoRA adapter);
 - the signal-only classifier (the recipe of :mod:`mmrqa.classifier`, fitted on the dataset's train split metrics and
-  labels; the shipped model when there is no train split; a withheld verdict answers nothing), which answers the question types whose truth follows from the labels
-  (rating, presence, artifact type, severity, usability, report: ``SIGNAL_TYPES``);
-- the majority class of the train split's answers per question type.
+  labels, or on the train split of ``baseline_dataset`` when the scored rows are a held-out set of their own; the
+  shipped model when there is neither; a withheld verdict answers nothing), which answers the question types whose
+  truth follows from the labels (rating, presence, artifact type, severity, usability, report: ``SIGNAL_TYPES``);
+- the majority class of that train split's answers per question type (and, for reference in the caption, the
+  majority class of the scored answers themselves: the best any constant answer can do on them).
 A system is only scored on the question types it answers; the others show as "n/a", never as a filled-in number.
 What each question type scores (``scored_values``) is registered with the type (:mod:`mmrqa.qa.questions`); the
 parse rate of each model system (share of answers its type's parser could read) is reported per question type.
@@ -307,6 +309,7 @@ def evaluate_model(
     no_summary=None,
     unseen: tuple[str, str] | None = None,
     not_computed: dict[str, str] | None = None,
+    baseline_dataset: str | None = None,
 ) -> dict[str, Any]:
     """Score ``pipe``'s model (an :class:`MMRQAPipeline` with a model) and the baselines on ``split``.
 
@@ -317,7 +320,9 @@ def evaluate_model(
     that cannot be computed is in ``not_computed`` with the reason (``not_computed`` given by the caller adds
     reasons it knows, e.g. that the unseen-anatomy scans are absent). Intervals resample ``cluster_by`` units
     (:func:`assign_clusters`; ``auto``: subjects, or the volumes of a split that holds a single subject).
-    ``progress(name, seconds)`` is called after each system.
+    ``baseline_dataset``: the dataset whose train split fits the signal-only classifier and the majority class (the
+    training data of the model, when ``dataset`` is a held-out set none of whose subjects it was trained on; split
+    ``all`` of such a set scores every one of its rows). ``progress(name, seconds)`` is called after each system.
     """
     if pipe.loaded is None:
         raise InvalidArgumentError("evaluate needs a model (--model); the metrics-only mode is scored as a baseline")
@@ -357,9 +362,16 @@ def evaluate_model(
             timed(BASE, lambda: run_model(BASE, pipe.loaded, items, use_adapter=False))
         else:
             skipped[BASE] = "the model is not a LoRA adapter: there is no base model to switch to"
-        train = splits["train"] if "train" in splits and split not in ("train", ALL_SPLITS) else None
+        if baseline_dataset is not None:
+            train, train_name = (
+                load_split(baseline_dataset, "train")["train"],
+                f"the train split of {baseline_dataset}",
+            )
+        else:
+            train = splits["train"] if "train" in splits and split not in ("train", ALL_SPLITS) else None
+            train_name = "the train split"
         if train is not None:
-            clf, clf_source = fit_signal_baseline(train), "fitted on the train split"
+            clf, clf_source = fit_signal_baseline(train), f"fitted on {train_name}"
         else:
             clf, clf_source = load_model(), "shipped default (no train split)"
         preds, refs, clusters = _collect(items, signal_answers(items, clf), references, types=SIGNAL_TYPES)
@@ -376,6 +388,17 @@ def evaluate_model(
             n_resamples=n_resamples,
             seed=0,
             clusters={k: test_clusters[k] for k in counts},
+        )
+        own = MajorityBaseline().fit(
+            {k: v for k, v in test_refs.items() if k in MAJORITY_FIELDS and any(x is not None for x in v)}
+        )
+        own_counts = {k: len(v) for k, v in test_refs.items() if k in own.majority_ and k in MAJORITY_FIELDS}
+        own_majority = evaluate_predictions(
+            own.predict(own_counts),
+            {k: test_refs[k] for k in own_counts},
+            n_resamples=n_resamples,
+            seed=0,
+            clusters={k: test_clusters[k] for k in own_counts},
         )
         if unseen is not None:
             unseen_dataset, unseen_split = unseen
@@ -423,6 +446,7 @@ def evaluate_model(
         "cluster_by": unit,
         "n_clusters": len({ex.cluster for ex in items}),
         "n_subjects": len({ex.groups["subject"] for ex in items}),
+        "subjects": sorted({ex.groups["subject"] for ex in items}),
         "n_resamples": n_resamples,
         "question_types": dict(sorted(_count(ex.question.type for ex in items).items())),
         "systems": systems,
@@ -445,7 +469,8 @@ def evaluate_model(
         )
     if baselines:
         result["signal_classifier"] = clf_source
-        result["majority_fitted_on"] = "train split" if train is not None else f"{split} split (no train split)"
+        result["majority_fitted_on"] = train_name if train is not None else f"the {split} split (no train split)"
+        result["majority_of_scored"] = {"answers": dict(own.majority_), "scores": own_majority}
         result["paper_table"] = paper_table(result, SYSTEMS)
     return result
 

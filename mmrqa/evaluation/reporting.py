@@ -119,14 +119,23 @@ def paper_table(result: Mapping[str, Any], rows: tuple[str, ...], *, digits: int
     return "\n".join(lines) + "\n\n" + _paper_caption(result, columns, rows, digits) + "\n"
 
 
+#: a caption names the held-out subjects when there are at most this many (else it counts them).
+MAX_NAMED_SUBJECTS = 12
+
+
 def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...], digits: int = 2) -> str:
     unit = result.get("cluster_by", "row")
     model = result.get("systems", {}).get(rows[0], {})
     ns = ", ".join(f"{title.lower()} {model[f]['n']}" for f, title, _ in columns if f in model and "n" in model[f])
+    name, split = Path(str(result.get("dataset"))).name, result.get("split")
+    where = f"every split of `{name}`" if split == "all" else f"the `{split}` split of `{name}`"
+    subjects = result.get("subjects") or []
+    named = ", ".join(subjects) if 0 < len(subjects) <= MAX_NAMED_SUBJECTS else ""
+    counted = _count(len(subjects), "subject") if subjects and unit != "subject" else ""
+    held = "held out" + (": " if counted or named else "") + ", ".join(part for part in (counted, named) if part)
     text = (
-        f"Accuracy on the `{result.get('split')}` split of `{Path(str(result.get('dataset'))).name}`: "
-        f"{result.get('n_questions')} questions about {_count(result.get('n_clusters'), unit)} "
-        f"(held out; questions per field: {ns or 'n/a'}). "
+        f"Accuracy on {where}: {result.get('n_questions')} questions about {_count(result.get('n_clusters'), unit)} "
+        f"({held}; questions per field: {ns or 'n/a'}). "
     )
     if unit == "row":
         text += "In brackets: 95% percentile bootstrap interval over questions"
@@ -137,10 +146,10 @@ def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...], di
             f"and every question about a drawn {unit} is kept with it (questions about one {unit} are correlated; "
             f"resampling single questions would make the intervals too narrow); n/a with fewer than two {unit}s"
         )
-    subjects = result.get("n_subjects")
-    if unit != "subject" and subjects is not None and subjects < 2:
+    n_subjects = result.get("n_subjects")
+    if unit != "subject" and n_subjects is not None and n_subjects < 2:
         text += (
-            f". The split holds {_count(subjects, 'subject')}: the intervals show how the scores vary over its "
+            f". The split holds {_count(n_subjects, 'subject')}: the intervals show how the scores vary over its "
             f"{_count(result.get('n_clusters'), unit)}, not over subjects, which needs more held-out subjects"
         )
     text += (
@@ -148,6 +157,21 @@ def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...], di
         "Parse rate: share of a text model's answers that its question type's parser could read (— : not a text "
         "model). n/a: the system does not answer that field."
     )
+    fitted = result.get("majority_fitted_on")
+    if fitted:
+        text += f" The signal-only classifier and the majority class are fitted on {_shown_path(fitted)}."
+    own = result.get("majority_of_scored") or {}
+    shown = [
+        f"{title.lower()} {_cell(*_score(own.get('scores', {}), field, 'accuracy'), digits)}"
+        f" (`{own.get('answers', {}).get(field)}`)"
+        for field, title, _ in columns
+        if field in own.get("scores", {})
+    ]
+    if shown:
+        text += (
+            " The majority class of the scored answers themselves (the best any constant answer can do on them, "
+            "fitted on the test answers: a reference, not a system) scores " + ", ".join(shown) + "."
+        )
     unseen = result.get("unseen")
     if unseen:
         row = rows.index(unseen["system"]) + 1 if unseen.get("system") in rows else len(rows)
@@ -162,8 +186,15 @@ def _paper_caption(result: Mapping[str, Any], columns, rows: tuple[str, ...], di
         ]
         if shown:
             which = f"row {rows.index(name) + 1}" if name in rows else "the majority class"
-            text += f" On that set the answers of {which} (fitted on the train split) score " + ", ".join(shown) + "."
+            fitted_on = _shown_path(fitted or "the train split")
+            text += f" On that set the answers of {which} (fitted on {fitted_on}) score " + ", ".join(shown) + "."
     return text
+
+
+def _shown_path(text: str) -> str:
+    """``... of /abs/path/name`` as ``... of `name```: a caption names a dataset folder, not where it was built."""
+    head, sep, path = str(text).rpartition(" of ")
+    return f"{head}{sep}`{Path(path).name}`" if sep and ("/" in path or "\\" in path) else str(text)
 
 
 def _count(n: Any, unit: str) -> str:

@@ -142,3 +142,33 @@ def test_a_rendered_card_gets_the_table_inside_its_evaluation_section(tmp_path):
     table_at = text.index("| 1 | " + MODEL)
     assert text.index("## Evaluation") < text.index("### Evaluation against baselines") < table_at
     assert table_at < text.index("## Intended use and limitations")
+
+
+def test_the_caption_names_the_held_out_subjects_what_the_baselines_were_fitted_on_and_the_best_constant():
+    own = {"rating": "good", "presence": "no", "usability": "usable"}
+    scores = evaluate_predictions(
+        {k: [v] * len(REF[k]) for k, v in own.items()}, REF, n_resamples=100, clusters=CLUSTERS
+    )
+    result = dict(
+        _result(),
+        split="all",
+        dataset="/somewhere/dataset-heldout",
+        subjects=["s1", "s2", "s3"],
+        n_subjects=3,
+        majority_fitted_on="the train split of /somewhere/demo_dataset",
+        majority_of_scored={"answers": own, "scores": scores},
+    )
+    caption = paper_table(result, SYSTEMS).splitlines()[-1]
+    assert caption.startswith(
+        "Accuracy on every split of `dataset-heldout`: 18 questions about 3 subjects (held out: "
+    )
+    assert "(held out: s1, s2, s3; questions per field" in caption and "the subjects are resampled" in caption
+    assert "fitted on the train split of `demo_dataset`." in caption and "/somewhere" not in caption
+    # the best constant answer on the scored answers: "good" is right for 3 of the 6 ratings
+    assert "the scored answers themselves" in caption and "rating 0.50 [" in caption and "(`good`)" in caption
+    assert "The split holds" not in caption  # several subjects: nothing to excuse
+
+    volumes = dict(result, cluster_by="volume", n_clusters=12)
+    assert "(held out: 3 subjects, s1, s2, s3;" in paper_table(volumes, SYSTEMS).splitlines()[-1]
+    many = dict(result, subjects=[f"s{i}" for i in range(40)], n_subjects=40, n_clusters=40)
+    assert "(held out; questions per field" in paper_table(many, SYSTEMS).splitlines()[-1]

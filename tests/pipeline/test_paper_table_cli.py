@@ -57,6 +57,31 @@ def test_evaluate_writes_every_row_into_the_card_and_the_results_file(tiny_adapt
     assert "On that set the answers of row 6 (fitted on the train split) score rating" in results["paper_table"]
 
 
+def test_a_held_out_dataset_is_scored_whole_with_the_baselines_fitted_on_the_training_data(
+    tiny_adapter_dir, eval_dataset_dir, tmp_path
+):
+    """``--split all --baseline-dataset TRAIN`` (what ``make table`` does): every row of a held-out set is scored,
+    the signal-only classifier and the majority class are fitted on TRAIN's train split, not on the held-out rows."""
+    out = tmp_path / "results.json"
+    argv = ["evaluate", "--model", str(tiny_adapter_dir), "--dataset", str(eval_dataset_dir), "--split", "all"]
+    argv += ["-o", str(out), "--limit", "12", "--bootstrap", "20", "--max-new-tokens", "4", "--batch-size", "16"]
+    assert main(argv) == 0
+    alone = json.loads(out.read_text())
+    assert alone["signal_classifier"] == "shipped default (no train split)"
+    assert alone["majority_fitted_on"] == "the all split (no train split)"
+
+    assert main([*argv, "--baseline-dataset", str(eval_dataset_dir)]) == 0
+    results = json.loads(out.read_text())
+    assert results["split"] == "all" and results["n_questions"] == 12
+    assert results["signal_classifier"] == f"fitted on the train split of {eval_dataset_dir}"
+    assert results["majority_fitted_on"] == f"the train split of {eval_dataset_dir}"
+    assert results["subjects"] and len(results["subjects"]) == results["n_subjects"]
+    own = results["majority_of_scored"]
+    assert set(own["answers"]) == set(own["scores"]) and "rating" in own["answers"]
+    assert f"fitted on the train split of `{eval_dataset_dir.name}`" in results["paper_table"]
+    assert "the scored answers themselves" in results["paper_table"]
+
+
 def test_a_bad_not_computed_row_is_a_clear_error(tmp_path, capsys):
     argv = ["evaluate", "--model", str(tmp_path), "--dataset", str(tmp_path), "--not-computed", "Row 9=gone"]
     assert main(argv) == 2
