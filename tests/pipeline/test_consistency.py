@@ -181,3 +181,16 @@ def test_any_mix_of_answers_tells_one_story(prepared, monkeypatch):
         script = {t: [str(rng.choice(o)) for _ in range(3)] for t, o in options.items()}
         result = _assess(prepared, monkeypatch, script)
         _check_one_story(result)
+
+
+def test_the_cohort_report_page_shows_the_notes(prepared, monkeypatch):
+    from mmrqa.report.scan import _verdict
+    from mmrqa.report.scan_page import _assessment_rows
+
+    result = _assess(
+        prepared,
+        monkeypatch,
+        {"rating": "The overall image quality is bad.", "usability": "The scan is usable for diagnosis."},
+    )
+    rows = dict(_assessment_rows(result.to_dict(), _verdict(result)))
+    assert "usability follows the rating" in rows["Consistency"] and "repeat the scan" in rows["Usability"]
