@@ -76,5 +76,7 @@ def acquisition_order(volume: Volume) -> Volume:
     pe_axis = meta.get("phase_encoding_axis")
     if pe_axis in (0, 1, 2):
         meta["phase_encoding_axis"] = axes.index(int(pe_axis))
-    data = np.ascontiguousarray(np.transpose(volume.data, axes))
+    # one copy in the stored memory layout (Fortran for NIfTI/MGH, C for DICOM), as the reader's reorientation made it
+    fortran = volume.data.flags.f_contiguous and not volume.data.flags.c_contiguous
+    data = (np.asfortranarray if fortran else np.ascontiguousarray)(np.transpose(volume.data, axes))
     return Volume(data, tuple(volume.spacing[a] for a in axes), affine, meta)

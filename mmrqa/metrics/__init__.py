@@ -22,7 +22,7 @@ from mmrqa.metrics.masks import bounding_box
 from mmrqa.metrics.median import median3x3
 from mmrqa.metrics.mrqy import mrqy_profile
 from mmrqa.metrics.report import MetricReport
-from mmrqa.volume import Volume
+from mmrqa.volume import Volume, acquisition_order
 
 # mmrqa.metrics.indicators (scipy.ndimage, ~0.4 s) is imported where it is used, keeping it off the start-up of the
 # ``mrqy`` profile and of every ``import mmrqa.metrics``.
@@ -62,7 +62,11 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
     """Quality metrics of one scan.
 
     Args:
-        volume: the scan; for ``mrqy`` load it with ``load_volume(path, canonical=False)`` as MRQy does.
+        volume: the scan; for ``mrqy`` load it with ``load_volume(path, canonical=False)`` as MRQy does. Either
+            profile measures it in its stored (acquisition) axis order (:func:`mmrqa.volume.acquisition_order`:
+            a reader's RAS+ reorientation is undone), so that the per-slice measures and ``slice_indices`` are the
+            acquired slices and the in-plane measures (phase-encoding correlation, truncation, ringing) read the
+            acquired plane whatever the plane of the acquisition.
         profile: "default" or "mrqy".
 
     Raises:
@@ -71,6 +75,7 @@ def compute_metrics(volume: Volume, profile: str = "default") -> MetricReport:
     """
     if profile not in PROFILES:
         raise InvalidArgumentError(f"unknown metrics profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    volume = acquisition_order(volume)
     _validate(volume)
     meta = {"path": _describe(volume), "shape": tuple(volume.shape), "spacing": tuple(volume.spacing)}
     if profile == "mrqy":

@@ -39,7 +39,7 @@ class MetricReport:
         profile: "default" or "mrqy".
         values: per-volume values, name -> float (NaN when undefined, e.g. no background).
         per_slice: name -> array over ``slice_indices`` (NaN where a slice was skipped).
-        slice_indices: indices (third array axis) of the slices in ``per_slice``.
+        slice_indices: indices (third axis of the stored array: the acquired slices) of the slices in ``per_slice``.
         meta: path, shape, spacing of the scan.
     """
 

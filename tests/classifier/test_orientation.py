@@ -57,3 +57,17 @@ def test_features_are_the_same_for_the_canonical_and_the_stored_load(coronal_fil
     assert a.keys() == b.keys()
     for name in a:
         assert a[name] == pytest.approx(b[name], rel=1e-3, abs=1e-6, nan_ok=True), name
+
+
+def test_metrics_are_measured_on_the_acquired_slices(coronal_file):
+    """The default profile measures the acquired plane: per-slice values over the 20 stored (coronal) slices, and
+    every value the same for the canonical and the stored load (the in-plane measures would otherwise read the 3 mm
+    slice axis as a phase-encoding axis)."""
+    from mmrqa.metrics import compute_metrics
+
+    path, _ = coronal_file
+    canonical, stored = compute_metrics(load_volume(path)), compute_metrics(load_volume(path, canonical=False))
+    assert canonical.meta["shape"] == stored.meta["shape"] == (80, 72, 20)
+    assert len(canonical.slice_indices) == 20
+    for name, value in canonical.values.items():
+        assert value == pytest.approx(stored.values[name], rel=1e-4, abs=1e-6, nan_ok=True), name
