@@ -52,6 +52,8 @@ class Verdict:
     candidates: list[tuple[str, float]] = field(default_factory=list)
     probabilities: dict[str, dict[str, float]] = field(default_factory=dict)
     drivers: list[str] = field(default_factory=list)
+    #: each driver's value and the median of the clean training views (a classifier feature has no reference range)
+    driver_values: dict[str, dict[str, float]] = field(default_factory=dict)
     novelty: float | None = None
 
     @property
@@ -105,6 +107,7 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
         verdict.artifact, verdict.severity, verdict.quality = "none", "none", 1
         verdict.confidence = round(p_clean, 4)
         verdict.drivers = drivers(model, values, x[0], "none")
+        verdict.driver_values = driver_values(model, values, verdict.drivers)
         return verdict
     from mmrqa.qa.labels import quality_from_severity
 
@@ -115,9 +118,11 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     if p_best < min_confidence:
         verdict.uncertain, verdict.confidence = True, round(1.0 - p_clean, 4)
         verdict.drivers = drivers(model, values, x[0], "none")
+        verdict.driver_values = driver_values(model, values, verdict.drivers)
         return verdict
     verdict.artifact, verdict.confidence = kind, round((1.0 - p_clean) * p_best, 4)
     verdict.drivers = drivers(model, values, x[0], kind)
+    verdict.driver_values = driver_values(model, values, verdict.drivers)
     return verdict
 
 
@@ -172,3 +177,15 @@ def drivers(model: SignalModel, values: dict[str, float], row: np.ndarray, artif
     names = [ARTIFACT_INDICATORS[artifact]] if artifact in ARTIFACT_INDICATORS else []
     names += [n for n in ranked if n not in names]
     return [n for n in names if math.isfinite(values.get(n, math.nan))][:DRIVERS]
+
+
+def driver_values(model: SignalModel, values: dict[str, float], names: list[str]) -> dict[str, dict[str, float]]:
+    """Each driver's value and ``clean_median``, the median over the clean training views (the model's clean centre,
+    stored after the signed log, mapped back), so that a feature without a reference range (a self-referenced
+    signature of :mod:`mmrqa.classifier.relative`) can still be read against what clean scans give."""
+    out = {}
+    for name in names:
+        centre = float(model.clean_center[model.features.index(name)])
+        median = math.copysign(math.expm1(abs(centre)), centre)
+        out[name] = {"value": round(float(values[name]), 6), "clean_median": round(median, 6)}
+    return out

@@ -207,8 +207,12 @@ class Assessment:
         return "none detected"
 
     def _driver_text(self, name: str) -> str:
-        """One metric that drove the verdict: its value and its traffic light (e.g. ``efc 0.62 🔴 out of range``)."""
+        """One metric that drove the verdict: its value and its traffic light (e.g. ``efc 0.62 🔴 out of range``); a
+        classifier feature that is not a metric (no range, no light): its value beside the clean scans' median."""
         value = self.metrics.get(name)
+        known = ((self.signal_estimate or {}).get("driver_values") or {}).get(name)
+        if (value is None or not math.isfinite(value)) and known:
+            return f"{name} {_num(known['value'])} (clean scans' median {_num(known['clean_median'])})"
         light = (self.metric_info.get(name) or {}).get("light") or "grey"
         return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
 

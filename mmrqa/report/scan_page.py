@@ -53,9 +53,12 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
     rows += [("Artifacts", escape(verdict["artifacts"])), ("Usability", escape(usability))]
     lights = assessment.get("lights") or {}
     metrics = assessment.get("metrics") or {}
+    known = (assessment.get("signal_estimate") or {}).get("driver_values") or {}
     drivers = [
-        f'<span class="light {lights.get(n, "grey")}" title="{LIGHT_WORDS.get(lights.get(n, "grey"), "")}"></span> '
-        f"{escape(n)} {number(metrics.get(n))}"
+        f"{escape(n)} {number(known[n]['value'])} (clean scans' median {number(known[n]['clean_median'])})"
+        if metrics.get(n) is None and n in known
+        else f'<span class="light {lights.get(n, "grey")}" title="{LIGHT_WORDS.get(lights.get(n, "grey"), "")}">'
+        f"</span> {escape(n)} {number(metrics.get(n))}"
         for n in assessment.get("drivers") or []
     ]
     if drivers:

@@ -51,6 +51,31 @@ def test_confidence_and_drivers_in_every_form():
     assert result.trust_markdown() == "- **Confidence:** 0.91\n- **Drivers:** efc 0.900 🔴 out of range\n"
 
 
+def test_a_driver_that_is_a_classifier_feature_shows_its_value_against_clean_scans():
+    """Self-referenced features (``line_jag_ratio``...) are not metrics: no range and no light, so the forms give
+    their value beside the clean training views' median instead of '-' and 'not judged'."""
+    estimate = {"driver_values": {"line_jag_ratio": {"value": 19.9, "clean_median": 1.4}}}
+    result = _assessment(drivers=["efc", "line_jag_ratio"], signal_estimate=estimate)
+    expected = "efc 0.900 🔴 out of range; line_jag_ratio 19.9 (clean scans' median 1.40)"
+    for out in (result.to_text(), result.to_markdown(), result.trust_markdown()):
+        assert expected in out
+
+
+def test_shipped_classifier_gives_every_driver_a_value(tmp_path):
+    """On a real scan with a simulated severe ringing, every driver the shipped classifier names has a finite
+    value and a clean median, and the drivers line shows no '-'."""
+    from mmrqa.artifacts import simulate
+    from mmrqa.data import load_sample
+
+    corrupted, _ = simulate(load_sample("t1"), "ringing", "severe", 0)
+    result = MMRQAPipeline.metrics_only()(corrupted)
+    values = result.signal_estimate["driver_values"]
+    assert result.drivers and set(result.drivers) <= set(values)
+    assert all(isinstance(v["value"], float) and isinstance(v["clean_median"], float) for v in values.values())
+    drivers_line = next(line for line in result.to_text().splitlines() if line.startswith("Drivers"))
+    assert " - " not in drivers_line and "not judged" not in drivers_line, drivers_line
+
+
 def test_low_confidence_says_so():
     result = _assessment(confidence=LOW_CONFIDENCE - 0.2, drivers=["efc", "snr"])
     assert result.low_confidence
