@@ -7,8 +7,10 @@ says what produced the conclusions: ``"model"`` (a multimodal LLM, named in ``mo
 signal classifier of :mod:`mmrqa.classifier`). In model mode a field the model's answers leave unstated
 (no answer parsed) comes from the signal classifier instead, so a readable scan always has a rating; ``sources`` says
 where each field of the verdict came from (``"model"`` or ``"signal"``), and every form lists the fields that came from
-the signal classifier in model mode. A scan that could not
-be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go on).
+the signal classifier in model mode. The fields never contradict each other (:mod:`mmrqa.pipeline.consistency`: the
+rating is the verdict of record, usability follows it, the report states it); ``notes`` says what that changed. A
+scan that could not be assessed is an assessment with ``error`` set and no conclusions (batch runs report it and go
+on).
 
 Three fields say how far the conclusions can be trusted (filled by the metrics-only classifier; None when unknown):
 ``confidence`` (the calibrated probability of the rating; below :data:`LOW_CONFIDENCE` the report says the verdict is
@@ -33,6 +35,7 @@ _NOT_JUDGED = {"light": "grey", "acceptable": None}
 #: the fields of the verdict, each from the model or from the signal classifier (``Assessment.sources``).
 VERDICT_FIELDS = ("rating", "usability", "artifacts")
 _FALLBACK = "Signal fallback"
+_CONSISTENCY = "Consistency"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
@@ -107,6 +110,7 @@ class Assessment:
     scan_context: dict[str, Any] | None = None
     reference: str = ""
     sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -170,6 +174,8 @@ class Assessment:
         if fallback and self.mode == "model":
             why = "from the signal classifier: the model gave no readable answer"
             lines.append((_FALLBACK, f"{', '.join(fallback)} {why}"))
+        if self.notes:
+            lines.append((_CONSISTENCY, "; ".join(self.notes)))
         if self.drivers:
             drivers = "; ".join(self._driver_text(name) for name in self.drivers)
             lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
@@ -181,7 +187,8 @@ class Assessment:
     def artifact_text(self, detail: bool = False) -> str:
         """The artifacts found, in words (``detail``: with the classifier's probability and the slices that named
         each). With none listed, "none detected", unless the signal classifier found an artifact whose kind it could
-        not settle: then that is said, with its candidates, so a bad rating never stands beside "none detected"."""
+        not settle: then that is said, with its candidates, so a bad rating never stands beside "none detected"; nor
+        does a medium or bad rating with no artifact listed (its kind is then said to be undetermined)."""
         found = [
             f"{a.kind.replace('_', ' ')} ({a.severity or 'severity not stated'})"
             + (f", p={a.probability:.2f}" if detail and a.probability is not None else "")
@@ -195,6 +202,8 @@ class Assessment:
             named = ", ".join(f"{kind.replace('_', ' ')} {p:.2f}" for kind, p in estimate.get("candidates") or [])
             severity = estimate.get("severity") or "severity not stated"
             return f"an artifact of uncertain kind ({severity}" + (f"; candidates: {named})" if named else ")")
+        if self.rating in ("medium", "bad"):  # a degraded rating means a visible artifact: never "none detected"
+            return f"none identified (a {self.rating} rating means a visible artifact: its kind is not determined)"
         return "none detected"
 
     def _driver_text(self, name: str) -> str:
@@ -231,7 +240,7 @@ class Assessment:
     def trust_markdown(self) -> str:
         """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers, the fields that came
         from the signal classifier), for a UI that lays out the rating itself (the Space); empty when none is known."""
-        keys = ("Domain", "Confidence", "Drivers", _FALLBACK)
+        keys = ("Domain", "Confidence", "Drivers", _FALLBACK, _CONSISTENCY)
         return "".join(f"- **{key}:** {value}\n" for key, value in self._verdict_lines() if key in keys)
 
     def to_text(self) -> str:

@@ -30,6 +30,7 @@ from mmrqa.metrics.context import ScanContext, context_of
 from mmrqa.metrics.ranges import catalogue_for
 from mmrqa.pipeline import interpret
 from mmrqa.pipeline.assessment import VERDICT_FIELDS, ArtifactFinding, Assessment, SliceAnswer
+from mmrqa.pipeline.consistency import reconcile
 from mmrqa.pipeline.metrics_only import estimate_labels, signal_evidence, signal_report, uncertain_report
 from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
@@ -201,6 +202,7 @@ class MMRQAPipeline:
         else:
             self._fill_from_model(result, report, images, questions, signal_enhanced)
             self._fall_back_to_signal(result, volume)
+            reconcile(result, self.catalogue_of(result))  # one verdict, one story (see mmrqa.pipeline.consistency)
         timings["generation" if self.loaded is not None else "classification"] = time.perf_counter() - clock
         result.timings = {k: round(v, 4) for k, v in timings.items()}
         return result

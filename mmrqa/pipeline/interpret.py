@@ -2,8 +2,9 @@
 
 Questions are those of the training data (:data:`mmrqa.qa.bank.PHRASINGS`, first phrasing of each type), so that
 the model is asked exactly what it was taught to answer. Answers are read back with
-:func:`mmrqa.qa.bank.parse_answer`, which returns None for malformed or ambiguous text instead of raising; such an
-answer is kept verbatim and counts as no vote.
+:func:`mmrqa.qa.bank.parse_answer`, which returns None for malformed or ambiguous text instead of raising, and is
+given no answer about another artifact or metric than the question's (:func:`answers_another_target`); such an answer
+is kept verbatim and counts as no vote.
 
 Aggregation over slices (the volume-level verdict): the rating is the majority of the slices' votes, a tie going
 to the *worse* rating (a QC screen should rather send a scan for review than pass it); an artifact is detected when
@@ -23,6 +24,7 @@ from typing import Any
 from mmrqa.artifacts.registry import KINDS, SEVERITIES, artifact_words, kind_from_words
 from mmrqa.qa.bank import PHRASINGS, Question, parse_answer
 from mmrqa.qa.labels import QUALITY_WORDS
+from mmrqa.qa.parse import ARTIFACT_SYNONYMS, NUMBER, mentions
 from mmrqa.qa.questions import question_type
 
 RATING_ORDER = tuple(QUALITY_WORDS.values())  # good, medium, bad: best first
@@ -61,13 +63,32 @@ def classify_question(text: str) -> Question:
 
 
 def parse(question: Question, answer: str) -> Any:
-    """``parse_answer`` for a typed question (JSON-friendly: tuples become lists); None for a free question."""
-    if question.type is None:
+    """``parse_answer`` for a typed question (JSON-friendly: tuples become lists); None for a free question, and for
+    an answer about another target than the question's (:func:`answers_another_target`: "The motion is moderate." is
+    no severity of ghosting, "truncation = 0 %" no value of pe_correlation)."""
+    if question.type is None or answers_another_target(question, answer):
         return None
     value = parse_answer(question.type, answer)
     if isinstance(value, dict) and isinstance(value.get("range"), tuple):
         value = {**value, "range": list(value["range"])}
     return value
+
+
+def answers_another_target(question: Question, answer: Any) -> bool:
+    """Whether the answer to a question about one artifact kind or metric (severity, comparison, metric value) names
+    others of its kind and never the question's own: then it answers another question, and reading its severity or
+    number as the target's would credit (or blame) the target with what was said of something else."""
+    if not question.target or not isinstance(answer, str) or question.type is None:
+        return False
+    family = question_type(question.type).target
+    if family == "artifact":
+        named = {label for _, label in mentions(answer, ARTIFACT_SYNONYMS)}
+    elif family == "metric":
+        named = {m.lower() for m in re.findall(rf"([A-Za-z][\w\-]*)\s*=\s*{NUMBER}", answer)}
+        return bool(named) and question.target.lower() not in named
+    else:
+        return False
+    return bool(named) and question.target not in named
 
 
 def _majority(votes: Sequence[str], order: Sequence[str], worse_wins: bool = True) -> str | None:

@@ -72,9 +72,16 @@ def uncertain_report(candidates: Sequence[tuple[str, float]], severity: str | No
     )
 
 
+#: The artifact the example questions ask about, and the metric: its indicator, one of the signal summary's metrics,
+#: which are the only ones a model sees in its prompt and is trained to state (metric-value questions target them).
+EXAMPLE_ARTIFACT = "ghosting"
+
+
 def example_questions(types: tuple[str, ...] | None = None) -> list[str]:
-    """The first phrasing of each question type of the bank (all types by default), about ghosting and EFC."""
-    return [PHRASINGS[t][0].format(artifact="ghosting", metric="efc") for t in (types or tuple(PHRASINGS))]
+    """The first phrasing of each question type of the bank (all types by default), about :data:`EXAMPLE_ARTIFACT`
+    and its indicator metric (``pe_correlation``)."""
+    metric = default_catalogue()[1][EXAMPLE_ARTIFACT]
+    return [PHRASINGS[t][0].format(artifact=EXAMPLE_ARTIFACT, metric=metric) for t in (types or tuple(PHRASINGS))]
 
 
 def signal_answer(

@@ -63,6 +63,8 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
     ]
     if drivers:
         rows.append(("Drivers", "; ".join(drivers)))
+    if assessment.get("notes"):  # what mmrqa.pipeline.consistency changed to keep the verdict one story
+        rows.append(("Consistency", escape("; ".join(assessment["notes"]))))
     estimate = assessment.get("signal_estimate") or {}
     if estimate:
         rows.append(

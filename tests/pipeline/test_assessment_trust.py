@@ -164,9 +164,12 @@ def test_an_artifact_of_unsettled_kind_is_never_shown_as_none_detected():
     assert words in verdict_markdown(result) and artifact_table(result)[0][0] == words
     assert _verdict(result)["artifacts"] == words
     for clean in (
-        _assessment(artifacts=[]),
-        _assessment(artifacts=[], signal_estimate={**estimate, "uncertain": False}),
+        _assessment(artifacts=[], rating="good"),
+        _assessment(artifacts=[], rating="good", signal_estimate={**estimate, "uncertain": False}),
     ):
         assert "Artifacts: none detected\n" in clean.to_text()
+    # a bad rating with no artifact listed is never shown beside "none detected" either (mmrqa.pipeline.consistency)
+    unnamed = "Artifacts: none identified (a bad rating means a visible artifact: its kind is not determined)\n"
+    assert unnamed in _assessment(artifacts=[]).to_text()
     model_said_none = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "model"})
-    assert "Artifacts: none detected\n" in model_said_none.to_text()  # the model's answer is the model's
+    assert unnamed in model_said_none.to_text()  # the model's answer is the model's: no classifier candidates

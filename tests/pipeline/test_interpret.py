@@ -17,7 +17,7 @@ from mmrqa.pipeline.interpret import (
     volume_severity,
     volume_usability,
 )
-from mmrqa.qa.bank import PHRASINGS
+from mmrqa.qa.bank import PHRASINGS, Question
 
 MALFORMED = [
     "",
@@ -137,3 +137,26 @@ def test_assessment_serialisations_are_json_and_readable():
     assert "| efc | 0.900 fraction | 0 to 0.700 | out of range |" in markdown
     failed = Assessment.failed("bad.nii", "damaged file")
     assert not failed.ok and "damaged file" in failed.to_text() and json.loads(failed.to_json())["error"]
+
+
+def test_an_answer_about_another_target_is_no_answer():
+    """A severity, comparison or metric-value answer that names other artifacts or metrics and never the question's
+    own is not read as the target's (the demo model answered "The motion is moderate." to the ghosting question)."""
+    ghosting = standard_question("severity", "ghosting")
+    assert parse(ghosting, "The motion is moderate.") is None
+    assert parse(ghosting, "The ghosting is moderate.") == "moderate"
+    assert parse(ghosting, "None: there is no ghosting artifact.") == "none"
+    assert parse(ghosting, "Moderate.") == "moderate"  # names nothing else: an answer
+    assert parse(ghosting, "Mild ghosting, and some noise.") == "mild"  # names the target among others
+    metric = standard_question("metric_value", "pe_correlation")
+    assert parse(metric, "truncation = 0 % (the acceptable range is 0 to 5.00: acceptable).") is None
+    assert (
+        parse(metric, "pe_correlation = 3.56 % (the acceptable range is -20.0 to 10.0: acceptable).")["value"]
+        == "3.56"
+    )
+    assert parse(metric, "It is 3.56 %, acceptable.")["value"] == "3.56"
+    blur = Question("comparison", "Which of the two images shows stronger blur: the first or the second?", "blur")
+    assert parse(blur, "The second image shows stronger noise.") is None
+    assert (
+        parse(blur, "The second image shows stronger blur.") == "second" and parse(blur, "The first one.") == "first"
+    )
