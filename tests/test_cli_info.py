@@ -20,6 +20,18 @@ def test_text_output_lists_geometry_and_metadata(capsys):
     assert "MR2_UNCR.dcm" in out and "Philips" in out and "1.5 T" in out and "350 ms" in out
 
 
+def test_a_coronal_acquisition_says_where_its_slices_are(tmp_path, capsys):
+    """RAS+ reorientation moves a coronal acquisition's slices to array axis 1: info says so (the per-slice metrics
+    run over them); an axial file gets no such line."""
+    coronal = np.array([[-1.0, 0, 0, 0], [0, 0, 3.0, 0], [0, 1.0, 0, 0], [0, 0, 0, 1]])  # stored L, S, A
+    data = np.random.default_rng(0).random((20, 18, 12)).astype(np.float32)
+    nib.save(nib.Nifti1Image(data, coronal), tmp_path / "coronal.nii.gz")
+    assert main(["info", str(tmp_path / "coronal.nii.gz"), str(sample_path("t1"))]) == 0
+    out = capsys.readouterr().out
+    assert "20 x 12 x 18" in out and "acquired slices:     along axis 1 (12 of 3 mm" in out
+    assert out.count("acquired slices") == 1
+
+
 def test_json_output_and_per_input_errors(tmp_path, capsys):
     bad = tmp_path / "broken.nii.gz"
     bad.write_bytes(b"\x1f\x8b garbage")

@@ -33,6 +33,8 @@ def summarize(volume: Volume) -> dict[str, Any]:
         "spacing": [round(float(s), 4) for s in volume.spacing],
         "orientation": meta.get("orientation"),
         "intensity_range": [float(np.min(data)), float(np.max(data))],
+        # the array axis holding the file's (acquired) slices: not 2 when RAS+ reorientation moved it
+        "slice_axis": int((meta.get("stored_axes") or [0, 1, 2])[2]),
     }
     for key, _ in META_FIELDS:
         if meta.get(key) is not None:
@@ -53,6 +55,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("orientation", summary.get("orientation") or "unknown (no orientation in the file)"),
         ("intensity", f"{low:g} .. {high:g}"),
     ]
+    axis = summary.get("slice_axis", 2)
+    if axis != 2:  # reorientation moved the acquired slices off the last axis: say where they are
+        n, size = summary["shape"][axis], summary["spacing"][axis]
+        rows.append(("acquired slices", f"along axis {axis} ({n} of {size:g} mm; per-slice metrics follow them)"))
     for key, unit in META_FIELDS:
         if key in summary:
             value = summary[key]
