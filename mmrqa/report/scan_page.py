@@ -65,19 +65,25 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
         rows.append(("Drivers", "; ".join(drivers)))
     if assessment.get("notes"):  # what mmrqa.pipeline.consistency changed to keep the verdict one story
         rows.append(("Consistency", escape("; ".join(assessment["notes"]))))
-    estimate = assessment.get("signal_estimate") or {}
-    if estimate:
-        rows.append(
-            (
-                "Classifier probabilities",
-                escape(
-                    f"quality {estimate.get('quality_probability', float('nan')):.2f}, artifact "
-                    f"{estimate.get('artifact', '?')} {estimate.get('artifact_probability', float('nan')):.2f}, "
-                    f"severity {estimate.get('severity', '?')} {estimate.get('severity_probability', float('nan')):.2f}"
-                ),
-            )
-        )
+    probabilities = classifier_probabilities((assessment.get("signal_estimate") or {}).get("probabilities") or {})
+    if probabilities:
+        rows.append(("Classifier probabilities", escape(probabilities)))
     return rows
+
+
+def classifier_probabilities(heads: dict[str, dict[str, float]]) -> str:
+    """The signal classifier's heads in words: P(clean) of the presence head, then the two most probable artifact
+    kinds and severities (``Verdict.probabilities``); empty when the classifier did not judge the scan."""
+
+    def top(head: str, label: str) -> str:
+        ranked = sorted((heads.get(head) or {}).items(), key=lambda kv: -kv[1])[:2]
+        return f"{label} " + ", ".join(f"{k.replace('_', ' ')} {p:.2f}" for k, p in ranked) if ranked else ""
+
+    parts = []
+    if "none" in (heads.get("presence") or {}):
+        parts.append(f"P(clean) {heads['presence']['none']:.2f}")
+    parts += [text for text in (top("artifact", "kind"), top("severity", "severity")) if text]
+    return "; ".join(parts)
 
 
 def _assessment_block(record: dict[str, Any]) -> str:
@@ -158,8 +164,16 @@ def _images_block(record: dict[str, Any], scan_id: str) -> str:
         "the phase-encoding axis, wrap-around is anatomy folded in from the opposite edge."
     )
     background = ((record.get("assessment") or {}).get("scan_context") or {}).get("background")
-    if display.get("background_varies") is False or background == "zero-filled":
+    if display.get("background_varies") is False or (
+        background == "zero-filled" and "background_varies" not in display
+    ):
         note = "The background is constant (zero-filled, masked or a template): there is no noise to see."
+    elif background == "zero-filled":  # the air is exactly zero, the view is not: anything shown there is suspect
+        note = (
+            "Most of the background is exactly zero (zero-filled or masked): there is no noise to see, so anything "
+            "that shows around the head is signal that should not be there (ghosts are copies of the head along the "
+            "phase-encoding axis, wrap-around is anatomy folded in from the opposite edge, stripes are spikes)."
+        )
     elif background == "none":
         note = (
             "There is no air in the field of view (the scan is cropped to the object): this view shows the darkest "

@@ -69,6 +69,27 @@ def test_scan_page_shows_ranges_assessment_profile_and_links(report_dir):
         assert needed in page, needed
 
 
+def test_scan_page_gives_the_classifier_probabilities_as_numbers(report_dir):
+    """The metrics-only verdict's heads on the page (P(clean), the leading kinds and severities), never 'nan'."""
+    page = next((report_dir / "scans").glob("*ghosting*.html")).read_text()
+    row = re.search(r"<th>Classifier probabilities</th><td>([^<]*)</td>", page)
+    assert row, "no classifier probabilities on the page"
+    assert "nan" not in row.group(1) and re.match(r"P\(clean\) 0\.\d\d; kind \w", row.group(1)), row.group(1)
+
+
+def test_classifier_probabilities_in_words():
+    from mmrqa.report.scan_page import classifier_probabilities
+
+    heads = {
+        "presence": {"none": 0.02, "artifact": 0.98},
+        "artifact": {"ghosting": 0.83, "bias_field": 0.1, "motion": 0.07},
+        "severity": {"severe": 0.75, "moderate": 0.2, "none": 0.05},
+    }
+    text = classifier_probabilities(heads)
+    assert text == "P(clean) 0.02; kind ghosting 0.83, bias field 0.10; severity severe 0.75, moderate 0.20"
+    assert classifier_probabilities({}) == ""
+
+
 def test_rerun_reuses_finished_scans_and_redoes_changed_ones(report_dir, cohort_dir, fresh_copy, tmp_path):
     out = fresh_copy(report_dir)
     again = write_report([cohort_dir], out, progress=False)
