@@ -76,7 +76,12 @@ def acquisition_order(volume: Volume) -> Volume:
     pe_axis = meta.get("phase_encoding_axis")
     if pe_axis in (0, 1, 2):
         meta["phase_encoding_axis"] = axes.index(int(pe_axis))
-    # one copy in the stored memory layout (Fortran for NIfTI/MGH, C for DICOM), as the reader's reorientation made it
-    fortran = volume.data.flags.f_contiguous and not volume.data.flags.c_contiguous
-    data = (np.asfortranarray if fortran else np.ascontiguousarray)(np.transpose(volume.data, axes))
+    data = in_layout_of(volume.data, np.transpose(volume.data, axes))
     return Volume(data, tuple(volume.spacing[a] for a in axes), affine, meta)
+
+
+def in_layout_of(source: np.ndarray, array: np.ndarray) -> np.ndarray:
+    """``array`` (a reordered view of ``source``) as one contiguous copy in ``source``'s memory layout: Fortran for
+    NIfTI/MGH, C for DICOM, so that an axis reordering keeps the layout the readers chose and consumers see one."""
+    fortran = source.flags.f_contiguous and not source.flags.c_contiguous
+    return np.asfortranarray(array) if fortran else np.ascontiguousarray(array)

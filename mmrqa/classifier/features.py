@@ -108,13 +108,14 @@ def features_from_report(report, volume: Volume) -> dict[str, float]:
     return values
 
 
-def scan_features(volume: Volume, report=None) -> dict[str, float]:
-    """Features of ``volume`` on the classifier's grid; ``report`` (its full-size metrics) is reused when the scan
-    already fits the grid."""
+def scan_features(volume: Volume, report=None, small: Volume | None = None) -> dict[str, float]:
+    """Features of ``volume`` on the classifier's grid (``small``: :func:`decimate` of ``volume`` when the caller has
+    it already); ``report`` (its full-size metrics, measured in the same stored axis order) is reused when the scan
+    fits the grid without striding."""
     from mmrqa.metrics import compute_metrics
 
-    small = decimate(volume)
-    if report is None or small is not volume:
+    small = decimate(volume) if small is None else small
+    if report is None or small.data.size != volume.data.size:
         report = compute_metrics(small)
     return features_from_report(report, small)
 

@@ -82,7 +82,7 @@ def classify(
     reason = image_rules(small, image_statistics(small), native=volume)
     if reason is not None:
         return Verdict(False, reason)
-    values = features if features is not None else scan_features(volume, report)
+    values = features if features is not None else scan_features(volume, report, small)
     return decide(model, values)
 
 
@@ -106,8 +106,7 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     if p_clean >= 0.5 and not severe_signature(p_sev):
         verdict.artifact, verdict.severity, verdict.quality = "none", "none", 1
         verdict.confidence = round(p_clean, 4)
-        verdict.drivers = drivers(model, values, x[0], "none")
-        verdict.driver_values = driver_values(model, values, verdict.drivers)
+        _explain(verdict, model, values, x[0], "none")
         return verdict
     from mmrqa.qa.labels import quality_from_severity
 
@@ -117,12 +116,10 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     verdict.quality = quality_from_severity(verdict.severity)
     if p_best < min_confidence:
         verdict.uncertain, verdict.confidence = True, round(1.0 - p_clean, 4)
-        verdict.drivers = drivers(model, values, x[0], "none")
-        verdict.driver_values = driver_values(model, values, verdict.drivers)
+        _explain(verdict, model, values, x[0], "none")
         return verdict
     verdict.artifact, verdict.confidence = kind, round((1.0 - p_clean) * p_best, 4)
-    verdict.drivers = drivers(model, values, x[0], kind)
-    verdict.driver_values = driver_values(model, values, verdict.drivers)
+    _explain(verdict, model, values, x[0], kind)
     return verdict
 
 
@@ -177,6 +174,12 @@ def drivers(model: SignalModel, values: dict[str, float], row: np.ndarray, artif
     names = [ARTIFACT_INDICATORS[artifact]] if artifact in ARTIFACT_INDICATORS else []
     names += [n for n in ranked if n not in names]
     return [n for n in names if math.isfinite(values.get(n, math.nan))][:DRIVERS]
+
+
+def _explain(verdict: Verdict, model: SignalModel, values: dict[str, float], row: np.ndarray, artifact: str) -> None:
+    """Set the verdict's drivers (:func:`drivers`) and their values (:func:`driver_values`)."""
+    verdict.drivers = drivers(model, values, row, artifact)
+    verdict.driver_values = driver_values(model, values, verdict.drivers)
 
 
 def driver_values(model: SignalModel, values: dict[str, float], names: list[str]) -> dict[str, dict[str, float]]:

@@ -25,7 +25,7 @@ from mmrqa.errors import (
     ScanNotFoundError,
     ScanTooLargeError,
 )
-from mmrqa.volume import Volume
+from mmrqa.volume import Volume, in_layout_of
 
 # nibabel (~0.7 s) is imported where an orientation is computed, so readers that do not need it start fast.
 
@@ -180,9 +180,7 @@ def to_canonical(data: np.ndarray, affine: np.ndarray, meta: dict[str, Any]) -> 
     stored_axes = [int(a) for a in transform[:, 0]]
     if stored_axes != [0, 1, 2]:
         meta["stored_axes"] = stored_axes
-    # keep the stored memory order (Fortran for NIfTI/MGH, C for DICOM): one copy, and consumers see one layout
-    reorder = np.asfortranarray if data.flags.f_contiguous and not data.flags.c_contiguous else np.ascontiguousarray
-    return reorder(new_data), new_affine
+    return in_layout_of(data, new_data), new_affine  # one copy, in the stored memory order
 
 
 def check_values(path: Path, data: np.ndarray, meta: dict[str, Any]) -> np.ndarray:

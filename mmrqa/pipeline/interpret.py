@@ -82,13 +82,13 @@ def answers_another_target(question: Question, answer: Any) -> bool:
         return False
     family = question_type(question.type).target
     if family == "artifact":
-        named = {label for _, label in mentions(answer, ARTIFACT_SYNONYMS)}
+        named, target = {label for _, label in mentions(answer, ARTIFACT_SYNONYMS)}, question.target
     elif family == "metric":
         named = {m.lower() for m in re.findall(rf"([A-Za-z][\w\-]*)\s*=\s*{NUMBER}", answer)}
-        return bool(named) and question.target.lower() not in named
+        target = question.target.lower()
     else:
         return False
-    return bool(named) and question.target not in named
+    return bool(named) and target not in named
 
 
 def _majority(votes: Sequence[str], order: Sequence[str], worse_wins: bool = True) -> str | None:
