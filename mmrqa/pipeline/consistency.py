@@ -36,7 +36,7 @@ from typing import Any
 
 from mmrqa.pipeline.assessment import ArtifactFinding, Assessment
 from mmrqa.qa.answers import default_catalogue, evidence_metrics, format_value, report_text
-from mmrqa.qa.labels import SEVERITY_TO_QUALITY, Labels, is_usable, quality_from_word, quality_word
+from mmrqa.qa.labels import SEVERITY_TO_QUALITY, Labels, quality_from_word, quality_word, usability_word
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
 #: The line that ends a report written from the verdict (rule 4).
@@ -46,7 +46,7 @@ _SEVERITY_RANK = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
 
 def expected_usability(rating: str) -> str:
     """``"repeat"`` for a bad rating, ``"usable"`` otherwise (rule 2: :func:`mmrqa.qa.labels.is_usable`)."""
-    return "usable" if is_usable(quality_from_word(rating)) else "repeat"
+    return usability_word(quality_from_word(rating))
 
 
 def implied_quality(finding: ArtifactFinding) -> int:

@@ -36,7 +36,7 @@ from mmrqa.pipeline.model import generate, load_model
 from mmrqa.presentation import metric_descriptions
 from mmrqa.qa.answers import default_catalogue, signal_summary
 from mmrqa.qa.conversations import conversation
-from mmrqa.qa.labels import is_usable, quality_word
+from mmrqa.qa.labels import quality_word, usability_word
 from mmrqa.render import MIN_FOREGROUND, PLANES, pick_slices, render_slices
 from mmrqa.volume import Volume
 
@@ -241,7 +241,7 @@ class MMRQAPipeline:
         if not verdict.in_domain:  # not rated: the forms say why
             return
         result.rating = quality_word(verdict.quality)
-        result.usability = "usable" if is_usable(verdict.quality) else "repeat"
+        result.usability = usability_word(verdict.quality)
         result.artifacts = self._signal_artifacts(verdict)
         catalogue = self.catalogue_of(result)  # the report cites the metrics with the ranges the lights use
         if verdict.uncertain:  # an artifact is likely but its kind is not settled: say so, name no kind
@@ -274,7 +274,7 @@ class MMRQAPipeline:
         if not stated["rating"]:
             result.rating = quality_word(verdict.quality)
         if not stated["usability"]:
-            result.usability = "usable" if is_usable(verdict.quality) else "repeat"
+            result.usability = usability_word(verdict.quality)
         if not stated["artifacts"]:
             result.artifacts = self._signal_artifacts(verdict)
         logger.info("%s: %s from the signal classifier (no readable model answer)", result.source, result.sources)

@@ -53,6 +53,11 @@ def is_usable(quality: int) -> bool:
     return quality_word(quality) != "bad"
 
 
+def usability_word(quality: int) -> str:
+    """``"usable"``, or ``"repeat"`` for a scan of bad quality (:func:`is_usable`)."""
+    return "usable" if is_usable(quality) else "repeat"
+
+
 @dataclass(frozen=True)
 class Labels:
     """What is true of one example.
