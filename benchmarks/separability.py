@@ -35,9 +35,9 @@ from mmrqa.classifier.data import CACHE_DIR, build_table, real_scans
 FEATURES = {
     "noise": ("hf_noise", "spectral_tail"),
     "bias_field": ("bias_poly_std",),
-    "ghosting": ("ghost_peak", "shadow_asymmetry"),
-    "motion": ("shadow_asymmetry", "ghost_peak"),
-    "blur": ("spectral_tail", "spectral_curvature"),
+    "ghosting": ("ghost_exterior", "ghost_peak", "shadow_asymmetry"),
+    "motion": ("air_anisotropy", "shadow_asymmetry", "ghost_peak"),
+    "blur": ("air_smoothness", "spectral_tail", "spectral_curvature"),
     "spike": ("spike_peak",),
     "ringing": ("cliff_decades",),
     "undersampling": ("line_jag_ratio",),

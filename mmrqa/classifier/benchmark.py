@@ -20,8 +20,16 @@ import logging
 import time
 from pathlib import Path
 
+from mmrqa.classifier.card import kind_table
 from mmrqa.classifier.data import CACHE_DIR, build_table, folder_scans, real_scans
-from mmrqa.classifier.validation import leave_one_scan_out, native_row, native_verdicts, per_scan_clean, score
+from mmrqa.classifier.validation import (
+    leave_one_scan_out,
+    native_row,
+    native_verdicts,
+    per_kind,
+    per_scan_clean,
+    score,
+)
 from mmrqa.fileio import write_text_atomic
 
 ROWS = (
@@ -74,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without-relative", action="store_true", help="ablation: leave out the features of mmrqa.classifier.relative"
     )
+    parser.add_argument(
+        "--drop",
+        default=None,
+        help="ablation: comma-separated features to leave out (with or without --without-relative)",
+    )
     parser.add_argument("--only", default=None, help="comma-separated scans to test (held out in turn); default all")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -93,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         from mmrqa.classifier.relative import RELATIVE_FEATURES
 
         features = [f for f in feature_names() if f not in RELATIVE_FEATURES]
+    if args.drop:
+        from mmrqa.classifier.features import feature_names
+
+        dropped = set(args.drop.split(","))
+        unknown = dropped - set(feature_names())
+        if unknown:
+            parser.error(f"--drop: unknown features {sorted(unknown)}")
+        features = [f for f in (features or feature_names()) if f not in dropped]
     if args.only:
         test_names = [name for name in args.only.split(",") if name]
     tested_scans = [s for s in packaged + extra if test_names is None or s.name in test_names]
@@ -107,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} rows from {len(packaged) + len(extra)} scans; tested (held out in turn): {', '.join(tested)}")
     print(f"({time.perf_counter() - start:.0f} s)\n")
     print(table(scores))
+    kinds = per_kind(predictions)
+    print("\nPer artifact kind (held-out variants):\n" + kind_table(kinds))
     print("\nEach held-out scan as it is, and its clean augmented views:")
     for scan, line in by_scan.items():
         print(f"  {scan}: {native.get(scan, '-')}; views: {line}")
@@ -114,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         decisions = {p["scan"]: p.get("decision") for p in predictions if not p.get("native")}
         payload = {
             "scores": scores,
+            "per_kind": kinds,
             "clean_by_scan": by_scan,
             "native": native,
             "tested": tested,

@@ -56,6 +56,7 @@ def render_card(model, rows: list[dict]) -> str:
 
     prov = model.meta.get("provenance", {})
     bench = (model.meta.get("benchmark") or {}).get("scores")
+    by_kind = (model.meta.get("benchmark") or {}).get("per_kind")
     counts = Counter(r["scan"] for r in rows)
     kinds = Counter(r["kind"] for r in rows)
     lines = [
@@ -160,6 +161,11 @@ def render_card(model, rows: list[dict]) -> str:
             f"(on every corrupted variant: {bench.get('ece_all', float('nan')):.3f}); of the presence head: "
             f"{bench.get('ece_presence', float('nan')):.3f}.",
             "",
+            *(
+                ["Per artifact kind (its held-out variants found / reported as that kind):", "", kind_table(by_kind), ""]
+                if by_kind
+                else []
+            ),
             *_table(
                 ["held-out scan", "as it is", "its clean augmented views"],
                 [
@@ -177,4 +183,20 @@ def render_card(model, rows: list[dict]) -> str:
         "often below what the metrics can tell from a scan's own noise. This is a screening aid, not a radiologist.",
         "",
     ]
+    return "\n".join(lines)
+
+
+def kind_table(kinds: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Markdown: per artifact kind and severity, presence found / type right (shares of its held-out variants)."""
+    severities = ("mild", "moderate", "severe")
+    lines = [
+        "| kind | " + " | ".join(f"{s}: found / type right" for s in severities) + " |",
+        "|---|" + "---|" * len(severities),
+    ]
+    for kind, cells in kinds.items():
+        row = []
+        for severity in severities:
+            cell = cells.get(severity)
+            row.append("-" if cell is None else f"{100 * cell['presence']:.0f}% / {100 * cell['type_accuracy']:.0f}%")
+        lines.append(f"| {kind} | " + " | ".join(row) + " |")
     return "\n".join(lines)

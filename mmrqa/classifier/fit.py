@@ -28,6 +28,7 @@ from mmrqa.classifier.validation import (
     leave_one_scan_out,
     native_row,
     native_verdicts,
+    per_kind,
     per_scan_clean,
     score,
 )
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             "scores": score(predictions),
             "clean_by_scan": per_scan_clean(predictions),
             "native": native_verdicts(predictions),
+            "per_kind": per_kind(predictions),
         }
         write_text_atomic(stored, json.dumps({"key": key, "benchmark": benchmark}, indent=1))
     model.meta = {

@@ -21,6 +21,9 @@ background).
     hf_noise            noise: noise floor at the highest frequencies relative to the object's signal
     bias_poly_std       bias field: smooth (low-order polynomial) part of the within-object tissue level
     shadow_asymmetry    motion / ghosting: background signal beside the object along one axis over the other
+    ghost_exterior      ghosting: correlation of the air outside the object with the image FOV/P away, over other shifts
+    air_anisotropy      motion: fine structure in the air outside the object along one in-plane axis over the other
+    air_smoothness      blur: correlation of neighbouring voxels' fine-scale residual in the air (white noise: ~0)
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ RELATIVE_FEATURES = (
     "hf_noise",
     "bias_poly_std",
     "shadow_asymmetry",
+    "ghost_exterior",
+    "air_anisotropy",
+    "air_smoothness",
 )
 #: spikes are searched outside |f| <= this (cycles/voxel), where natural spectra are too steep
 SPIKE_CENTRE = 0.06
@@ -49,6 +55,12 @@ GHOST_NEIGHBOURS = (-5, -4, -3, 3, 4, 5)
 #: frequency bands (cycles/voxel) of the spectral tail: mid and high
 MID_BAND = (0.1, 0.2)
 HIGH_BAND = (0.35, 0.5)
+#: the object of :func:`ghost_exterior`: voxels above this share of the 99th percentile (ghosts stay below it)
+EXTERIOR_OBJECT = 0.3
+#: ...then closed, hole-filled and dilated by this many voxels; what is left is the exterior (air)
+EXTERIOR_MARGIN = 3
+#: fewest exterior voxels for :func:`ghost_exterior` to be defined
+EXTERIOR_MIN_VOXELS = 50
 #: background level added to both shadows' means, relative to the 99th percentile (a zeroed background is not 0/0)
 SHADOW_FLOOR = 0.005
 
@@ -72,6 +84,10 @@ def relative_features(data: np.ndarray) -> dict[str, float]:
     out["hf_noise"] = hf_noise(power, sub)
     out["bias_poly_std"] = bias_poly_std(data)
     out["shadow_asymmetry"] = shadow_asymmetry(sub)
+    air = exterior_air(sub)
+    out["ghost_exterior"] = ghost_exterior(sub, air)
+    out["air_anisotropy"] = air_anisotropy(sub, air)
+    out["air_smoothness"] = air_smoothness(sub, air)
     return {name: float(value) for name, value in out.items()}
 
 
@@ -315,3 +331,156 @@ def shadow_asymmetry(sub: np.ndarray) -> float:
     floor = SHADOW_FLOOR * level  # a zeroed (masked or rounded) background reads as this, not as 0
     m0, m1 = float(sub[only0].mean()) + floor, float(sub[only1].mean()) + floor
     return abs(math.log(m0 / m1))
+
+
+def exterior_air(sub: np.ndarray) -> np.ndarray | None:
+    """The air outside the object, None without :data:`EXTERIOR_MIN_VOXELS` of it: the object is the voxels above
+    :data:`EXTERIOR_OBJECT` of the 99th percentile, closed, holes filled per slice and dilated by
+    :data:`EXTERIOR_MARGIN`; the air is everything else."""
+    from scipy import ndimage
+
+    level = float(np.percentile(sub, 99))
+    if level <= 0:
+        return None
+    # closing and dilation by in-plane boxes as separable max/min filters (the binary operations with a zero border)
+    above = (sub > EXTERIOR_OBJECT * level).view(np.uint8)
+    closed = ndimage.minimum_filter(
+        ndimage.maximum_filter(above, (5, 5, 1), mode="constant"), (5, 5, 1), mode="constant"
+    )
+    obj = closed.astype(bool)
+    for z in range(obj.shape[2]):
+        obj[:, :, z] = ndimage.binary_fill_holes(obj[:, :, z])
+    size = 2 * EXTERIOR_MARGIN + 1
+    air = ndimage.maximum_filter(obj.view(np.uint8), (size, size, 1), mode="constant") == 0
+    return air if int(air.sum()) >= EXTERIOR_MIN_VOXELS else None
+
+
+def ghost_exterior(sub: np.ndarray, air: np.ndarray | None) -> float:
+    """Ghost copies in the air: max over in-plane axes and shifts L = m N/P of c(L) - median c(other shifts).
+
+    c(L) is the correlation, over the air voxels x (:func:`exterior_air`), between I(x) and I(x + L) along one in-plane axis (circular, as the ghosts of a DFT
+    reconstruction are). A periodic error on every P-th phase-encoding line adds copies of the object shifted by m N/P;
+    inside the object a small ghost is in quadrature with the object and hardly changes the magnitude, but in the air it
+    *is* the signal, a faint copy of the anatomy N/P away, so the exterior correlates with the image at that shift and at
+    no other. On a clean scan the air holds noise, uncorrelated with the image at any shift beyond a few voxels, and
+    the other shifts (more than 2 voxels from every ghost shift) are the scan's own reference for what structure in its
+    air (other anatomy, a coil, a zeroed background) gives. NaN without air (``air`` None: an object filling the field
+    of view) or without variation in it.
+
+    Measured on the 25 training scans' views (2026-12-07, before adding it): at moderate ghosting the paired AUC (each
+    variant against its own clean view) is 0.84 and the unpaired AUC (against every clean view) 0.81, where
+    ``ghost_peak`` gives 0.73 / 0.66; it is defined on 80% of the clean views.
+    """
+    if air is None:
+        return math.nan
+    count = int(air.sum())
+    image = sub.astype(np.float64)
+    centred = np.where(air, image - image[air].mean(), 0.0)
+    spread = math.sqrt(float((centred**2).sum()))
+    if spread <= 0:
+        return math.nan
+    mask = air.astype(np.float64)
+    best = -math.inf
+    for axis in (0, 1):
+        n = sub.shape[axis]
+        if n < 24:
+            continue
+        # sums over the exterior x of f(x) g(x + L) for every L at once: cross-correlations along ``axis``
+        lagged, total, squares = _cross_correlations((centred, mask, mask), (image, image, image * image), axis)
+        variance = np.maximum(squares - total * total / count, 0.0)
+        c = np.where(variance > 0, lagged / (spread * np.sqrt(np.maximum(variance, 1e-300))), 0.0)
+        ghost = {int(f(m * n / p)) % n for p in GHOST_PERIODS for m in range(1, p) for f in (math.floor, math.ceil)}
+        others = [lag for lag in range(3, n - 2) if min(min(abs(lag - g), n - abs(lag - g)) for g in ghost) > 2]
+        if not others:
+            continue
+        best = max(best, max(c[g] for g in ghost) - float(np.median(c[others])))
+    return float(best) if math.isfinite(best) else math.nan
+
+
+def air_anisotropy(sub: np.ndarray, air: np.ndarray | None) -> float:
+    """Streaks in the air along one axis: |log| of the air's fine-scale energy along axis 0 over that along axis 1.
+
+    The fine-scale part along axis a is I minus I smoothed along a alone (Gaussian, sigma 1 voxel); its mean square
+    is taken over the air voxels (:func:`exterior_air`) at least 2 voxels from the border, plus a floor of
+    (0.1% of the 99th percentile)^2 so that a zeroed background reads 0 rather than a ratio of two vanishing numbers.
+    Rigid motion during a Cartesian acquisition leaves the k-space lines acquired after the movement inconsistent
+    with the centre of k-space along the phase-encoding axis only: the misregistered edges ring out into the air as
+    streaks that vary along that axis. The air of a clean scan holds white noise, the same along both axes, so the
+    ratio is ~1 (0 after the log) whichever axis is the phase-encoding one. Ghost copies, by contrast, carry the
+    object's own edges, in every direction.
+
+    Measured on the 25 training scans' views (2026-12-07, before adding it): at moderate motion the paired AUC is 0.77
+    and the unpaired 0.75 (severe 0.80 / 0.79), defined on 74% of the clean views, where ``shadow_asymmetry`` is
+    defined on 28%.
+    """
+    from scipy import ndimage
+
+    if air is None:
+        return math.nan
+    inner = air.copy()
+    inner[:2] = inner[-2:] = False
+    inner[:, :2] = inner[:, -2:] = False
+    if int(inner.sum()) < EXTERIOR_MIN_VOXELS:
+        return math.nan
+    image = sub.astype(np.float64)
+    floor = (1e-3 * float(np.percentile(sub, 99))) ** 2
+    energy = []
+    for axis in (0, 1):
+        fine = image - ndimage.gaussian_filter1d(image, 1.0, axis=axis)
+        energy.append(float((fine[inner] ** 2).mean()) + floor)
+    return abs(math.log(energy[0] / energy[1]))
+
+
+def air_smoothness(sub: np.ndarray, air: np.ndarray | None) -> float:
+    """Blurred noise: correlation of neighbouring voxels' fine-scale residual in the air, mean of the in-plane axes.
+
+    The residual is I minus I smoothed in-plane (Gaussian, sigma 3 voxels); along each in-plane axis a, the
+    correlation is taken over the pairs of neighbouring voxels (x, x + e_a) that are both air (:func:`exterior_air`).
+    Thermal noise is white in an acquired image: neighbouring voxels' noise is uncorrelated (interpolation or
+    zero-filling raise it part way, which the clean training scans cover). A point-spread function wider than a voxel
+    (k-space filtering, T2 decay along the echo train, a blur) smooths the noise with the anatomy, so neighbours
+    become alike and the correlation approaches 1; unlike the spectral tail, it keeps rising when the blur has removed
+    every detail of the anatomy. NaN without air or without variation in it (a zeroed background).
+
+    Measured on the 25 training scans' views (2026-12-07, before adding it): at severe blur the paired AUC is 0.99 and
+    the unpaired 0.93, where ``spectral_tail`` gives 0.59 / 0.70 (moderate: 0.95 / 0.77 against 0.89 / 0.85).
+    """
+    from scipy import ndimage
+
+    if air is None:
+        return math.nan
+    image = sub.astype(np.float64)
+    residual = image - ndimage.gaussian_filter(image, (3.0, 3.0, 0.0))
+    correlations = []
+    for axis in (0, 1):
+        pairs = air & np.roll(air, -1, axis=axis)
+        pairs[(slice(None),) * axis + (-1,)] = False  # no pair across the border
+        if int(pairs.sum()) < EXTERIOR_MIN_VOXELS:
+            return math.nan
+        x = residual[pairs]
+        y = np.roll(residual, -1, axis=axis)[pairs]
+        x, y = x - x.mean(), y - y.mean()
+        spread = math.sqrt(float((x * x).sum()) * float((y * y).sum()))
+        if spread <= 0:
+            return math.nan
+        correlations.append(float((x * y).sum()) / spread)
+    return float(np.mean(correlations))
+
+
+def _cross_correlations(fs: tuple, gs: tuple, axis: int) -> list[np.ndarray]:
+    """For each pair (f, g): sum over every voxel x of f(x) g(x + L e_axis), for each circular shift L (summed over
+    the other axes), by real FFTs along ``axis``, each distinct array transformed once."""
+    from scipy import fft as sfft
+
+    n = fs[0].shape[axis]
+    others = tuple(a for a in range(fs[0].ndim) if a != axis)
+    spectra: dict[int, np.ndarray] = {}
+
+    def spectrum(a: np.ndarray) -> np.ndarray:
+        if id(a) not in spectra:
+            spectra[id(a)] = sfft.rfft(a, axis=axis)
+        return spectra[id(a)]
+
+    return [
+        sfft.irfft((np.conj(spectrum(f)) * spectrum(g)).sum(axis=others), n=n) for f, g in zip(fs, gs, strict=True)
+    ]

@@ -296,6 +296,24 @@ def _calibration(judged: list[dict], suffix: str) -> dict[str, float]:
     return out
 
 
+def per_kind(predictions: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """kind -> severity -> {n, presence, type_accuracy}: the shares of that kind's held-out variants reported as an
+    artifact, and reported as that kind."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for p in predictions:
+        if p.get("native") or p["kind"] == "none":
+            continue
+        cell = out.setdefault(p["kind"], {}).setdefault(p["severity"], {"n": 0, "presence": 0, "type_accuracy": 0})
+        cell["n"] += 1
+        cell["presence"] += bool(p["verdict"].present)
+        cell["type_accuracy"] += p["verdict"].artifact == p["kind"]
+    for severities in out.values():
+        for cell in severities.values():
+            cell["presence"] /= cell["n"]
+            cell["type_accuracy"] /= cell["n"]
+    return {kind: out[kind] for kind in sorted(out)}
+
+
 def per_scan_clean(predictions: Sequence[dict]) -> dict[str, str]:
     """One line per test scan: how its clean variants were judged."""
     out = {}

@@ -173,3 +173,24 @@ def test_an_npz_of_another_kind_is_refused(tmp_path):
     np.savez(path, meta=np.asarray('{"format": "something else"}'))
     with pytest.raises(ModelLoadError, match="not an MMRQA signal classifier"):
         SignalModel.load(path)
+
+
+def test_per_kind_shares_count_each_kind_and_severity():
+    from mmrqa.classifier.benchmark import kind_table
+    from mmrqa.classifier.predict import Verdict
+    from mmrqa.classifier.validation import per_kind
+
+    found = Verdict(True, artifact="ghosting", severity="moderate", quality=3)
+    wrong_kind = Verdict(True, artifact="motion", severity="severe", quality=3)
+    missed = Verdict(True, artifact="none", severity="none", quality=1)
+    predictions = [
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": found},
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": wrong_kind},
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": missed},
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": missed},
+        {"scan": "a", "kind": "none", "severity": "none", "verdict": missed},
+        {"scan": "a", "kind": "none", "severity": "none", "verdict": missed, "native": True},
+    ]
+    kinds = per_kind(predictions)
+    assert kinds == {"ghosting": {"moderate": {"n": 4, "presence": 0.5, "type_accuracy": 0.25}}}
+    assert "| ghosting | - | 50% / 25% | - |" in kind_table(kinds)
