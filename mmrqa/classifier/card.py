@@ -162,7 +162,12 @@ def render_card(model, rows: list[dict]) -> str:
             f"{bench.get('ece_presence', float('nan')):.3f}.",
             "",
             *(
-                ["Per artifact kind (its held-out variants found / reported as that kind):", "", kind_table(by_kind), ""]
+                [
+                    "Per artifact kind (its held-out variants found / reported as that kind):",
+                    "",
+                    kind_table(by_kind),
+                    "",
+                ]
                 if by_kind
                 else []
             ),
