@@ -259,6 +259,15 @@ def slice_series(per_slice: dict[str, np.ndarray], slice_indices: np.ndarray) ->
 # -- tables and verdicts as a page shows them --------------------------------------------------------------------------
 #: Words of the lights in a metrics table (the README's "ok / borderline / out").
 LIGHT_WORDS = {"green": "ok", "amber": "borderline", "red": "out", "grey": "n/a"}
+#: What each light says in a sentence (the CLI's drivers and metrics, the report's pages): amber is a value *outside*
+#: the range by at most ``AMBER_MARGIN`` of its width (or beyond the cohort's limit short of ``Z_RED``), so it is not
+#: "near" the limit but just past it, and a report that calls the value not acceptable agrees with it.
+LIGHT_PHRASES = {
+    "green": "in range",
+    "amber": "just outside the range",
+    "red": "out of range",
+    "grey": "not judged",
+}
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
 #: CSS of a table cell holding a light's word.

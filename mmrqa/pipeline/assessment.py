@@ -26,6 +26,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mmrqa.presentation import LIGHT_PHRASES, LIGHT_SYMBOLS
 from mmrqa.qa.answers import format_value
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
@@ -39,13 +40,8 @@ _CONSISTENCY = "Consistency"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
-#: Symbols of the traffic lights (as :data:`mmrqa.presentation.LIGHT_SYMBOLS`; colour plus a distinct shape).
-_LIGHT_WORDS = {
-    "green": "🟢 in range",
-    "amber": "🟠 near the limit",
-    "red": "🔴 out of range",
-    "grey": "⚪ not judged",
-}
+#: The traffic lights in a line of text: symbol (colour plus a distinct shape) and phrase.
+_LIGHT_WORDS = {light: f"{LIGHT_SYMBOLS[light]} {LIGHT_PHRASES[light]}" for light in LIGHT_PHRASES}
 
 
 @dataclass
@@ -180,9 +176,21 @@ class Assessment:
             drivers = "; ".join(self._driver_text(name) for name in self.drivers)
             lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
             if self.rating == "bad" and not lights & {"amber", "red"}:  # say so when the two stories differ
-                drivers += " (none is out of this scan's ranges: the lights do not support this rating)"
+                drivers += self._unsupported_note()
             lines.append(("Drivers", drivers))
         return lines
+
+    def _unsupported_note(self) -> str:
+        """What the lights say of a bad rating whose drivers are all inside this scan's ranges: the metrics outside
+        them, if any (they support the rating without having driven it), else that none supports it."""
+        outside = [
+            name
+            for name, info in self.metric_info.items()
+            if (info or {}).get("light") in ("amber", "red") and name not in self.drivers
+        ]
+        if outside:
+            return f" (no driver lies outside this scan's ranges; these metrics do: {', '.join(outside)})"
+        return " (no metric is outside this scan's ranges: the lights do not support this rating)"
 
     def artifact_text(self, detail: bool = False) -> str:
         """The artifacts found, in words (``detail``: with the classifier's probability and the slices that named

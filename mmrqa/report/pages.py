@@ -20,7 +20,6 @@ from mmrqa.report.outliers import Z_FLAG
 VERDICT_CLASS = {"good": "good", "medium": "medium", "bad": "bad"}
 #: below this many measured scans the group page warns that the flags are unstable.
 SMALL_COHORT = 10
-LIGHT_WORDS = {"green": "in range", "amber": "near the limit", "red": "out of range", "grey": "no range"}
 
 
 def json_script(element_id: str, data: Any) -> str:

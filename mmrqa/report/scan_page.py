@@ -12,10 +12,11 @@ from html import escape
 from typing import Any
 
 from mmrqa.pipeline.assessment import LOW_CONFIDENCE
+from mmrqa.presentation import LIGHT_PHRASES
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 from mmrqa.report.cohort import Cohort, CohortScan
 from mmrqa.report.outliers import Z_FLAG
-from mmrqa.report.pages import LIGHT_WORDS, VERDICT_CLASS, head, json_script, number
+from mmrqa.report.pages import VERDICT_CLASS, head, json_script, number
 from mmrqa.report.view import flagged_metrics
 
 
@@ -57,7 +58,7 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
     drivers = [
         f"{escape(n)} {number(known[n]['value'])} (clean scans' median {number(known[n]['clean_median'])})"
         if metrics.get(n) is None and n in known
-        else f'<span class="light {lights.get(n, "grey")}" title="{LIGHT_WORDS.get(lights.get(n, "grey"), "")}">'
+        else f'<span class="light {lights.get(n, "grey")}" title="{LIGHT_PHRASES.get(lights.get(n, "grey"), "")}">'
         f"</span> {escape(n)} {number(metrics.get(n))}"
         for n in assessment.get("drivers") or []
     ]
@@ -134,8 +135,8 @@ def _metrics_block(cohort: Cohort, k: int | None, record: dict[str, Any]) -> str
         flagged = zk is not None and math.isfinite(zk) and abs(zk) > Z_FLAG
         zt = "" if zk is None or not math.isfinite(zk) else f"{zk:+.2f}"
         rows.append(
-            f'<tr class="{"flagged" if flagged else ""}"><td><span class="light {row.light}" title="{LIGHT_WORDS[row.light]}">'
-            f'</span> {LIGHT_WORDS[row.light]}</td><td><b>{escape(row.name)}</b></td><td class="num">{escape(row.text)}</td>'
+            f'<tr class="{"flagged" if flagged else ""}"><td><span class="light {row.light}" title="{LIGHT_PHRASES[row.light]}">'
+            f'</span> {LIGHT_PHRASES[row.light]}</td><td><b>{escape(row.name)}</b></td><td class="num">{escape(row.text)}</td>'
             f"<td>{escape(row.unit)}</td><td>{escape(row.acceptable or 'no reference range')}</td>"
             f'<td>{escape(row.better)}</td><td class="num">{zt}{" flagged" if flagged else ""}</td>'
             f'<td class="meaning">{escape(row.meaning)}</td></tr>'

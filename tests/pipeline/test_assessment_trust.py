@@ -145,9 +145,23 @@ def test_metric_info_carries_the_light_of_each_metric():
 
 
 def test_a_bad_rating_whose_drivers_are_all_in_range_says_the_lights_disagree():
-    result = _assessment(drivers=["snr"])
-    assert "the lights do not support this rating" in result.to_text()
+    all_green = {"snr": {"unit": "ratio", "reference_range": [5.0, None], "acceptable": True, "light": "green"}}
+    result = _assessment(drivers=["snr"], metrics={"snr": 12.0}, metric_info=all_green)
+    assert "(no metric is outside this scan's ranges: the lights do not support this rating)" in result.to_text()
     assert "do not support" not in _assessment(drivers=["efc"]).to_text()  # efc is red: one story
+    # a metric outside its range that did not drive the verdict still supports the rating: it is named instead
+    text = _assessment(drivers=["snr"]).to_text()
+    assert (
+        "(no driver lies outside this scan's ranges; these metrics do: efc)" in text and "do not support" not in text
+    )
+
+
+def test_an_amber_light_reads_as_outside_the_range():
+    """Amber is a value just *outside* the range (within a quarter of its width), which the report's evidence calls
+    not acceptable: the light's words must not say "near the limit" as if it were inside."""
+    info = {"efc": {"unit": "fraction", "reference_range": [0.0, 0.7], "acceptable": False, "light": "amber"}}
+    text = _assessment(drivers=["efc"], metrics={"efc": 0.75}, metric_info=info).to_text()
+    assert "efc 0.750 🟠 just outside the range" in text and "near the limit" not in text
 
 
 def test_an_artifact_of_unsettled_kind_is_never_shown_as_none_detected():
