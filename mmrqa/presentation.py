@@ -295,12 +295,19 @@ def lights_sentence(values: dict[str, float], catalogue: dict[str, Any] | None =
 
 def artifact_table(assessment: Any) -> list[list[Any]]:
     """Rows of :data:`ARTIFACT_TABLE_COLUMNS` for an assessment's artifacts (if none, one row in the words of
-    ``Assessment.artifact_text``: "none detected", or an artifact of uncertain kind with its candidates)."""
+    ``Assessment.artifact_text``: "none detected", or an artifact of uncertain kind with its candidates). Votes (the
+    slices whose answers named the artifact) exist in model mode only: blank otherwise, not a count of 0."""
+    voted = assessment.mode == "model"
     rows = [
-        [a.kind, a.severity or "not stated", "" if a.probability is None else f"{a.probability:.2f}", a.votes]
+        [
+            a.kind,
+            a.severity or "not stated",
+            "" if a.probability is None else f"{a.probability:.2f}",
+            a.votes if voted else "",
+        ]
         for a in assessment.artifacts
     ]
-    return rows or [[assessment.artifact_text(), "", "", 0]]
+    return rows or [[assessment.artifact_text(), "", "", 0 if voted else ""]]
 
 
 def verdict_markdown(assessment: Any, notice: str = "") -> str:

@@ -187,3 +187,13 @@ def test_an_artifact_of_unsettled_kind_is_never_shown_as_none_detected():
     assert unnamed in _assessment(artifacts=[]).to_text()
     model_said_none = _assessment(artifacts=[], signal_estimate=estimate, sources={"artifacts": "model"})
     assert unnamed in model_said_none.to_text()  # the model's answer is the model's: no classifier candidates
+
+
+def test_artifact_votes_are_shown_only_where_slices_voted():
+    """Votes are the slices whose model answers named the artifact: a count in model mode, blank in metrics-only
+    mode (where a 0 would read as "no slice saw it")."""
+    from mmrqa.presentation import artifact_table
+
+    finding = [ArtifactFinding("noise", "moderate", 2, 0.8)]
+    assert artifact_table(_assessment(mode="model", artifacts=finding))[0][3] == 2
+    assert artifact_table(_assessment(mode="metrics-only", artifacts=finding))[0][3] == ""
