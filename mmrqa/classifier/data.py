@@ -66,14 +66,16 @@ class Scan:
     path: str = ""
 
 
-def _file(path: Path, name: str, volume_index: int | None = None, template: bool = False) -> Scan | None:
+def _file(
+    path: Path, name: str, volume_index: int | None = None, template: bool = False, canonical: bool = True
+) -> Scan | None:
     if not path.is_file():
         return None
 
     def load() -> Volume:
         from mmrqa.io import load_volume
 
-        return load_volume(path, volume_index=volume_index)
+        return load_volume(path, volume_index=volume_index, canonical=canonical)
 
     return Scan(name, load, template, str(path))
 
@@ -108,20 +110,9 @@ def _npy_slice(path: Path | None, name: str) -> Scan | None:
 
 
 def _par_rec(path: Path | None, name: str) -> Scan | None:
-    """A Philips PAR/REC scan (volume 0), read with nibabel (not a format of :mod:`mmrqa.io`)."""
-    if path is None or not path.is_file():
-        return None
-
-    def load() -> Volume:
-        import nibabel as nib
-
-        image = nib.load(str(path))
-        data = np.asarray(image.dataobj, dtype=np.float32)
-        data = data[..., 0] if data.ndim == 4 else data
-        zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
-        return Volume(data, zooms, np.diag([*zooms, 1.0]), {"source": str(path)})
-
-    return Scan(name, load, False, str(path))
+    """A Philips PAR/REC scan, volume 0, as stored (the array the table was built from before :mod:`mmrqa.io` read
+    PAR/REC: the same values and voxel size)."""
+    return None if path is None else _file(path, name, volume_index=0, canonical=False)
 
 
 #: real scans kept out of the shipped model entirely (chosen before any result): the tests check that a model that

@@ -27,6 +27,8 @@ _READERS = {
     ".nii.gz": "nifti",
     ".mgh": "nifti",
     ".mgz": "nifti",
+    ".par": "nifti",
+    ".rec": "nifti",
     ".dcm": "dicom",
     ".dicom": "dicom",
     ".ima": "dicom",
@@ -96,9 +98,12 @@ def _reader_name(path: Path) -> str:
 
 
 def is_scan_file(path: Path) -> bool:
-    """True for a non-hidden, non-sidecar file with a scan extension or the DICOM magic."""
+    """True for a non-hidden, non-sidecar file with a scan extension or the DICOM magic; the ``.rec`` data file of a
+    PAR/REC pair is not a scan of its own (its ``.par`` is)."""
     name = path.name.lower()
     if name.startswith(".") or name.endswith(SIDECAR_EXTENSIONS):
+        return False
+    if name.endswith(".rec") and any(path.with_name(path.name[:-4] + ext).is_file() for ext in (".PAR", ".par")):
         return False
     if _extension(path):
         return True

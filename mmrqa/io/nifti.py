@@ -1,8 +1,12 @@
-"""NIfTI-1/2 (``.nii``, ``.nii.gz``) and FreeSurfer MGH/MGZ via nibabel.
+"""NIfTI-1/2 (``.nii``, ``.nii.gz``), FreeSurfer MGH/MGZ and Philips PAR/REC (``.par`` header beside its ``.rec``
+data, either file given) via nibabel.
 
 Voxel values are ``scl_slope * stored + scl_inter`` (nibabel's array proxy applies the scaling; a slope of 0 or NaN
 means "unscaled", NIfTI-1 standard, section ``scl_slope``). The affine is the sform when set, else the qform
 (nibabel's choice). The NIfTI ``dim_info`` byte gives the phase-encoding axis when the scanner export filled it.
+PAR/REC: the values nibabel's default ``dv`` scaling gives (the displayed values of the console); the affine is
+nibabel's, from the PAR's angulation and off-centre; a PAR/REC is always MR (``modality`` "MR"), with its repetition
+time from the header; dynamics, echoes or b-values make it 4D (choose one with ``volume_index``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from mmrqa.io.common import Decoded, check_budget, spatial_shape, squeeze_traili
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = (".nii", ".nii.gz", ".mgh", ".mgz")
+EXTENSIONS = (".nii", ".nii.gz", ".mgh", ".mgz", ".par", ".rec")
 
 # Errors nibabel and its decompressors raise on damaged files (nibabel's own HeaderDataError, MGHError and
 # OrientationError derive from Exception, not from ValueError; struct.error and OverflowError come from headers).
@@ -40,18 +44,27 @@ _DECODE_ERRORS = (
 )
 
 
+#: nibabel's PAR parser meets a damaged text header with these too (a regular expression that did not match)
+_PARREC_ERRORS = (AttributeError,)
+
+
 def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: Any) -> Decoded:
     """Decode a NIfTI or MGH file, checking the memory budget from the header before reading voxels."""
     import nibabel as nib
     from nibabel.filebasedimages import ImageFileError
     from nibabel.freesurfer.mghformat import MGHError
+    from nibabel.parrec import PARRECError
     from nibabel.spatialimages import HeaderDataError
 
+    parrec = _is_parrec(path)
+    if parrec:
+        _check_pair(path)
     try:
         img = nib.load(str(path))
         shape = tuple(int(n) for n in img.shape)
-    except (ImageFileError, HeaderDataError, MGHError, *_DECODE_ERRORS) as exc:
-        raise CorruptScanError(f"{path}: not a readable NIfTI/MGH file ({_reason(exc)})") from exc
+    except (ImageFileError, HeaderDataError, MGHError, PARRECError, *_DECODE_ERRORS, *_PARREC_ERRORS) as exc:
+        kind = "PAR/REC" if parrec else "NIfTI/MGH"
+        raise CorruptScanError(f"{path}: not a readable {kind} file ({_reason(exc)})") from exc
     out_shape = spatial_shape(path, shape, volume_index)
     check_budget(path, out_shape, max_bytes)
     meta = _meta(path, img)
@@ -62,7 +75,7 @@ def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: An
             meta["volume_index"] = int(volume_index)
         else:
             data = np.asarray(img.dataobj)
-    except (HeaderDataError, *_DECODE_ERRORS) as exc:
+    except (HeaderDataError, PARRECError, *_DECODE_ERRORS) as exc:
         raise CorruptScanError(
             f"{path}: voxel data cannot be read, the file is truncated or damaged ({_reason(exc)})"
         ) from exc
@@ -70,6 +83,20 @@ def read(path: Path, *, max_bytes: int, volume_index: int | None = None, **_: An
         data = np.abs(data)
     data = data.astype(np.float32, copy=False)
     return Decoded(data=data, affine=np.asarray(img.affine, dtype=np.float64), meta=meta)
+
+
+def _is_parrec(path: Path) -> bool:
+    return path.name.lower().endswith((".par", ".rec"))
+
+
+def _check_pair(path: Path) -> None:
+    """A PAR/REC scan is two files: the other one must be beside the one given (any case of its extension)."""
+    wanted = ".rec" if path.name.lower().endswith(".par") else ".par"
+    stem = path.name[: -len(wanted)].lower()
+    if not any(p.name.lower() == stem + wanted for p in path.parent.iterdir()):
+        raise CorruptScanError(
+            f"{path}: a PAR/REC scan needs both files; its {wanted.upper()} file is not beside it in {path.parent}"
+        )
 
 
 def _reason(exc: BaseException) -> str:
@@ -80,9 +107,15 @@ def _reason(exc: BaseException) -> str:
 def _meta(path: Path, img: Any) -> dict[str, Any]:
     name = path.name.lower()
     fmt = "mgh" if name.endswith((".mgh", ".mgz")) else "nifti2" if type(img).__name__ == "Nifti2Image" else "nifti"
+    fmt = "parrec" if _is_parrec(path) else fmt
     meta: dict[str, Any] = {"format": fmt, "source": str(path), "stored_shape": tuple(int(n) for n in img.shape)}
     header = img.header
-    if fmt.startswith("nifti"):
+    if fmt == "parrec":
+        meta["modality"] = "MR"  # a Philips MR console export, whatever it holds
+        tr = np.asarray(header.general_info.get("repetition_time", []), dtype=float).ravel()
+        if tr.size and tr[0] > 0:
+            meta["repetition_time"] = float(tr[0])
+    elif fmt.startswith("nifti"):
         try:
             _, phase_dim, _ = header.get_dim_info()
         except Exception:  # a malformed dim_info byte only loses this hint
