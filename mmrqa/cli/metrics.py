@@ -33,19 +33,22 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--overwrite", action="store_true", help="start OUT afresh instead of resuming")
     parser.add_argument("--per-slice", action="store_true", help="one row per slice instead of per scan")
     parser.add_argument(
+        "--volume-index", type=int, default=None, help="volume of 4D scans (fMRI, DWI, dynamics) to measure, from 0"
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="parallel workers (default: 1 locally, every CPU with --engine ray)"
     )
     add_engine_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def _compute(path: Path, profile: str):
+def _compute(path: Path, profile: str, volume_index: int | None = None):
     """Load and measure one scan (runs in a worker process too); returns (path, report, None) or
     (path, None, error text)."""
     from mmrqa.metrics.files import measure_file
 
     try:
-        return path, measure_file(path, profile), None
+        return path, measure_file(path, profile, volume_index), None
     except MMRQAError as exc:
         return path, None, str(exc)
 
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             handle = open(out, "w" if args.overwrite or not done else "a", encoding="utf-8")  # noqa: SIM115
         engine = stack.enter_context(get_engine(args.engine, workers=args.workers, address=args.address))
-        results = engine.map(partial(_compute, profile=args.profile), todo)
+        results = engine.map(partial(_compute, profile=args.profile, volume_index=args.volume_index), todo)
         for path, report, error in progress(results, total=len(todo), desc="metrics"):
             if error is not None:
                 report_error(error if str(path) in error else f"{path}: {error}")

@@ -12,14 +12,14 @@ from mmrqa.metrics import compute_metrics
 from mmrqa.metrics.report import MetricReport
 
 
-def measure_file(path: str | os.PathLike, profile: str = "default") -> MetricReport:
-    """Load ``path`` (as stored for the ``mrqy`` profile, reoriented to RAS+ otherwise) and compute its metrics;
-    the report's ``meta["path"]`` is ``str(path)``.
+def measure_file(path: str | os.PathLike, profile: str = "default", volume_index: int | None = None) -> MetricReport:
+    """Load ``path`` (as stored for the ``mrqy`` profile, reoriented to RAS+ otherwise; volume ``volume_index`` of a
+    4D file) and compute its metrics; the report's ``meta["path"]`` is ``str(path)``.
 
     Raises:
         MMRQAError: the scan cannot be read or measured (the message names the file).
     """
-    volume = load_volume(path, canonical=(profile != "mrqy"))
+    volume = load_volume(path, canonical=(profile != "mrqy"), volume_index=volume_index)
     report = compute_metrics(volume, profile=profile)
     report.meta["path"] = str(path)
     return report

@@ -116,6 +116,7 @@ class MMRQAPipeline:
         slices: int = DEFAULT_SLICES,
         signal_enhanced: bool = True,
         plane: str = "axial",
+        volume_index: int | None = None,
     ) -> Assessment:
         """Assess one scan (a path in any :mod:`mmrqa.io` format, or a ``Volume``).
 
@@ -125,11 +126,12 @@ class MMRQAPipeline:
             slices: number of informative slices rendered and asked about.
             signal_enhanced: show the model the metric summary before each question (off for the ablation).
             plane: ``axial``, ``coronal`` or ``sagittal``.
+            volume_index: which volume of a 4D file (fMRI, DWI, dynamics) to assess; a 4D file needs it.
 
         Raises:
             MMRQAError: the scan cannot be read or assessed (see :meth:`assess_many` for per-scan error entries).
         """
-        return self.complete(self.prepare(scan, slices, plane), questions, signal_enhanced)
+        return self.complete(self.prepare(scan, slices, plane, volume_index=volume_index), questions, signal_enhanced)
 
     def prepare(
         self,
@@ -137,14 +139,15 @@ class MMRQAPipeline:
         slices: int = DEFAULT_SLICES,
         plane: str = "axial",
         render: bool | None = None,
+        volume_index: int | None = None,
     ):
         """The CPU half of :meth:`__call__` (load, metrics, rendering): ``(assessment so far, volume, metric report,
         images)``, which :meth:`complete` finishes. ``mmrqa assess --engine ray`` runs it in Ray tasks and
         :meth:`complete` on the model actors. ``render``: render the slices (default: only when a model will read
-        them; the metrics-only mode just names them)."""
+        them; the metrics-only mode just names them); ``volume_index``: as for :meth:`__call__`."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        volume = scan if isinstance(scan, Volume) else _load(scan)
+        volume = scan if isinstance(scan, Volume) else _load(scan, volume_index)
         timings["loading"] = time.perf_counter() - clock
         clock = time.perf_counter()
         report = compute_metrics(volume)
@@ -388,5 +391,5 @@ class MMRQAPipeline:
         return results
 
 
-def _load(path: str | os.PathLike) -> Volume:
-    return load_volume(Path(path))
+def _load(path: str | os.PathLike, volume_index: int | None = None) -> Volume:
+    return load_volume(Path(path), volume_index=volume_index)

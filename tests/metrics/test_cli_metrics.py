@@ -66,3 +66,18 @@ def test_no_torch_on_the_metrics_path():
 
     code = "import sys, mmrqa.cli.metrics, mmrqa.metrics; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_metrics_of_one_volume_of_a_4d_scan(tmp_path, capsys):
+    """--volume-index measures the chosen volume of a 4D scan (the rows differ between volumes); without it the scan
+    is an error line that says how to choose."""
+    epi4d = os.path.join(data_path, "example4d.nii.gz")
+    assert main(["metrics", epi4d, "-o", str(tmp_path / "none.tsv")]) == 2
+    assert "--volume-index" in capsys.readouterr().err
+    rows = []
+    for k in (0, 1):
+        out = tmp_path / f"v{k}.tsv"
+        assert main(["metrics", "--volume-index", str(k), epi4d, "-o", str(out)]) == 0
+        header, row = out.read_text().splitlines()[:2]
+        rows.append(dict(zip(header.split("\t"), row.split("\t"), strict=True)))
+    assert rows[0]["fg_mean"] != rows[1]["fg_mean"]

@@ -82,3 +82,19 @@ def test_assess_without_model_does_not_import_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_cli_assess_takes_one_volume_of_a_4d_scan(tmp_path, capsys):
+    """A 4D scan (nibabel's real EPI time series) is refused with the way out in the message, and assessed with
+    --volume-index; the pipeline takes the same argument."""
+    import importlib.resources
+
+    epi4d = str(importlib.resources.files("nibabel.tests") / "data" / "example4d.nii.gz")
+    assert main(["assess", epi4d]) == 2
+    assert "choose one, 0 to 1, with --volume-index" in capsys.readouterr().err
+    out = tmp_path / "a.json"
+    assert main(["assess", "--volume-index", "1", "--format", "json", "-o", str(out), epi4d]) == 0
+    assessed = json.loads(out.read_text().splitlines()[0])
+    assert assessed["rating"] in ("good", "medium", "bad") and assessed["in_domain"] is True
+    direct = MMRQAPipeline.metrics_only()(epi4d, volume_index=1)
+    assert direct.rating == assessed["rating"] and direct.confidence == assessed["confidence"]

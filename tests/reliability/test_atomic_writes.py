@@ -250,7 +250,7 @@ def _assess_args(out: Path, paths: list[str]):
 
     return argparse.Namespace(
         paths=paths, output=str(out), format="json", slices=1, no_signal=False, model=None, question=None,
-        engine="local", address=None, num_gpus=0.0, overwrite=False,
+        engine="local", address=None, num_gpus=0.0, overwrite=False, volume_index=None,
     )  # fmt: skip
 
 

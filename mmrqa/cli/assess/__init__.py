@@ -54,6 +54,9 @@ def add_parser(subparsers) -> None:
         "flagged) instead of the reference ranges",
     )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
+    parser.add_argument(
+        "--volume-index", type=int, default=None, help="volume of 4D scans (fMRI, DWI, dynamics) to assess, from 0"
+    )
     parser.add_argument("--no-signal", action="store_true", help="do not show the model the metric summary")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="cap on generated tokens per answer")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: GPU when available)")
@@ -124,7 +127,9 @@ def _here(pipe, paths: list[str], args: argparse.Namespace) -> Iterator[Any]:
     """Assess the scans one after the other in this process: each ``Assessment``, or ``Failed``."""
     from mmrqa.cli.assess.cohort import Failed
 
-    kwargs = dict(questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal)
+    kwargs = dict(
+        questions=args.question, slices=args.slices, signal_enhanced=not args.no_signal, volume_index=args.volume_index
+    )
     for path in paths:
         try:
             yield pipe(path, **kwargs)
@@ -150,6 +155,7 @@ def _on_engine(engine, paths: list[str], args: argparse.Namespace) -> Iterator[A
         questions=args.question,
         num_gpus=args.num_gpus or 0.0,
         reference=_reference(args),
+        volume_index=args.volume_index,
     )
 
 

@@ -40,21 +40,22 @@ def _metrics_only_pipeline(reference=None):
     return _METRICS_ONLY["pipe"]
 
 
-def assess_metrics_only(path: str, slices: int, signal_enhanced: bool, reference=None):
+def assess_metrics_only(path: str, slices: int, signal_enhanced: bool, reference=None, volume_index=None):
     """CPU task of the metrics-only mode: the whole assessment of one scan, or ``Failed``."""
     try:
-        return _metrics_only_pipeline(reference)(path, slices=slices, signal_enhanced=signal_enhanced)
+        pipe = _metrics_only_pipeline(reference)
+        return pipe(path, slices=slices, signal_enhanced=signal_enhanced, volume_index=volume_index)
     except MMRQAError as exc:
         return Failed(path, str(exc))
 
 
-def prepare_scan(path: str, slices: int, plane: str = "axial", reference=None):
+def prepare_scan(path: str, slices: int, plane: str = "axial", reference=None, volume_index=None):
     """CPU task of the model mode: ``MMRQAPipeline.prepare`` of one scan, its volume on the signal classifier's grid
     only (:func:`mmrqa.classifier.decimate`: what the classifier reads when a model answer is missing, at most 128
     voxels per side, instead of the full scan, the biggest thing to ship to an actor), or ``Failed``."""
     try:
         result, volume, report, images = MMRQAPipeline(None, reference=reference).prepare(
-            path, slices, plane, render=True
+            path, slices, plane, render=True, volume_index=volume_index
         )
     except MMRQAError as exc:
         return Failed(path, str(exc))
@@ -86,6 +87,7 @@ def assess_cohort(
     batch_size: int = 4,
     num_gpus: float = 0.0,
     reference=None,
+    volume_index: int | None = None,
 ) -> Iterator[Any]:
     """Assessments (or ``Failed``) of ``paths`` in input order.
 
@@ -100,9 +102,16 @@ def assess_cohort(
         num_gpus: GPUs for the model actors (one actor per GPU; 0: one actor on CPU).
         reference: a :class:`mmrqa.metrics.cohort.CohortReference` to judge the metrics against (default: the
             ranges that fit each scan).
+        volume_index: which volume of 4D files to assess.
     """
     if load_model is None:
-        task = partial(assess_metrics_only, slices=slices, signal_enhanced=signal_enhanced, reference=reference)
+        task = partial(
+            assess_metrics_only,
+            slices=slices,
+            signal_enhanced=signal_enhanced,
+            reference=reference,
+            volume_index=volume_index,
+        )
         return engine.map(task, paths)
     stage = ModelStage.on_gpus(
         load_model,
@@ -110,4 +119,5 @@ def assess_cohort(
         batch_size=batch_size,
         num_gpus=num_gpus,
     )
-    return engine.map(partial(prepare_scan, slices=slices, reference=reference), paths, model=stage)
+    prepare = partial(prepare_scan, slices=slices, reference=reference, volume_index=volume_index)
+    return engine.map(prepare, paths, model=stage)
