@@ -31,6 +31,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--artifact", required=True, metavar="KIND", help=f"one of: {KINDS_HELP}")
     parser.add_argument("--severity", required=True, metavar="LEVEL", help=f"one of: {SEVERITIES_HELP}")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same output")
+    parser.add_argument(
+        "--volume-index", type=int, default=None, help="volume of a 4D scan to corrupt (the output is that volume, 3D)"
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if not output.name.endswith((".nii", ".nii.gz")):
         raise InvalidArgumentError(f"output {output} must be a NIfTI file ending in .nii or .nii.gz")
-    volume = load_volume(args.input, canonical=False)
+    volume = load_volume(args.input, canonical=False, volume_index=args.volume_index)
     corrupted, record = simulate(volume, args.artifact, args.severity, args.seed)
     write_bytes_atomic(output, nifti_bytes(corrupted, compress=output.name.endswith(".gz")))
     write_text_atomic(sidecar_path(output), record.to_json() + "\n")

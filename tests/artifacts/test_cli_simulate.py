@@ -81,3 +81,17 @@ def test_none_severity_roundtrips_the_values(tmp_path):
     clean = np.asarray(nib.load(T1).dataobj, dtype=np.float32)
     np.testing.assert_array_equal(np.asarray(nib.load(out).dataobj), clean)
     assert json.loads((tmp_path / "same.json").read_text())["params"] == {}
+
+
+def test_simulate_one_volume_of_a_4d_scan(tmp_path, capsys):
+    """A 4D scan needs --volume-index; with it the output is that volume, corrupted, in 3D."""
+    import importlib.resources
+
+    epi4d = str(importlib.resources.files("nibabel.tests") / "data" / "example4d.nii.gz")
+    out = tmp_path / "noisy.nii.gz"
+    assert main(["simulate", epi4d, str(out), "--artifact", "noise", "--severity", "severe"]) == 2
+    assert "--volume-index" in capsys.readouterr().err
+    assert (
+        main(["simulate", epi4d, str(out), "--artifact", "noise", "--severity", "severe", "--volume-index", "1"]) == 0
+    )
+    assert nib.load(str(out)).shape == (128, 96, 24)
