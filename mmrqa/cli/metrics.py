@@ -96,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     done: set[str] = set()
     if out is not None and not args.overwrite:
+        if args.volume_index is not None and out.exists() and out.stat().st_size > 0:
+            from mmrqa.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"{out} exists: a run with --volume-index cannot resume it, since its rows do not say which volume "
+                "they measured; pass --overwrite or another output file"
+            )
         done = _done_paths(out, args.format)
     todo = [p for p in scans if str(p) not in done]
     header = not done

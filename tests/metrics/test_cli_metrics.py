@@ -81,3 +81,9 @@ def test_metrics_of_one_volume_of_a_4d_scan(tmp_path, capsys):
         header, row = out.read_text().splitlines()[:2]
         rows.append(dict(zip(header.split("\t"), row.split("\t"), strict=True)))
     assert rows[0]["fg_mean"] != rows[1]["fg_mean"]
+    # the rows do not say which volume they measured: resuming v0.tsv with another volume would mix volumes silently
+    before = (tmp_path / "v0.tsv").read_text()
+    assert main(["metrics", "--volume-index", "1", epi4d, "-o", str(tmp_path / "v0.tsv")]) == 2
+    assert "cannot resume it" in capsys.readouterr().err and (tmp_path / "v0.tsv").read_text() == before
+    assert main(["metrics", "--volume-index", "1", epi4d, "-o", str(tmp_path / "v0.tsv"), "--overwrite"]) == 0
+    assert (tmp_path / "v0.tsv").read_text() == (tmp_path / "v1.tsv").read_text()
