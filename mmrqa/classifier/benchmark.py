@@ -100,15 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.clean:  # a folder's scans that are packaged scans already are tested as such
         test_names += [s.name for s in packaged if s.path in {str(p) for p in _files(args.clean)}]
     rows = build_table(packaged + extra, args.cache)
+    from mmrqa.classifier.features import feature_names
+
     features = None
     if args.without_relative:
-        from mmrqa.classifier.features import feature_names
         from mmrqa.classifier.relative import RELATIVE_FEATURES
 
         features = [f for f in feature_names() if f not in RELATIVE_FEATURES]
     if args.drop:
-        from mmrqa.classifier.features import feature_names
-
         dropped = set(args.drop.split(","))
         unknown = dropped - set(feature_names())
         if unknown:

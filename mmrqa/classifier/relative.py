@@ -83,10 +83,11 @@ def relative_features(data: np.ndarray) -> dict[str, float]:
     out["spectral_tail"], out["spectral_curvature"] = spectral_shape(along0, along1, sub.shape[:2])
     out["hf_noise"] = hf_noise(power, sub)
     out["bias_poly_std"] = bias_poly_std(data)
-    out["shadow_asymmetry"] = shadow_asymmetry(sub)
-    air = exterior_air(sub)
+    level = float(np.percentile(sub, 99))  # the object's level, read by the background features
+    out["shadow_asymmetry"] = shadow_asymmetry(sub, level)
+    air = exterior_air(sub, level)
     out["ghost_exterior"] = ghost_exterior(sub, air)
-    out["air_anisotropy"] = air_anisotropy(sub, air)
+    out["air_anisotropy"] = air_anisotropy(sub, air, level)
     out["air_smoothness"] = air_smoothness(sub, air)
     return {name: float(value) for name, value in out.items()}
 
@@ -304,7 +305,7 @@ def bias_poly_std(data: np.ndarray) -> float:
     return 100.0 * float(np.std(fitted))
 
 
-def shadow_asymmetry(sub: np.ndarray) -> float:
+def shadow_asymmetry(sub: np.ndarray, level: float) -> float:
     """Signal in the background beside the object along one in-plane axis over that along the other: |log ratio|.
 
     The object is the voxels above 10% of the 99th percentile, dilated by 3 voxels; its *shadow* along axis a is every
@@ -314,11 +315,10 @@ def shadow_asymmetry(sub: np.ndarray) -> float:
     whichever axis is the phase-encoding one, the absolute log ratio rises. Both means get :data:`SHADOW_FLOOR` of the
     99th percentile added, so a zeroed background (masked, or rounded to integers) reads 0 rather than a ratio of
     two vanishing numbers. NaN without 50 background voxels in each
-    shadow (an object filling the field of view).
+    shadow (an object filling the field of view). ``level``: the 99th percentile of ``sub``.
     """
     from scipy import ndimage
 
-    level = float(np.percentile(sub, 99))
     if level <= 0:
         return math.nan
     obj = ndimage.binary_dilation(sub > 0.1 * level, structure=np.ones((7, 7, 1), dtype=bool))
@@ -333,13 +333,12 @@ def shadow_asymmetry(sub: np.ndarray) -> float:
     return abs(math.log(m0 / m1))
 
 
-def exterior_air(sub: np.ndarray) -> np.ndarray | None:
+def exterior_air(sub: np.ndarray, level: float) -> np.ndarray | None:
     """The air outside the object, None without :data:`EXTERIOR_MIN_VOXELS` of it: the object is the voxels above
-    :data:`EXTERIOR_OBJECT` of the 99th percentile, closed, holes filled per slice and dilated by
-    :data:`EXTERIOR_MARGIN`; the air is everything else."""
+    :data:`EXTERIOR_OBJECT` of ``level`` (the 99th percentile of ``sub``), closed, holes filled per slice and dilated
+    by :data:`EXTERIOR_MARGIN`; the air is everything else."""
     from scipy import ndimage
 
-    level = float(np.percentile(sub, 99))
     if level <= 0:
         return None
     # closing and dilation by in-plane boxes as separable max/min filters (the binary operations with a zero border)
@@ -358,8 +357,8 @@ def exterior_air(sub: np.ndarray) -> np.ndarray | None:
 def ghost_exterior(sub: np.ndarray, air: np.ndarray | None) -> float:
     """Ghost copies in the air: max over in-plane axes and shifts L = m N/P of c(L) - median c(other shifts).
 
-    c(L) is the correlation, over the air voxels x (:func:`exterior_air`), between I(x) and I(x + L) along one in-plane axis (circular, as the ghosts of a DFT
-    reconstruction are). A periodic error on every P-th phase-encoding line adds copies of the object shifted by m N/P;
+    c(L) is the correlation, over the air voxels x (:func:`exterior_air`), between I(x) and I(x + L) along one
+    in-plane axis (circular, as the ghosts of a DFT reconstruction are). A periodic error on every P-th phase-encoding line adds copies of the object shifted by m N/P;
     inside the object a small ghost is in quadrature with the object and hardly changes the magnitude, but in the air it
     *is* the signal, a faint copy of the anatomy N/P away, so the exterior correlates with the image at that shift and at
     no other. On a clean scan the air holds noise, uncorrelated with the image at any shift beyond a few voxels, and
@@ -367,7 +366,7 @@ def ghost_exterior(sub: np.ndarray, air: np.ndarray | None) -> float:
     air (other anatomy, a coil, a zeroed background) gives. NaN without air (``air`` None: an object filling the field
     of view) or without variation in it.
 
-    Measured on the 25 training scans' views (2026-12-07, before adding it): at moderate ghosting the paired AUC (each
+    Measured on the views of the table's 25 scans (2026-12-07, before adding it): at moderate ghosting the paired AUC (each
     variant against its own clean view) is 0.84 and the unpaired AUC (against every clean view) 0.81, where
     ``ghost_peak`` gives 0.73 / 0.66; it is defined on 80% of the clean views.
     """
@@ -397,19 +396,19 @@ def ghost_exterior(sub: np.ndarray, air: np.ndarray | None) -> float:
     return float(best) if math.isfinite(best) else math.nan
 
 
-def air_anisotropy(sub: np.ndarray, air: np.ndarray | None) -> float:
+def air_anisotropy(sub: np.ndarray, air: np.ndarray | None, level: float) -> float:
     """Streaks in the air along one axis: |log| of the air's fine-scale energy along axis 0 over that along axis 1.
 
     The fine-scale part along axis a is I minus I smoothed along a alone (Gaussian, sigma 1 voxel); its mean square
     is taken over the air voxels (:func:`exterior_air`) at least 2 voxels from the border, plus a floor of
-    (0.1% of the 99th percentile)^2 so that a zeroed background reads 0 rather than a ratio of two vanishing numbers.
+    (0.1% of ``level``, the 99th percentile)^2 so that a zeroed background reads 0 rather than a ratio of two vanishing numbers.
     Rigid motion during a Cartesian acquisition leaves the k-space lines acquired after the movement inconsistent
     with the centre of k-space along the phase-encoding axis only: the misregistered edges ring out into the air as
     streaks that vary along that axis. The air of a clean scan holds white noise, the same along both axes, so the
     ratio is ~1 (0 after the log) whichever axis is the phase-encoding one. Ghost copies, by contrast, carry the
     object's own edges, in every direction.
 
-    Measured on the 25 training scans' views (2026-12-07, before adding it): at moderate motion the paired AUC is 0.77
+    Measured on the views of the table's 25 scans (2026-12-07, before adding it): at moderate motion the paired AUC is 0.77
     and the unpaired 0.75 (severe 0.80 / 0.79), defined on 74% of the clean views, where ``shadow_asymmetry`` is
     defined on 28%.
     """
@@ -423,7 +422,7 @@ def air_anisotropy(sub: np.ndarray, air: np.ndarray | None) -> float:
     if int(inner.sum()) < EXTERIOR_MIN_VOXELS:
         return math.nan
     image = sub.astype(np.float64)
-    floor = (1e-3 * float(np.percentile(sub, 99))) ** 2
+    floor = (1e-3 * level) ** 2
     energy = []
     for axis in (0, 1):
         fine = image - ndimage.gaussian_filter1d(image, 1.0, axis=axis)
@@ -442,7 +441,7 @@ def air_smoothness(sub: np.ndarray, air: np.ndarray | None) -> float:
     become alike and the correlation approaches 1; unlike the spectral tail, it keeps rising when the blur has removed
     every detail of the anatomy. NaN without air or without variation in it (a zeroed background).
 
-    Measured on the 25 training scans' views (2026-12-07, before adding it): at severe blur the paired AUC is 0.99 and
+    Measured on the views of the table's 25 scans (2026-12-07, before adding it): at severe blur the paired AUC is 0.99 and
     the unpaired 0.93, where ``spectral_tail`` gives 0.59 / 0.70 (moderate: 0.95 / 0.77 against 0.89 / 0.85).
     """
     from scipy import ndimage

@@ -115,8 +115,8 @@ def spatial_shape(path: Path, shape: tuple[int, ...], volume_index: int | None) 
         if volume_index is None:
             raise DimensionalityError(
                 f"{path}: 4D data of shape {shape} ({shape[3]} volumes); metrics and verdicts are of one 3D volume: "
-                f"choose one, 0 to {shape[3] - 1}, with --volume-index (mmrqa metrics, assess, simulate, info) or volume_index "
-                f"(load_volume, MMRQAPipeline)"
+                f"choose one, 0 to {shape[3] - 1}, with --volume-index (mmrqa metrics, assess, simulate, info) "
+                "or volume_index (load_volume, MMRQAPipeline)"
             )
         if not -shape[3] <= volume_index < shape[3]:
             raise InvalidArgumentError(f"{path}: volume_index {volume_index} out of range for {shape[3]} volumes")
