@@ -12,8 +12,9 @@ called acceptable, :mod:`mmrqa.metrics.catalogue`):
 
 The ranges that fit one scan come from :func:`mmrqa.metrics.ranges.catalogue_for` (pass its result as
 ``catalogue``). Against a reference cohort (:class:`mmrqa.metrics.cohort.CohortReference`, pass it as ``cohort``)
-the light is set by the robust z-score instead (:func:`cohort_light`): green within ``Z_LIMIT`` (3.5) of the cohort
-or on the better side, amber up to ``Z_RED`` (5), red beyond.
+the light is set by the robust z-score instead (:func:`cohort_light`): green within the amber limit of the cohort or
+on the better side, amber up to the red limit, red beyond (3.5 and 5 robust SD, widened for a small cohort:
+:func:`mmrqa.metrics.cohort.z_limits`).
 
 Nothing here imports a model, a UI toolkit or pandas: any front end (the Space, a notebook) can use it.
 """
@@ -27,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from mmrqa.errors import InvalidArgumentError
-from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE
-from mmrqa.metrics.catalogue import is_acceptable, reference_range
-from mmrqa.metrics.cohort import Z_LIMIT, Z_RED, CohortReference
+from mmrqa.metrics import CATALOGUE
+from mmrqa.metrics.catalogue import has_light, is_acceptable, reference_range
+from mmrqa.metrics.cohort import CohortReference
 from mmrqa.qa.answers import describe_range, format_value
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
@@ -77,16 +78,6 @@ def traffic_light(name: str, value: float | None, catalogue: dict[str, Any] | No
     return "amber" if distance <= AMBER_MARGIN * scale else "red"
 
 
-def cohort_light(z: float, higher_is_better: bool | None = None) -> str:
-    """The light of a robust z-score against a reference cohort (see the module docstring); NaN is grey."""
-    if z != z:
-        return "grey"
-    worse = abs(z) if higher_is_better is None else (-z if higher_is_better else z)
-    if worse <= Z_LIMIT:
-        return "green"
-    return "amber" if worse <= Z_RED else "red"
-
-
 def describe_metric(
     name: str, value: float, catalogue: dict[str, Any] | None = None, cohort: CohortReference | None = None
 ) -> dict[str, Any]:
@@ -118,7 +109,7 @@ def describe_metric(
         "higher_is_better": hib,
         "reference_range": list(bounds) if bounds else None,
         "acceptable": is_acceptable(value, bounds) if bounds and value == value else None,
-        "light": traffic_light(name, value, catalogue) if z is None else cohort_light(z, hib),
+        "light": traffic_light(name, value, catalogue) if cohort is None else cohort.light(name, value, hib),
         "reference": getattr(info, "reference", "") or "",
         "range_basis": getattr(info, "range_basis", "") or "",
         "z": None if z is None or z != z else round(z, 3),
@@ -131,12 +122,7 @@ def metric_descriptions(
     """:func:`describe_metric` of each catalogued metric that has a reference range in :data:`~mmrqa.metrics.CATALOGUE`
     or is an artifact indicator (the ``metric_info`` of an :class:`~mmrqa.pipeline.assessment.Assessment`), judged
     with ``catalogue`` (the scan's ranges) or ``cohort``; a metric with no range for this scan is kept, grey."""
-    indicators = set(ARTIFACT_INDICATORS.values())
-    return {
-        name: describe_metric(name, value, catalogue, cohort)
-        for name, value in values.items()
-        if name in CATALOGUE and (reference_range(CATALOGUE, name) is not None or name in indicators)
-    }
+    return {name: describe_metric(name, value, catalogue, cohort) for name, value in values.items() if has_light(name)}
 
 
 @dataclass(frozen=True)

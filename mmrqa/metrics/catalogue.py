@@ -463,6 +463,12 @@ def reference_range(catalogue: dict[str, Any], name: str) -> tuple[float | None,
     return None if low is None and high is None else (low, high)
 
 
+def has_light(name: str) -> bool:
+    """Whether a metric is judged with a traffic light: it has a reference range in :data:`CATALOGUE` or it is an
+    artifact indicator (the metrics an assessment shows with lights, against ranges or a cohort)."""
+    return name in CATALOGUE and (reference_range(CATALOGUE, name) is not None or name in ARTIFACT_INDICATORS.values())
+
+
 def is_acceptable(value: float, bounds: tuple[float | None, float | None]) -> bool:
     """Whether ``value`` lies in ``bounds`` (bounds included; a ``None`` bound is open)."""
     low, high = bounds

@@ -14,13 +14,24 @@ which a normal sample flags about 1 value in 2000. When half the cohort or more 
 absolute deviation x 1.2533 stands in for it (also Iglewicz and Hoaglin); when that is 0 too, any other value is
 flagged. A metric with fewer than :data:`MIN_COHORT` finite values in the table is not judged.
 
-:meth:`CohortReference.catalogue` turns the cohort into a catalogue whose ranges are median +- 3.5 robust SD, so the
-traffic lights, the reports and the grounded answers read it as they read :data:`~mmrqa.metrics.CATALOGUE`.
+**A small cohort widens the limits** (:func:`z_limits`). 3.5 (amber) and :data:`Z_RED` = 5 (red) are limits for a
+spread known exactly. Estimated from ``n`` scans, the median and the spread are themselves uncertain, and a new
+scan's z follows Student's t with ``n - 1`` degrees of freedom, times ``sqrt(1 + 1/n)`` (the prediction interval of
+one new observation of a normal sample); the limits are the t quantiles at the normal limits' tail probabilities
+(2.3e-4 and 2.9e-7): amber 11.5 and red 62 robust SD for 5 scans, 5.1 and 10.7 for 12, 3.8 and 5.8 for 50,
+3.5 and 5.0 in the limit. (Measured before this correction on 15 slabs of 5 real pelvic T2w scans, each judged
+against the other 4 subjects' 12 slabs: 7 of the 15 clean slabs showed a red light.) The MAD is a less efficient
+estimate of the spread than the SD, so even these limits are, if anything, too narrow for a small cohort.
+
+:meth:`CohortReference.catalogue` turns the cohort into a catalogue whose ranges are median +- the amber limit in
+robust SD, so the traffic lights, the reports and the grounded answers read it as they read
+:data:`~mmrqa.metrics.CATALOGUE`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import os
 from dataclasses import dataclass, replace
@@ -114,11 +125,29 @@ class CohortReference:
             return gap / spread
         return 0.0 if gap == 0 else math.copysign(math.inf, gap)
 
+    def rule(self) -> str:
+        """The flagging rule in words, at the limits of the cohort's size (its most complete metric's)."""
+        n = max(self.n.values())
+        amber, red = z_limits(n)
+        return (
+            f"robust z-scores, flagged on the worse side beyond {amber:.3g} (red beyond {red:.3g}): "
+            f"the outlier limits {Z_LIMIT} and {Z_RED} widened for {n} scans"
+        )
+
+    def limits(self, name: str) -> tuple[float, float]:
+        """(amber, red) limits on the worse-side z of a metric, for the number of scans that judge it
+        (:func:`z_limits`)."""
+        return z_limits(self.n.get(name, 0))
+
+    def light(self, name: str, value: float | None, higher_is_better: bool | None) -> str:
+        """The traffic light of a metric value against the cohort (:func:`cohort_light` at its limits)."""
+        return cohort_light(self.z(name, value), higher_is_better, self.limits(name))
+
     def bounds(self, name: str, higher_is_better: bool | None) -> tuple[float, float] | None:
-        """median -+ Z_LIMIT robust SD, open on the better side of a metric with a direction."""
+        """median -+ the amber limit in robust SD, open on the better side of a metric with a direction."""
         if name not in self.median:
             return None
-        med, reach = self.median[name], Z_LIMIT * self.spread[name]
+        med, reach = self.median[name], self.limits(name)[0] * self.spread[name]
         low = -math.inf if higher_is_better is False else med - reach
         high = math.inf if higher_is_better is True else med + reach
         return (low, high)
@@ -131,8 +160,8 @@ class CohortReference:
             if isinstance(info, MetricInfo):
                 bounds = self.bounds(name, info.higher_is_better)
                 basis = (
-                    f"cohort {self.source}: median {self.median[name]:.4g} -+ {Z_LIMIT} robust SD "
-                    f"({self.spread[name]:.3g}) over {self.n[name]} scans"
+                    f"cohort {self.source}: median {self.median[name]:.4g} -+ {self.limits(name)[0]:.3g} robust SD "
+                    f"({self.spread[name]:.3g}), the outlier limit {Z_LIMIT} for {self.n[name]} scans"
                     if bounds
                     else f"not judged: fewer than {MIN_COHORT} values in cohort {self.source}"
                 )
@@ -140,6 +169,42 @@ class CohortReference:
                 info = replace(info, reference_range=bounds, range_basis=basis, not_judged=not_judged)
             out[name] = info
         return out
+
+
+def worse_z(z: float, higher_is_better: bool | None = None) -> float:
+    """A robust z-score turned so that positive is worse: ``-z`` for a metric where higher is better, ``z`` where
+    lower is, ``|z|`` for a metric with no better direction (NaN stays NaN)."""
+    if higher_is_better is None:
+        return abs(z)
+    return -z if higher_is_better else z
+
+
+@functools.lru_cache(maxsize=256)
+def z_limits(n: int) -> tuple[float, float]:
+    """(amber, red) limits on a worse-side robust z for a cohort of ``n`` scans: :data:`Z_LIMIT` and :data:`Z_RED`
+    widened for the uncertainty of a median and spread estimated from ``n`` values (module docstring): the quantiles
+    of Student's t with ``n - 1`` degrees of freedom at the normal limits' tail probabilities, times
+    ``sqrt(1 + 1/n)``. Fewer than 2 scans: infinite (nothing can be judged)."""
+    if n < 2:
+        return (math.inf, math.inf)
+    from scipy.special import ndtr, stdtrit  # only a cohort needs it
+
+    scale = math.sqrt(1.0 + 1.0 / n)
+    amber, red = (scale * float(stdtrit(n - 1, ndtr(z))) for z in (Z_LIMIT, Z_RED))
+    return (amber, red)
+
+
+def cohort_light(z: float, higher_is_better: bool | None = None, limits: tuple[float, float] | None = None) -> str:
+    """The traffic light of a robust z-score against a reference cohort: green within the amber limit of the cohort
+    or on the better side, amber up to the red limit, red beyond; NaN is grey. ``limits``: (amber, red), those of the
+    cohort's size (:func:`z_limits`); default (:data:`Z_LIMIT`, :data:`Z_RED`), a spread known exactly."""
+    if z != z:
+        return "grey"
+    amber, red = limits or (Z_LIMIT, Z_RED)
+    worse = worse_z(z, higher_is_better)
+    if worse <= amber:
+        return "green"
+    return "amber" if worse <= red else "red"
 
 
 def _number(text: str | None) -> float:

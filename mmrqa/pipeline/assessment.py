@@ -37,6 +37,7 @@ _NOT_JUDGED = {"light": "grey", "acceptable": None}
 VERDICT_FIELDS = ("rating", "usability", "artifacts")
 _FALLBACK = "Signal fallback"
 _CONSISTENCY = "Consistency"
+_COHORT = "Cohort"
 #: Confidence below which a verdict is reported as uncertain (a calibrated probability: below 0.6 the rating is
 #: wrong about as often as one time in two or three, too often to act on without a look at the images).
 LOW_CONFIDENCE = 0.6
@@ -107,6 +108,8 @@ class Assessment:
     reference: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: what the reference cohort changed in the signal verdict, and why (:mod:`mmrqa.classifier.cohort`); "" if nothing
+    cohort_note: str = ""
 
     @classmethod
     def failed(cls, source: str, error: str, mode: str = "metrics-only", model: str | None = None) -> Assessment:
@@ -172,6 +175,8 @@ class Assessment:
             lines.append((_FALLBACK, f"{', '.join(fallback)} {why}"))
         if self.notes:
             lines.append((_CONSISTENCY, "; ".join(self.notes)))
+        if self.cohort_note:
+            lines.append((_COHORT, self.cohort_note))
         if self.drivers:
             drivers = "; ".join(self._driver_text(name) for name in self.drivers)
             lights = {(self.metric_info.get(name) or {}).get("light") for name in self.drivers}
@@ -248,7 +253,7 @@ class Assessment:
     def trust_markdown(self) -> str:
         """The markdown lines on how far the verdict can be trusted (domain, confidence, drivers, the fields that came
         from the signal classifier), for a UI that lays out the rating itself (the Space); empty when none is known."""
-        keys = ("Domain", "Confidence", "Drivers", _FALLBACK, _CONSISTENCY)
+        keys = ("Domain", "Confidence", "Drivers", _FALLBACK, _CONSISTENCY, _COHORT)
         return "".join(f"- **{key}:** {value}\n" for key, value in self._verdict_lines() if key in keys)
 
     def to_text(self) -> str:

@@ -180,7 +180,7 @@ class MMRQAPipeline:
         context = context_of(volume, report)
         result.scan_context = context.to_dict()
         if self.reference is not None:
-            result.reference = f"cohort {self.reference.source}: robust z-scores, |z| > 3.5 on the worse side flagged"
+            result.reference = f"cohort {self.reference.source}: {self.reference.rule()}"
         else:
             result.reference = f"ranges for a {context.describe()}"
         result.metric_info = metric_descriptions(result.metrics, self.catalogue_of(result), self.reference)
@@ -214,7 +214,8 @@ class MMRQAPipeline:
         """The signal classifier's verdict on the scan (:func:`mmrqa.classifier.classify`, recorded in
         ``result.signal_estimate``); from the full-size metrics alone (per-slice features undefined) without the
         volume (``complete`` after a remote ``prepare``) or when its decimated copy cannot be measured (a small object
-        in a 2D image may vanish)."""
+        in a 2D image may vanish). With a reference cohort the verdict is read beside it
+        (:func:`mmrqa.classifier.cohort.cohort_verdict`; ``result.cohort_note`` says what that changed)."""
         from mmrqa.classifier import classify, decide
         from mmrqa.classifier import load_model as load_signal_model
 
@@ -227,6 +228,10 @@ class MMRQAPipeline:
                 logger.info("%s: classified from the full-size metrics (%s)", result.source, exc)
         if verdict is None:
             verdict = decide(model, result.metrics)
+        if self.reference is not None:  # read beside the user's cohort (mmrqa.classifier.cohort)
+            from mmrqa.classifier.cohort import cohort_verdict
+
+            verdict, result.cohort_note = cohort_verdict(verdict, result.metrics, self.reference)
         result.signal_estimate = verdict.to_dict()
         return verdict
 

@@ -66,6 +66,8 @@ def _assessment_rows(assessment: dict[str, Any], verdict: dict[str, Any]) -> lis
         rows.append(("Drivers", "; ".join(drivers)))
     if assessment.get("notes"):  # what mmrqa.pipeline.consistency changed to keep the verdict one story
         rows.append(("Consistency", escape("; ".join(assessment["notes"]))))
+    if assessment.get("cohort_note"):  # what the reference cohort changed (mmrqa.classifier.cohort)
+        rows.append(("Cohort", escape(assessment["cohort_note"])))
     probabilities = classifier_probabilities((assessment.get("signal_estimate") or {}).get("probabilities") or {})
     if probabilities:
         rows.append(("Classifier probabilities", escape(probabilities)))

@@ -9,8 +9,8 @@ import pytest
 
 from mmrqa.errors import InvalidArgumentError, ScanNotFoundError
 from mmrqa.metrics.catalogue import reference_range
-from mmrqa.metrics.cohort import MIN_COHORT, Z_LIMIT, CohortReference
-from mmrqa.presentation import cohort_light, describe_metric
+from mmrqa.metrics.cohort import MIN_COHORT, Z_LIMIT, CohortReference, cohort_light, z_limits
+from mmrqa.presentation import describe_metric
 
 
 def _cohort(**columns) -> CohortReference:
@@ -41,22 +41,36 @@ def test_too_few_values_are_not_judged():
 
 
 def test_bounds_and_lights_follow_the_metric_direction():
-    cohort = _cohort(
-        snr_total=[10, 11, 9, 10, 12, 8], efc=[0.5, 0.52, 0.48, 0.5, 0.51, 0.49], wm2max=[0.6] * 5 + [0.7]
-    )
+    ramp = np.linspace(-1.0, 1.0, 30)  # 30 scans: limits close to 3.5 and 5
+    cohort = _cohort(snr_total=list(10 + ramp), efc=list(0.5 + 0.02 * ramp), wm2max=[0.6] * 29 + [0.7])
+    amber, red = cohort.limits("efc")
+    assert 3.5 < amber < 4.1 and 5.0 < red < 6.6
     catalogue = cohort.catalogue()
     low, high = reference_range(catalogue, "snr_total")
-    assert high is None and low == pytest.approx(10 - Z_LIMIT * cohort.spread["snr_total"])
+    assert high is None and low == pytest.approx(10 - amber * cohort.spread["snr_total"])
     assert reference_range(catalogue, "efc")[0] is None  # lower EFC is better: flagged only above
     assert reference_range(catalogue, "fg_cv") is None and "not judged" in catalogue["fg_cv"].range_basis
-    assert "cohort test" in catalogue["efc"].range_basis
+    assert "cohort test" in catalogue["efc"].range_basis and "for 30 scans" in catalogue["efc"].range_basis
     assert describe_metric("snr_total", 30.0, catalogue, cohort)["light"] == "green"  # better than the cohort
     assert describe_metric("snr_total", 1.0, catalogue, cohort)["light"] == "red"
-    about = describe_metric("efc", 0.56, catalogue, cohort)
-    assert about["light"] == "amber" and Z_LIMIT < about["z"] <= 5
+    about = describe_metric("efc", 0.5 + 0.5 * (amber + red) * cohort.spread["efc"], catalogue, cohort)
+    assert about["light"] == "amber" and amber < about["z"] <= red
     assert (
         cohort_light(-4.0, None) == "amber" and cohort_light(float("nan")) == "grey" and cohort_light(2.0) == "green"
     )
+
+
+def test_a_small_cohort_widens_the_limits():
+    """Student's t prediction limits at the tail probabilities of 3.5 and 5 SD: wide for 5 scans, 3.5 / 5 for many."""
+    assert z_limits(5) == pytest.approx((11.5, 62.3), abs=0.1)
+    assert z_limits(12) == pytest.approx((5.11, 10.68), abs=0.02)
+    assert z_limits(100_000) == pytest.approx((Z_LIMIT, 5.0), abs=0.01)
+    assert z_limits(1) == (math.inf, math.inf)
+    assert all(a < b for a, b in (z_limits(n) for n in (5, 8, 20, 50)))
+    six = _cohort(efc=[0.50, 0.52, 0.48, 0.51, 0.49, 0.50])  # z 13.5: red for a spread known exactly, amber for 6
+    z = six.z("efc", 0.70)
+    assert cohort_light(z, False) == "red" and six.light("efc", 0.70, False) == "amber"
+    assert "widened for 6 scans" in six.rule()
 
 
 def test_table_is_read_and_bad_tables_are_refused(tmp_path):

@@ -45,12 +45,12 @@ def _cohort_table(path, efc_values):
 
 
 def test_cli_reference_judges_against_the_cohort(tmp_path, capsys):
-    table = _cohort_table(tmp_path / "cohort.tsv", [0.50, 0.52, 0.48, 0.51, 0.49, 0.50])
+    table = _cohort_table(tmp_path / "cohort.tsv", [0.50, 0.52, 0.48, 0.51, 0.49, 0.50] * 3)
     assert main(["assess", str(sample_path("t1")), "--reference", str(table), "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert record["reference"].startswith("cohort cohort.tsv (6 scans): robust z-scores")
+    assert record["reference"].startswith("cohort cohort.tsv (18 scans): robust z-scores")
     efc = record["metric_info"]["efc"]
-    assert efc["light"] == "red" and efc["z"] > 5 and "cohort cohort.tsv" in efc["range_basis"]
+    assert efc["light"] == "red" and efc["z"] > 10 and "cohort cohort.tsv" in efc["range_basis"]
     assert record["metric_info"]["fg_cv"]["light"] == "grey"  # not in the cohort table: not judged
     assert main(["assess", str(sample_path("t1")), "--reference", str(table)]) == 0
     assert "judged with cohort cohort.tsv" in capsys.readouterr().out

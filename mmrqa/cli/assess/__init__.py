@@ -50,8 +50,9 @@ def add_parser(subparsers) -> None:
         "--reference",
         default=None,
         metavar="COHORT.tsv",
-        help="judge the metrics against this `mmrqa metrics` table of your own scans (robust z-scores, |z| > 3.5 "
-        "flagged) instead of the reference ranges",
+        help="judge the metrics against this `mmrqa metrics` table of your own scans (robust z-scores, flagged "
+        "beyond 3.5, widened for a small cohort) instead of the reference ranges; the verdict is read beside it "
+        "(a red artifact indicator reports its artifact, a scan typical in every metric is reported clean)",
     )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument(

@@ -1,0 +1,151 @@
+"""The verdict read beside the user's reference cohort (``mmrqa.classifier.cohort``): the cohort finds what one scan
+alone cannot, clears what is typical of the user's own scans, and says so; nothing changes outside the domain."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mmrqa.artifacts import simulate
+from mmrqa.classifier.cohort import cohort_verdict, implicated, outside
+from mmrqa.classifier.predict import Verdict
+from mmrqa.cli import main
+from mmrqa.data import load_sample
+from mmrqa.metrics import compute_metrics
+from mmrqa.metrics.cohort import CohortReference
+from mmrqa.pipeline import MMRQAPipeline
+
+RAMP = np.linspace(-1.0, 1.0, 20)  # 20 scans: red beyond ~7.5 robust SD, amber beyond ~4.3
+
+
+def _cohort() -> CohortReference:
+    rows = [
+        {"noise_local": 2.0 + 0.2 * r, "pe_correlation": -10.0 + r, "inu_cv": 0.2 + 0.02 * r, "efc": 0.5 + 0.01 * r}
+        for r in RAMP
+    ]
+    return CohortReference.from_values(rows, "test.tsv (20 scans)")
+
+
+TYPICAL = {"noise_local": 2.1, "pe_correlation": -9.5, "inu_cv": 0.21, "efc": 0.5}
+
+
+def _verdict(artifact: str, severity: str, p_kind: dict[str, float], p_sev: dict[str, float]) -> Verdict:
+    quality = {"none": 1, "mild": 2}.get(severity, 3)
+    return Verdict(
+        True,
+        artifact=artifact,
+        severity=severity,
+        quality=quality,
+        confidence=0.9,
+        probabilities={"artifact": p_kind, "severity": p_sev, "presence": {"none": 0.9, "artifact": 0.1}},
+        drivers=["spike_energy"],
+    )
+
+
+P_SEV = {"none": 0.6, "mild": 0.1, "moderate": 0.25, "severe": 0.05}
+
+
+def test_a_red_indicator_reports_what_the_classifier_called_clean():
+    cohort = _cohort()
+    noisy = {**TYPICAL, "noise_local": 6.0}  # 20 robust SD above the cohort's noise
+    assert set(implicated(noisy, cohort)) == {"noise"}
+    verdict, note = cohort_verdict(_verdict("none", "none", {"noise": 0.2, "blur": 0.8}, P_SEV), noisy, cohort)
+    assert (verdict.artifact, verdict.severity, verdict.quality) == ("noise", "moderate", 3)  # severity head: moderate
+    assert verdict.confidence is None and verdict.drivers == ["noise_local"]
+    assert "noise_local z +" in note and "test.tsv (20 scans)" in note and "called clean with confidence 0.9" in note
+
+
+def test_kinds_sharing_a_red_indicator_are_told_apart_by_the_artifact_head():
+    cohort = _cohort()
+    ghost = {**TYPICAL, "pe_correlation": 5.0}
+    assert set(implicated(ghost, cohort)) == {"ghosting", "undersampling"}
+    p_kind = {"ghosting": 0.2, "undersampling": 0.7, "noise": 0.1}
+    verdict, _ = cohort_verdict(_verdict("none", "none", p_kind, P_SEV), ghost, cohort)
+    assert verdict.artifact == "undersampling"
+
+
+def test_a_verdict_typical_of_the_cohort_in_every_light_is_cleared():
+    cohort = _cohort()
+    assert outside(TYPICAL, cohort) == {}
+    found = _verdict("bias_field", "severe", {"bias_field": 0.9}, {"severe": 0.7, "none": 0.3})
+    verdict, note = cohort_verdict(found, TYPICAL, cohort)
+    assert (verdict.artifact, verdict.severity, verdict.quality, verdict.confidence) == ("none", "none", 1, None)
+    assert "found bias field (severe, confidence 0.9)" in note and "reported clean" in note
+    uncertain = _verdict(None, "moderate", {"noise": 0.4}, P_SEV)
+    uncertain.uncertain = True
+    verdict, note = cohort_verdict(uncertain, TYPICAL, cohort)
+    assert verdict.artifact == "none" and not verdict.uncertain and "uncertain kind" in note
+
+
+def test_otherwise_the_classifier_verdict_stands():
+    cohort = _cohort()
+    amber = {**TYPICAL, "efc": 0.5 + 6 * cohort.spread["efc"]}  # not an indicator, but outside: not typical
+    found = _verdict("bias_field", "severe", {"bias_field": 0.9}, P_SEV)
+    assert cohort_verdict(found, amber, cohort) == (found, "")
+    clean = _verdict("none", "none", {"noise": 0.5}, P_SEV)
+    assert cohort_verdict(clean, amber, cohort) == (clean, "")  # amber, not red, and no indicator: still clean
+    outside_domain = Verdict(False, "a photograph")
+    assert cohort_verdict(outside_domain, {**TYPICAL, "noise_local": 50.0}, cohort) == (outside_domain, "")
+
+
+@pytest.fixture(scope="module")
+def noise_protocol():
+    """A protocol on the real packaged T1: six acquisitions that differ in their noise (Rician, SNR ~45)."""
+    base = load_sample("t1")
+    scans = [simulate(base, "noise", "mild", seed)[0] for seed in range(7)]
+    rows = [dict(compute_metrics(scan).values) for scan in scans[:6]]
+    return base, scans[6], CohortReference.from_values(rows, "protocol (6 scans)")
+
+
+def test_on_a_real_scan_the_cohort_finds_moderate_noise_the_classifier_alone_passes(noise_protocol):
+    base, new_scan, cohort = noise_protocol
+    noisier = simulate(new_scan, "noise", "moderate", 7)[0]
+    alone = MMRQAPipeline.metrics_only()(noisier)
+    assert alone.rating == "good"  # one scan alone: a noisier protocol looks the same
+    result = MMRQAPipeline.metrics_only(reference=cohort)(noisier)
+    assert result.rating == "bad" and [a.kind for a in result.artifacts] == ["noise"]
+    assert result.metric_info["noise_local"]["light"] == "red" and result.drivers == ["noise_local"]
+    assert result.confidence is None and "noise_local z +" in result.cohort_note
+    assert "Cohort:" in result.to_text() and "**Cohort:**" in result.trust_markdown()
+    assert result.to_dict()["cohort_note"] == result.cohort_note
+    same = MMRQAPipeline.metrics_only(reference=cohort)(new_scan)  # another scan of the protocol: unchanged
+    assert same.rating == "good" and same.cohort_note == "" and same.artifacts == []
+
+
+def test_cli_assess_with_a_reference_shows_the_cohort_verdict(tmp_path, capsys):
+    """The user's workflow: ``mmrqa metrics`` over the protocol's scans, then ``mmrqa assess --reference``."""
+    from mmrqa.data import sample_path
+
+    protocol = tmp_path / "protocol"
+    protocol.mkdir()
+    for seed in range(6):
+        args = ["--artifact", "noise", "--severity", "mild", "--seed", str(seed)]
+        assert main(["simulate", str(sample_path("t1")), str(protocol / f"s{seed}.nii.gz"), *args]) == 0
+    table = tmp_path / "cohort.tsv"
+    assert main(["metrics", str(protocol), "-o", str(table)]) == 0
+    new_scan, noisy = tmp_path / "new.nii.gz", tmp_path / "noisy.nii.gz"
+    assert (
+        main(
+            [
+                "simulate",
+                str(sample_path("t1")),
+                str(new_scan),
+                "--artifact",
+                "noise",
+                "--severity",
+                "mild",
+                "--seed",
+                "6",
+            ]
+        )
+        == 0
+    )
+    assert main(["simulate", str(new_scan), str(noisy), "--artifact", "noise", "--severity", "moderate"]) == 0
+    capsys.readouterr()
+    assert main(["assess", str(new_scan), str(noisy), "--reference", str(table), "--format", "json"]) == 0
+    same, worse = (json.loads(line) for line in capsys.readouterr().out.splitlines()[:2])
+    assert same["rating"] == "good" and same["cohort_note"] == ""
+    assert worse["rating"] == "bad" and worse["artifacts"][0]["kind"] == "noise"
+    assert "against your cohort cohort.tsv (6 scans)" in worse["cohort_note"]
