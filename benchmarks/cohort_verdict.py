@@ -93,7 +93,7 @@ def run(folder: Path, slabs: int, seeds: int, seed: int = 0) -> dict:
                 changed += bool(note)
                 base = {"scan": held.name, "slab": i, "kind": kind, "severity": severity}
                 alone.append({**base, "verdict": verdict})
-                with_cohort.append({**base, "verdict": read})
+                with_cohort.append({**base, "verdict": read, "note": note})
         folds[held.name] = {"classifier": how, "cohort_entries": len(cohort_rows), "changed_by_cohort": changed}
         logging.info(
             "subject %d/%d %s: %s, %d verdicts changed by the cohort (%.0f s)",
@@ -107,6 +107,21 @@ def run(folder: Path, slabs: int, seeds: int, seed: int = 0) -> dict:
     return {"alone": alone, "cohort": with_cohort, "folds": folds}
 
 
+def changes(result: dict) -> dict:
+    """What the cohort changed: verdicts it turned from clean to an artifact (*found*) and from an artifact to clean
+    (*cleared*), on clean slabs and on corrupted ones (moderate + severe, mild), with each changed clean slab."""
+    out = {"found": {}, "cleared": {}, "clean_slabs_changed": []}
+    for a, c in zip(result["alone"], result["cohort"], strict=True):
+        if not c["note"]:
+            continue
+        group = "clean" if a["kind"] == "none" else ("mild" if a["severity"] == "mild" else "moderate+severe")
+        what = "found" if c["verdict"].present else "cleared"
+        out[what][group] = out[what].get(group, 0) + 1
+        if group == "clean":
+            out["clean_slabs_changed"].append(f"{a['scan']} slab {a['slab']}: {c['note']}")
+    return out
+
+
 def _pct(value: float) -> str:
     return "-" if value != value else f"{100 * value:.1f}%"
 
@@ -114,7 +129,7 @@ def _pct(value: float) -> str:
 def summary(result: dict) -> dict:
     from mmrqa.classifier.validation import per_kind, score
 
-    out = {}
+    out = {"changes": changes(result)}
     for name in ("alone", "cohort"):
         predictions = result[name]
         scores = score(predictions)
@@ -177,10 +192,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, fold in result["folds"].items():
         print(f"  {name}: {fold}")
+    moved = scores["changes"]
+    print(f"\nchanged by the cohort: found {moved['found']}, cleared {moved['cleared']}")
+    for line in moved["clean_slabs_changed"]:
+        print(f"  clean {line}")
     print()
     print(table(scores))
     if args.json:
-        args.json.write_text(json.dumps({"folds": result["folds"], **scores}, indent=1, default=float))
+        rows = [
+            {
+                **{k: a[k] for k in ("scan", "slab", "kind", "severity")},
+                "alone": [a["verdict"].artifact, a["verdict"].severity],
+                "cohort": [c["verdict"].artifact, c["verdict"].severity],
+                "note": c["note"],
+            }
+            for a, c in zip(result["alone"], result["cohort"], strict=True)
+        ]
+        payload = {"folds": result["folds"], **scores, "variants": rows}
+        args.json.write_text(json.dumps(payload, indent=1, default=float))
     return 0
 
 
