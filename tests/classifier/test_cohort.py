@@ -149,3 +149,33 @@ def test_cli_assess_with_a_reference_shows_the_cohort_verdict(tmp_path, capsys):
     assert same["rating"] == "good" and same["cohort_note"] == ""
     assert worse["rating"] == "bad" and worse["artifacts"][0]["kind"] == "noise"
     assert "against your cohort cohort.tsv (6 scans)" in worse["cohort_note"]
+
+
+def test_cohort_benchmark_runs_on_a_folder_of_one_protocol(tmp_path):
+    """``benchmarks/cohort_verdict.py DIR``: each scan held out against slabs of the others, both verdicts scored."""
+    import importlib.util
+    from pathlib import Path
+
+    from mmrqa.data import sample_path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "cohort_verdict.py"
+    spec = importlib.util.spec_from_file_location("cohort_verdict", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for seed in range(5):
+        args = ["--artifact", "noise", "--severity", "mild", "--seed", str(seed)]
+        assert main(["simulate", str(sample_path("t1")), str(tmp_path / f"s{seed}.nii.gz"), *args]) == 0
+    out = tmp_path / "result.json"
+    assert bench.main([str(tmp_path), "--slabs", "2", "--seeds", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["folds"]) == {f"s{k}.nii.gz" for k in range(5)}
+    assert all(
+        fold["cohort_entries"] == 8 and fold["classifier"] == "shipped model" for fold in result["folds"].values()
+    )
+    assert len(result["variants"]) == 5 * 2 * (1 + 8 * 3)
+    alone, cohort = result["alone"]["scores"], result["cohort"]["scores"]
+    assert alone["n_clean"] == cohort["n_clean"] == 10 and alone["n_modsev"] == 160
+    found = result["changes"]["found"].get("moderate+severe", 0)
+    cleared = result["changes"]["cleared"].get("moderate+severe", 0)
+    assert cohort["modsev_presence"] == pytest.approx(alone["modsev_presence"] + (found - cleared) / 160)
+    assert found > 0  # the cohort knows this protocol's noise: it finds what one scan alone cannot
