@@ -254,6 +254,14 @@ LIGHT_PHRASES = {
     "red": "out of range",
     "grey": "not judged",
 }
+#: The same lights when they judge a reference cohort's robust z-score: amber is then any value between the outlier
+#: limit and the red limit, which a small cohort sets far apart (11.5 and 62 robust SD for 5 scans), not "just" out.
+COHORT_LIGHT_PHRASES = {
+    "green": "inside the cohort's range",
+    "amber": "outside the cohort's range",
+    "red": "far outside the cohort's range",
+    "grey": "not judged",
+}
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
 #: CSS of a table cell holding a light's word.

@@ -26,7 +26,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mmrqa.presentation import LIGHT_PHRASES, LIGHT_SYMBOLS
+from mmrqa.presentation import COHORT_LIGHT_PHRASES, LIGHT_PHRASES, LIGHT_SYMBOLS
 from mmrqa.qa.answers import format_value
 from mmrqa.qa.questions.usability import USABILITY_WORDS
 
@@ -43,6 +43,14 @@ _COHORT = "Cohort"
 LOW_CONFIDENCE = 0.6
 #: The traffic lights in a line of text: symbol (colour plus a distinct shape) and phrase.
 _LIGHT_WORDS = {light: f"{LIGHT_SYMBOLS[light]} {LIGHT_PHRASES[light]}" for light in LIGHT_PHRASES}
+_COHORT_LIGHT_WORDS = {light: f"{LIGHT_SYMBOLS[light]} {COHORT_LIGHT_PHRASES[light]}" for light in LIGHT_PHRASES}
+
+
+def _light_words(info: dict[str, Any]) -> str:
+    """A metric's light in words: against the scan's ranges, or against a reference cohort when it has a z-score."""
+    light = info.get("light") or "grey"
+    words = _COHORT_LIGHT_WORDS if info.get("z") is not None else _LIGHT_WORDS
+    return words.get(light, light)
 
 
 @dataclass
@@ -226,8 +234,7 @@ class Assessment:
         known = ((self.signal_estimate or {}).get("driver_values") or {}).get(name)
         if (value is None or not math.isfinite(value)) and known:
             return f"{name} {_num(known['value'])} (clean scans' median {_num(known['clean_median'])})"
-        light = (self.metric_info.get(name) or {}).get("light") or "grey"
-        return f"{name} {_num(value)} {_LIGHT_WORDS.get(light, light)}"
+        return f"{name} {_num(value)} {_light_words(self.metric_info.get(name) or {})}"
 
     def _metric_rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
@@ -239,10 +246,9 @@ class Assessment:
             bounds = "" if low is None and high is None else f"{_num(low)} to {_num(high)}"
             if self.in_domain is False:  # ranges of MR scans say nothing about this input
                 info = {**info, **_NOT_JUDGED}
-            light = info.get("light")
             verdict = (
-                _LIGHT_WORDS.get(light, light)
-                if light
+                _light_words(info)
+                if info.get("light")
                 else {True: "ok", False: "out of range", None: ""}[info.get("acceptable")]
             )
             if info.get("z") is not None:  # judged against a reference cohort

@@ -53,7 +53,10 @@ def test_cli_reference_judges_against_the_cohort(tmp_path, capsys):
     assert efc["light"] == "red" and efc["z"] > 10 and "cohort cohort.tsv" in efc["range_basis"]
     assert record["metric_info"]["fg_cv"]["light"] == "grey"  # not in the cohort table: not judged
     assert main(["assess", str(sample_path("t1")), "--reference", str(table)]) == 0
-    assert "judged with cohort cohort.tsv" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "judged with cohort cohort.tsv" in out and "widened for 18 scans" in out
+    efc_line = next(line for line in out.splitlines() if line.strip().startswith("efc "))
+    assert "far outside the cohort's range (z +" in efc_line  # not "just outside": a cohort's amber band is wide
 
 
 def test_cli_reference_errors_are_clear(tmp_path, capsys):

@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
         metavar="COHORT.tsv",
         help="judge the metrics against this `mmrqa metrics` table of your own scans (robust z-scores, flagged "
         "beyond 3.5, widened for a small cohort) instead of the reference ranges; the verdict is read beside it "
-        "(a red artifact indicator reports its artifact, a scan typical in every metric is reported clean)",
+        "(a red artifact indicator reports its artifact; a finding with every light green is questioned)",
     )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument(
