@@ -320,6 +320,8 @@ def verdict_markdown(assessment: Any, notice: str = "") -> str:
         f"\n\n**Usability:** {usability}  \n**Artifacts:** {assessment.artifact_text()}  \n"
         f"**Mode:** {assessment.mode}{model}\n\n{trust}"
     )
+    if str(getattr(assessment, "reference", "")).startswith("cohort"):
+        verdict += f"- **Judged with:** {assessment.reference}\n"
     return f"{verdict}\n{notice}" if notice else verdict
 
 

@@ -181,11 +181,13 @@ def change_plane(session: ScanSession | None, plane: str, series: str | None) ->
 
 
 @_user_errors
-def assess(session: ScanSession | None) -> tuple:
+def assess(session: ScanSession | None, reference: str | None = None) -> tuple:
     """Assess the current scan: rating, artifacts with severity, usability and a report.
 
     Args:
         session: the session state (holds the loaded scan).
+        reference: optional path of a ``mmrqa metrics`` table of the user's own scans: the lights and the verdict are
+            then judged against that cohort (``mmrqa assess --reference``).
 
     Returns:
         The updated session state, the rating summary (markdown), the artifacts table, the report (markdown),
@@ -193,6 +195,10 @@ def assess(session: ScanSession | None) -> tuple:
     """
     session = _need_scan(session)
     pipe, notice = get_pipeline()
+    if reference:
+        from mmrqa.metrics.cohort import CohortReference
+
+        pipe = pipe.with_reference(CohortReference.from_table(reference))
     session = session.assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
@@ -254,7 +260,15 @@ def _scan_tab(session: gr.State) -> None:
             plot = gr.LinePlot(x="slice", y="value", color="series", label="Per axial slice", height=280)
     with gr.Accordion("All metrics (JSON)", open=False):
         metrics_json = gr.JSON()
-    assess_btn = gr.Button("Assess quality", variant="primary", elem_id="assess")
+    with gr.Row():
+        reference = gr.File(
+            label="Reference cohort (optional): the mmrqa metrics table of your protocol's scans",
+            file_types=[".tsv", ".csv"],
+            elem_id="reference-upload",
+            height=120,
+            scale=1,
+        )
+        assess_btn = gr.Button("Assess quality", variant="primary", elem_id="assess", scale=2)
     rating = gr.Markdown(elem_id="rating")
     with gr.Row():
         artifacts = gr.Dataframe(label="Artifacts", interactive=False)
@@ -283,7 +297,10 @@ def _scan_tab(session: gr.State) -> None:
     series.change(show_slice, viewed, [image, plot], api_visibility="private")
     plane.change(change_plane, [session, plane, series], [slider, image, plot], api_name="change_plane")
     assess_btn.click(
-        assess, [session], [session, rating, artifacts, report, assessment_json, downloads], api_name="assess"
+        assess,
+        [session, reference],
+        [session, rating, artifacts, report, assessment_json, downloads],
+        api_name="assess",
     )
     asked = [question, chat, session, plane, slider]
     gr.on([ask_btn.click, question.submit], ask, asked, [chat, question, session], api_name="ask")

@@ -15,6 +15,7 @@ batched over slices and questions, and capped at ``max_new_tokens``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -103,6 +104,13 @@ class MMRQAPipeline:
 
         classifier = load_signal_model(str(classifier_path) if classifier_path else None)
         return cls(None, classifier=classifier, reference=reference)
+
+    def with_reference(self, reference) -> MMRQAPipeline:
+        """This pipeline (the same model and classifier, not reloaded) judging against ``reference`` (a
+        :class:`mmrqa.metrics.cohort.CohortReference`, or None for the ranges that fit each scan)."""
+        other = copy.copy(self)
+        other.reference = reference
+        return other
 
     @property
     def mode(self) -> str:

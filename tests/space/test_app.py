@@ -73,6 +73,33 @@ def test_upload_gives_metrics_viewer_and_assessment(client, scans, kind):
     assert Path(md_file).read_text().startswith("### ")
 
 
+def test_assess_judges_against_an_uploaded_cohort_table(client, scans, tmp_path):
+    """The optional reference cohort: the lights and the verdict against the user's own scans, as with
+    ``mmrqa assess --reference``; a file that is no metrics table gets a clear message."""
+    from mmrqa.metrics.cohort import CohortReference
+
+    path = scans["nifti"]
+    _load(client, path)
+    values = compute_metrics(load_upload(path)).values
+    names = sorted(values)
+    rows = ["path\t" + "\t".join(names)]  # a cohort of 12 scans like this one, but with a far lower EFC
+    for i in range(12):
+        cohort = {n: values[n] * (1 + 0.01 * (i % 4)) for n in names} | {"efc": 0.3 + 0.001 * i}
+        rows.append(f"s{i}.nii\t" + "\t".join(repr(float(cohort[n])) for n in names))
+    table = tmp_path / "cohort.tsv"
+    table.write_text("\n".join(rows) + "\n")
+    rating_md, _, _, assessment, _ = client.predict(handle_file(str(table)), api_name="/assess")
+    want = MMRQAPipeline.metrics_only(reference=CohortReference.from_table(table))(load_upload(path))
+    assert assessment["reference"] == want.reference and assessment["reference"].startswith("cohort cohort.tsv")
+    assert assessment["metric_info"]["efc"]["light"] == want.metric_info["efc"]["light"] == "red"
+    assert assessment["rating"] == want.rating and assessment["cohort_note"] == want.cohort_note
+    assert "**Judged with:** cohort cohort.tsv (12 scans)" in rating_md
+    other = tmp_path / "notes.tsv"
+    other.write_text("name\tvalue\na\t1\n")
+    with pytest.raises(AppError, match="not a `mmrqa metrics` table"):
+        client.predict(handle_file(str(other)), api_name="/assess")
+
+
 def test_viewer_planes_and_slider(client, scans):
     from PIL import Image
 
