@@ -108,16 +108,17 @@ def run(folder: Path, slabs: int, seeds: int, seed: int = 0) -> dict:
 
 
 def changes(result: dict) -> dict:
-    """What the cohort changed: verdicts it turned from clean to an artifact (*found*) and from an artifact to clean
-    (*cleared*), on clean slabs and on corrupted ones (moderate + severe, mild), with each changed clean slab."""
-    out = {"found": {}, "cleared": {}, "clean_slabs_changed": []}
+    """What the cohort did: verdicts it turned from clean to an artifact (*found*) and artifact verdicts it kept but
+    questioned, every light being green (*questioned*), on clean slabs and on corrupted ones (moderate + severe,
+    mild), with each clean slab it flagged."""
+    out = {"found": {}, "questioned": {}, "clean_slabs_changed": []}
     for a, c in zip(result["alone"], result["cohort"], strict=True):
         if not c["note"]:
             continue
         group = "clean" if a["kind"] == "none" else ("mild" if a["severity"] == "mild" else "moderate+severe")
-        what = "found" if c["verdict"].present else "cleared"
+        what = "questioned" if a["verdict"].present else "found"
         out[what][group] = out[what].get(group, 0) + 1
-        if group == "clean":
+        if group == "clean" and what == "found":
             out["clean_slabs_changed"].append(f"{a['scan']} slab {a['slab']}: {c['note']}")
     return out
 
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, fold in result["folds"].items():
         print(f"  {name}: {fold}")
     moved = scores["changes"]
-    print(f"\nchanged by the cohort: found {moved['found']}, cleared {moved['cleared']}")
+    print(f"\nfound by the cohort: {moved['found']}; kept but questioned: {moved['questioned']}")
     for line in moved["clean_slabs_changed"]:
         print(f"  clean {line}")
     print()
