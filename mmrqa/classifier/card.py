@@ -187,6 +187,11 @@ def render_card(model, rows: list[dict]) -> str:
         "anatomies and vendors may fall outside the domain (then said so) or be judged less well. Mild artifacts are "
         "often below what the metrics can tell from a scan's own noise. This is a screening aid, not a radiologist.",
         "",
+        "With a reference cohort (`mmrqa assess --reference`, the Space's optional cohort table) the verdict is also read "
+        "beside the user's own scans (`mmrqa/classifier/cohort.py`): a red artifact indicator reports an artifact the "
+        "classifier passed, and a finding with every light green is questioned, never cleared; measured on one "
+        "protocol (five TCIA subjects) with `python benchmarks/cohort_verdict.py` (benchmarks/RESULTS.md).",
+        "",
     ]
     return "\n".join(lines)
 
