@@ -138,7 +138,30 @@ def summary(result: dict) -> dict:
         scores["clean_n"] = len(clean)
         scores["clean_reported_artifact"] = float(np.mean([bool(v.present) for v in clean])) if clean else float("nan")
         out[name] = {"scores": scores, "per_kind": per_kind(predictions)}
+    out["kind_ablation"] = kind_ablation(result)
     return out
+
+
+def kind_ablation(result: dict) -> dict:
+    """Not the shipped rule: the moderate/severe type accuracy had the cohort's findings been named by the artifact
+    head over *every* kind (its most probable one) instead of over the kinds whose indicator is red."""
+    right, shipped, n = 0, 0, 0
+    for a, c in zip(result["alone"], result["cohort"], strict=True):
+        if a["kind"] == "none" or a["severity"] == "mild":
+            continue
+        n += 1
+        verdict = c["verdict"]
+        if c["note"] and not a["verdict"].present and verdict.present:  # found by the cohort
+            p_kind = verdict.probabilities.get("artifact", {})
+            right += max(p_kind, key=p_kind.get) == a["kind"] if p_kind else 0
+        else:
+            right += verdict.artifact == a["kind"]
+        shipped += verdict.artifact == a["kind"]
+    return {
+        "n_modsev": n,
+        "type_accuracy_shipped": shipped / n if n else float("nan"),
+        "type_accuracy_head_over_every_kind": right / n if n else float("nan"),
+    }
 
 
 def table(scores: dict) -> str:
@@ -197,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nfound by the cohort: {moved['found']}; kept but questioned: {moved['questioned']}")
     for line in moved["clean_slabs_changed"]:
         print(f"  clean {line}")
+    ablation = scores["kind_ablation"]
+    print(
+        f"\nablation (not shipped): type right {_pct(ablation['type_accuracy_shipped'])} as shipped, "
+        f"{_pct(ablation['type_accuracy_head_over_every_kind'])} had the artifact head named the cohort's "
+        "findings among every kind"
+    )
     print()
     print(table(scores))
     if args.json:
