@@ -14,6 +14,10 @@ which a normal sample flags about 1 value in 2000. When half the cohort or more 
 absolute deviation x 1.2533 stands in for it (also Iglewicz and Hoaglin); when that is 0 too, any other value is
 flagged. A metric with fewer than :data:`MIN_COHORT` finite values in the table is not judged.
 
+**Ratios are judged on the log scale** (:func:`judged_on_log_scale`): a metric whose unit is a ratio of magnitudes
+(SNRs, CNR, CJV, FBER, ...) with every cohort value positive gets its median, spread and z on ``ln(value)``, since
+such ratios vary by factors; its range is a factor around the median and never reaches below 0.
+
 **A small cohort widens the limits** (:func:`z_limits`). 3.5 (amber) and :data:`Z_RED` = 5 (red) are limits for a
 spread known exactly. Estimated from ``n`` scans, the median and the spread are themselves uncertain, and a new
 scan's z follows Student's t with ``n - 1`` degrees of freedom, times ``sqrt(1 + 1/n)`` (the prediction interval of
@@ -59,16 +63,18 @@ class CohortReference:
 
     Attributes:
         source: where the cohort was read from (shown with the lights).
-        median: metric -> cohort median.
-        spread: metric -> robust standard deviation (1.4826 MAD, or 1.2533 mean absolute deviation when the MAD is 0;
-            0 when the cohort is constant).
+        median: metric -> cohort median, on the metric's judged scale (the natural log for those in ``log``).
+        spread: metric -> robust standard deviation on that scale (1.4826 MAD, or 1.2533 mean absolute deviation when
+            the MAD is 0; 0 when the cohort is constant).
         n: metric -> number of finite values.
+        log: the metrics judged on the log scale (:func:`judged_on_log_scale`).
     """
 
     source: str
     median: dict[str, float]
     spread: dict[str, float]
     n: dict[str, int]
+    log: frozenset[str] = frozenset()
 
     @classmethod
     def from_values(cls, rows: list[dict[str, float]], source: str = "cohort") -> CohortReference:
@@ -78,11 +84,13 @@ class CohortReference:
             for name, value in row.items():
                 if value is not None and math.isfinite(float(value)):
                     columns.setdefault(name, []).append(float(value))
-        median, spread, n = {}, {}, {}
+        median, spread, n, log = {}, {}, {}, set()
         for name, values in columns.items():
             if len(values) < MIN_COHORT:
                 continue
             x = np.asarray(values, dtype=np.float64)
+            if judged_on_log_scale(name, x):
+                x, _ = np.log(x), log.add(name)
             med = float(np.median(x))
             mad = MAD_NORMAL * float(np.median(np.abs(x - med)))
             median[name], n[name] = med, len(values)
@@ -92,7 +100,7 @@ class CohortReference:
                 f"{source}: no metric has {MIN_COHORT} or more values; a reference cohort needs at least {MIN_COHORT} "
                 "scans (a `mmrqa metrics` table)"
             )
-        return cls(source, median, spread, n)
+        return cls(source, median, spread, n, frozenset(log))
 
     @classmethod
     def from_table(cls, path: str | os.PathLike) -> CohortReference:
@@ -119,7 +127,12 @@ class CohortReference:
         """Robust z-score of ``value`` against the cohort (NaN when the metric or the value is unknown)."""
         if name not in self.median or value is None or not math.isfinite(float(value)):
             return math.nan
-        gap = float(value) - self.median[name]
+        value = float(value)
+        if name in self.log:  # a ratio at or below 0 lies infinitely far below every cohort value
+            value = math.log(value) if value > 0 else -math.inf
+            if value == -math.inf:
+                return -math.inf
+        gap = value - self.median[name]
         spread = self.spread[name]
         if spread > 0:
             return gap / spread
@@ -150,7 +163,14 @@ class CohortReference:
         med, reach = self.median[name], self.limits(name)[0] * self.spread[name]
         low = -math.inf if higher_is_better is False else med - reach
         high = math.inf if higher_is_better is True else med + reach
+        if name in self.log:
+            low, high = math.exp(low), math.exp(high)  # exp(-inf) = 0: a ratio is never below 0
+            low = -math.inf if higher_is_better is False else low
         return (low, high)
+
+    def typical(self, name: str) -> float:
+        """The cohort's median of a metric in its own units."""
+        return math.exp(self.median[name]) if name in self.log else self.median[name]
 
     def catalogue(self, catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
         """The catalogue with each judged metric's range replaced by the cohort's; the others have no range."""
@@ -159,9 +179,10 @@ class CohortReference:
         for name, info in catalogue.items():
             if isinstance(info, MetricInfo):
                 bounds = self.bounds(name, info.higher_is_better)
+                scale = " of its logarithm" if name in self.log else ""
                 basis = (
-                    f"cohort {self.source}: median {self.median[name]:.4g} -+ {self.limits(name)[0]:.3g} robust SD "
-                    f"({self.spread[name]:.3g}), the outlier limit {Z_LIMIT} for {self.n[name]} scans"
+                    f"cohort {self.source}: median {self.typical(name):.4g} -+ {self.limits(name)[0]:.3g} robust SD"
+                    f"{scale} ({self.spread[name]:.3g}), the outlier limit {Z_LIMIT} for {self.n[name]} scans"
                     if bounds
                     else f"not judged: fewer than {MIN_COHORT} values in cohort {self.source}"
                 )
@@ -169,6 +190,15 @@ class CohortReference:
                 info = replace(info, reference_range=bounds, range_basis=basis, not_judged=not_judged)
             out[name] = info
         return out
+
+
+def judged_on_log_scale(name: str, values: np.ndarray) -> bool:
+    """Whether a metric is judged on the log scale: a ratio of magnitudes (catalogue unit "ratio": SNRs, CNR, CJV,
+    FBER, ...) whose cohort values are all positive. Such ratios vary by factors, not by steps (a scan with half the
+    noise has twice the SNR), and across a cohort they spread over orders of magnitude (FBER 80 to 31,000 on five
+    pelvic scans): on the linear scale their lower limit falls below 0 and says nothing."""
+    info = CATALOGUE.get(name)
+    return getattr(info, "unit", "") == "ratio" and bool(np.all(values > 0))
 
 
 def worse_z(z: float, higher_is_better: bool | None = None) -> float:

@@ -47,7 +47,10 @@ def test_bounds_and_lights_follow_the_metric_direction():
     assert 3.5 < amber < 4.1 and 5.0 < red < 6.6
     catalogue = cohort.catalogue()
     low, high = reference_range(catalogue, "snr_total")
-    assert high is None and low == pytest.approx(10 - amber * cohort.spread["snr_total"])
+    assert "snr_total" in cohort.log and "efc" not in cohort.log  # a ratio on the log scale, a fraction not
+    assert high is None and low == pytest.approx(
+        math.exp(cohort.median["snr_total"] - amber * cohort.spread["snr_total"])
+    )
     assert reference_range(catalogue, "efc")[0] is None  # lower EFC is better: flagged only above
     assert reference_range(catalogue, "fg_cv") is None and "not judged" in catalogue["fg_cv"].range_basis
     assert "cohort test" in catalogue["efc"].range_basis and "for 30 scans" in catalogue["efc"].range_basis
@@ -88,3 +91,20 @@ def test_table_is_read_and_bad_tables_are_refused(tmp_path):
     other.write_text("subject\tefc\n" + "a\t0.5\n" * 6)
     with pytest.raises(InvalidArgumentError, match="first column should be 'path'"):
         CohortReference.from_table(other)
+
+
+def test_ratios_are_judged_on_the_log_scale_so_their_range_stays_positive():
+    """FBER over orders of magnitude (five TCIA pelvic scans' values): on the linear scale median - 3.5 SD fell far
+    below 0 ("acceptable from -43,395"); on the log scale the range is a factor around the median."""
+    fber = [16129.0, 31506.25, 4658.06, 26732.25, 2359.18]
+    cohort = _cohort(fber=fber, noise_rel=[0.71, 0.52, 1.31, 0.59, 1.90])
+    assert cohort.log == frozenset({"fber"})  # a percentage keeps the linear scale
+    assert cohort.typical("fber") == pytest.approx(16129.0)
+    low, high = cohort.bounds("fber", True)
+    assert 0 < low < min(fber) and high == math.inf
+    assert cohort.z("fber", 16129.0) == 0.0 and cohort.z("fber", 0.0) == -math.inf
+    assert cohort.light("fber", 0.0, True) == "red" and cohort.light("fber", 1e9, True) == "green"
+    assert cohort.z("fber", 2 * 16129.0) == pytest.approx(math.log(2) / cohort.spread["fber"])
+    assert "of its logarithm" in cohort.catalogue()["fber"].range_basis
+    mixed = _cohort(cnr=[1.0, 2.0, -0.5, 1.5, 1.2])  # a non-positive value in the cohort: the linear scale
+    assert "cnr" not in mixed.log
