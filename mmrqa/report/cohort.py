@@ -94,7 +94,7 @@ class Cohort:
     @cached_property
     def outliers(self) -> OutlierResult:
         joint = np.array([m in self.joint_metrics for m in self.metrics], dtype=bool)
-        return find_outliers(self.matrix, joint, list(self.metrics))
+        return find_outliers(self.matrix, joint)
 
     @cached_property
     def group_columns(self) -> list[str]:

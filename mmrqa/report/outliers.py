@@ -9,8 +9,10 @@ When more than half of the cohort shares one value (MAD = 0), the mean absolute 
 (``x 1.2533 = sqrt(pi/2)``) is used instead, as in the modified z-score's own fall-back; when that is 0 too the
 metric is constant and any other value is infinitely far. These are the statistics of
 :class:`mmrqa.metrics.cohort.CohortReference` (the reference cohort the lights can be judged against), used here
-as they are (a ratio of the catalogue, SNR, CNR, FBER ..., on the log scale when all its values are positive); a
-metric with fewer than 5 values is not judged. A value is flagged when ``|z| > Z_FLAG`` (3.5, Iglewicz & Hoaglin's cut-off).
+as they are, on the linear scale (the report keys its columns by position, so a ratio is not moved to the log
+scale as ``--reference`` moves it: measured on the one-protocol cohort of ``bench_report.py --only recall``, the log
+scale cost the multivariate flag 3 false alarms, precision 1.00 -> 0.885, at the same recall); a metric with fewer
+than 5 values is not judged. A value is flagged when ``|z| > Z_FLAG`` (3.5, Iglewicz & Hoaglin's cut-off).
 The median and MAD are breakdown-point-50 % statistics: a few corrupted scans cannot hide themselves by inflating
 the spread, as they do with the mean and standard deviation.
 
@@ -58,28 +60,26 @@ MCD_MAX_FIT = 500
 ALPHA = 0.001
 
 
-def robust_z(values: np.ndarray, names: list[str] | None = None) -> np.ndarray:
+def robust_z(values: np.ndarray) -> np.ndarray:
     """Robust z-scores of each column of ``values`` (scans x metrics; NaN stays NaN), see the module docstring.
 
     The statistics are :class:`mmrqa.metrics.cohort.CohortReference`'s (the reference cohort of the lights), so a
-    scan's z on its page and on the group page are one number, and a column ``names`` calls a ratio of the catalogue
-    is judged on the log scale as there. A column with fewer than its ``MIN_COHORT`` finite values is not judged
-    (NaN); in a constant column a different value is infinitely far (+-inf)."""
+    scan's z on its page and on the group page are one number. A column with fewer than its ``MIN_COHORT`` finite
+    values is not judged (NaN); in a constant column a different value is infinitely far (+-inf)."""
     from mmrqa.errors import InvalidArgumentError
     from mmrqa.metrics.cohort import CohortReference
 
     x = np.asarray(values, dtype=np.float64)
     if x.ndim == 1:
-        return robust_z(x[:, None], names)[:, 0]
+        return robust_z(x[:, None])[:, 0]
     z = np.full_like(x, np.nan)
-    keys = list(names) if names is not None else list(range(x.shape[1]))
-    rows = [{keys[j]: v for j, v in enumerate(row) if math.isfinite(v)} for row in x.tolist()]
+    rows = [{j: v for j, v in enumerate(row) if math.isfinite(v)} for row in x.tolist()]
     try:
         reference = CohortReference.from_values(rows, source="report cohort")
     except InvalidArgumentError:  # fewer than MIN_COHORT scans: nothing can be judged
         return z
     for (i, j), v in np.ndenumerate(x):
-        z[i, j] = reference.z(keys[j], v)
+        z[i, j] = reference.z(j, v)
     return z
 
 
@@ -164,9 +164,7 @@ def embedding(features: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
     return out, (ratios[0], ratios[1])
 
 
-def find_outliers(
-    values: np.ndarray, joint: np.ndarray | None = None, names: list[str] | None = None
-) -> OutlierResult:
+def find_outliers(values: np.ndarray, joint: np.ndarray | None = None) -> OutlierResult:
     """Per-metric and multivariate outlier flags and the 2D embedding of ``values`` (scans x metrics).
 
     Args:
@@ -174,11 +172,10 @@ def find_outliers(
         joint: boolean mask of the metrics that enter the multivariate score and the embedding (default: all).
             The report leaves out the metrics in the scanner's arbitrary intensity unit: a scanner that scales its
             images differently is a group shift, not a faulty scan.
-        names: the metric of each column (ratios are then judged on the log scale, as the lights judge them).
     """
     values = np.asarray(values, dtype=np.float64)
     values = values[:, None] if values.ndim == 1 else values
-    z = robust_z(values, names) if values.size else np.zeros(values.shape)
+    z = robust_z(values) if values.size else np.zeros(values.shape)
     with np.errstate(invalid="ignore"):
         metric_flags = np.abs(np.nan_to_num(z, nan=0.0)) > Z_FLAG
     joint = np.ones(values.shape[1], dtype=bool) if joint is None else np.asarray(joint, dtype=bool)
