@@ -272,12 +272,17 @@ METRIC_TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "bette
 ARTIFACT_TABLE_COLUMNS = ["artifact", "severity", "probability", "votes"]
 
 
-def metric_table(values: dict[str, float], catalogue: dict[str, Any] | None = None) -> list[list[str]]:
+def metric_table(
+    values: dict[str, float], catalogue: dict[str, Any] | None = None, cohort: CohortReference | None = None
+) -> list[list[str]]:
     """Rows of :data:`METRIC_TABLE_COLUMNS` for the metrics that have a reference range, the light as a word, judged
-    with ``catalogue`` (the ranges that fit the scan: :func:`mmrqa.metrics.ranges.catalogue_for`)."""
+    with ``catalogue`` (the ranges that fit the scan: :func:`mmrqa.metrics.ranges.catalogue_for`), or against
+    ``cohort`` (its robust z-scores and ranges) when given."""
+    if cohort is not None:
+        catalogue = cohort.catalogue()
     return [
         [LIGHT_WORDS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
-        for r in metric_rows(values, catalogue, with_range_only=True)
+        for r in metric_rows(values, catalogue, with_range_only=True, cohort=cohort)
     ]
 
 

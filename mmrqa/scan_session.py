@@ -106,9 +106,10 @@ class ScanSession:
         """The catalogue with the ranges that fit this scan (:func:`mmrqa.metrics.ranges.catalogue_for`)."""
         return catalogue_for(self.context)
 
-    def metric_table(self) -> list[list[str]]:
-        """The metrics table (:func:`mmrqa.presentation.metric_table`) with the ranges that fit this scan."""
-        return metric_table(self.report.values, self.catalogue)
+    def metric_table(self, reference=None) -> list[list[str]]:
+        """The metrics table (:func:`mmrqa.presentation.metric_table`) with the ranges that fit this scan, or judged
+        against ``reference`` (a :class:`mmrqa.metrics.cohort.CohortReference`)."""
+        return metric_table(self.report.values, self.catalogue, reference)
 
     # -- viewing -----------------------------------------------------------------------------------------------------
     def n_slices(self, plane: str) -> int:

@@ -65,6 +65,12 @@ def files() -> SessionFiles:
     return SessionFiles.temporary(prefix="mmrqa-space-files-")
 
 
+TABLE_LABEL = (
+    "Metrics against the ranges that fit the scan, or against your cohort once assessed with one "
+    "(ok / borderline / out)"
+)
+
+
 def _user_errors(func: Callable) -> Callable:
     """Turn library errors into a message in the UI (``gr.Error``), never a traceback page."""
 
@@ -103,8 +109,7 @@ def _view(session: ScanSession, plane: str, index: int, series: str | None) -> t
 
 def _opened(session: ScanSession, plane: str) -> tuple:
     index, first = session.default_slice(plane), next(iter(session.series))
-    table = pd.DataFrame(session.metric_table(), columns=METRIC_TABLE_COLUMNS)
-    styled = table.style.map(lambda word: LIGHT_STYLES.get(word, ""), subset=["light"])
+    styled = _metric_table(session)
     image, plot = _view(session, plane, index, first)
     series = gr.Dropdown(choices=list(session.series), value=first)
     slider, summary = _slider(session, plane, index), session.summary_markdown()
@@ -191,19 +196,29 @@ def assess(session: ScanSession | None, reference: str | None = None) -> tuple:
 
     Returns:
         The updated session state, the rating summary (markdown), the artifacts table, the report (markdown),
-        the assessment as JSON, and the downloadable reports (JSON and Markdown files).
+        the assessment as JSON, the downloadable reports (JSON and Markdown files), and the metrics table with the
+        lights the assessment judged with (the cohort's when ``reference`` is given).
     """
     session = _need_scan(session)
     pipe, notice = get_pipeline()
+    cohort = None
     if reference:
         from mmrqa.metrics.cohort import CohortReference
 
-        pipe = pipe.with_reference(CohortReference.from_table(reference))
+        cohort = CohortReference.from_table(reference)
+        pipe = pipe.with_reference(cohort)
     session = session.assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
     verdict, report = verdict_markdown(result, notice), report_markdown(result)
-    return session, verdict, artifacts, report, result.to_dict(), files().write_reports(session)
+    table = _metric_table(session, cohort)
+    return session, verdict, artifacts, report, result.to_dict(), files().write_reports(session), table
+
+
+def _metric_table(session: ScanSession, cohort=None):
+    """The metrics table with each light's colour: against the scan's ranges, or against ``cohort``."""
+    table = pd.DataFrame(session.metric_table(cohort), columns=METRIC_TABLE_COLUMNS)
+    return table.style.map(lambda word: LIGHT_STYLES.get(word, ""), subset=["light"])
 
 
 @_user_errors
@@ -252,9 +267,7 @@ def _scan_tab(session: gr.State) -> None:
             )
     with gr.Row():
         with gr.Column(scale=3):
-            table = gr.Dataframe(
-                headers=METRIC_TABLE_COLUMNS, label="Metrics against their reference ranges (ok / borderline / out)"
-            )
+            table = gr.Dataframe(headers=METRIC_TABLE_COLUMNS, label=TABLE_LABEL)
         with gr.Column(scale=2):
             series = gr.Dropdown([], label="Per-slice measure")
             plot = gr.LinePlot(x="slice", y="value", color="series", label="Per axial slice", height=280)
@@ -299,7 +312,7 @@ def _scan_tab(session: gr.State) -> None:
     assess_btn.click(
         assess,
         [session, reference],
-        [session, rating, artifacts, report, assessment_json, downloads],
+        [session, rating, artifacts, report, assessment_json, downloads, table],
         api_name="assess",
     )
     asked = [question, chat, session, plane, slider]

@@ -61,7 +61,7 @@ def test_upload_gives_metrics_viewer_and_assessment(client, scans, kind):
     assert out["slider"]["maximum"] == max(load_upload(path).shape[2] - 1, 1)
 
     session_out = client.predict(api_name="/assess")
-    rating_md, artifacts, report_md, assessment, files = session_out
+    rating_md, artifacts, report_md, assessment, files, table = session_out
     direct = MMRQAPipeline.metrics_only()(load_upload(path))
     assert assessment["rating"] == direct.rating in ("good", "medium", "bad")
     assert f"Rating: {direct.rating}" in rating_md and "Metrics-only mode" in rating_md
@@ -88,12 +88,15 @@ def test_assess_judges_against_an_uploaded_cohort_table(client, scans, tmp_path)
         rows.append(f"s{i}.nii\t" + "\t".join(repr(float(cohort[n])) for n in names))
     table = tmp_path / "cohort.tsv"
     table.write_text("\n".join(rows) + "\n")
-    rating_md, _, _, assessment, _ = client.predict(handle_file(str(table)), api_name="/assess")
+    rating_md, _, _, assessment, _, shown = client.predict(handle_file(str(table)), api_name="/assess")
     want = MMRQAPipeline.metrics_only(reference=CohortReference.from_table(table))(load_upload(path))
     assert assessment["reference"] == want.reference and assessment["reference"].startswith("cohort cohort.tsv")
     assert assessment["metric_info"]["efc"]["light"] == want.metric_info["efc"]["light"] == "red"
     assert assessment["rating"] == want.rating and assessment["cohort_note"] == want.cohort_note
     assert "**Judged with:** cohort cohort.tsv (12 scans)" in rating_md
+    efc_row = next(row for row in shown["data"] if row[1] == "efc")  # the table shows the lights the verdict used
+    high = CohortReference.from_table(table).bounds("efc", False)[1]
+    assert efc_row[0] == "out" and efc_row[4] == f"acceptable when at most {high:.3g}"
     other = tmp_path / "notes.tsv"
     other.write_text("name\tvalue\na\t1\n")
     with pytest.raises(AppError, match="not a `mmrqa metrics` table"):

@@ -23,7 +23,7 @@ def test_model_mode_assesses_and_answers_about_the_current_slice(tmp_path, scans
     assert pipe.loaded is not None and "MMRQA_MODEL" in notice and "Metrics-only" not in notice
     pipe.max_new_tokens = 8  # a random model never stops on its own: keep the test short
     session, *_ = app.load_scan(str(scans["nifti"]))
-    session, rating_md, _, _, assessment, files = app.assess(session)
+    session, rating_md, _, _, assessment, files, _ = app.assess(session)
     assert assessment["mode"] == "model" and assessment["model"] and "**Mode:** model" in rating_md
     assert len(assessment["answers"]) >= 4 * len(assessment["slices"])  # the standard questions on each slice
     assert all(os.path.exists(f) for f in files)
