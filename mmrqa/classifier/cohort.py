@@ -101,14 +101,15 @@ def cohort_verdict(verdict: Verdict, metrics: dict[str, float], reference: Cohor
             driver_values={},
         )
         note = (
-            f"against your cohort {source}, {_z_text(evidence)} lies far outside (red): reported as "
+            f"against your cohort {source}, {_z_text(evidence)} {'lies' if len(evidence) == 1 else 'lie'} far outside "
+            f"(red): reported as "
             f"{kind.replace('_', ' ')}, which the classifier alone (judging the scan without the cohort) called clean "
             f"with confidence {verdict.confidence}; no calibrated probability goes with a cohort finding"
         )
         return changed, note
     if outside(metrics, reference):
         return verdict, ""
-    found = (verdict.artifact or "an artifact of uncertain kind").replace("_", " ")
+    found = (verdict.artifact or "artifact of uncertain kind").replace("_", " ")
     note = (
         f"every metric lies inside your cohort {source}: the cohort does not support the {found} the classifier "
         "found; if your cohort is one protocol, this may be a property of the protocol rather than of this scan: "

@@ -56,6 +56,7 @@ def test_a_red_indicator_reports_what_the_classifier_called_clean():
     assert (verdict.artifact, verdict.severity, verdict.quality) == ("noise", "moderate", 3)  # severity head: moderate
     assert verdict.confidence is None and verdict.drivers == ["noise_local"]
     assert "noise_local z +" in note and "test.tsv (20 scans)" in note and "called clean with confidence 0.9" in note
+    assert "noise_local z +25.6 lies far outside (red)" in note  # (6.0 - 2.0) / its robust SD
 
 
 def test_kinds_sharing_a_red_indicator_are_told_apart_by_the_artifact_head():
@@ -77,7 +78,7 @@ def test_a_finding_typical_of_the_cohort_in_every_light_is_questioned_not_cleare
     uncertain = _verdict(None, "moderate", {"noise": 0.4}, P_SEV)
     uncertain.uncertain = True
     verdict, note = cohort_verdict(uncertain, TYPICAL, cohort)
-    assert verdict is uncertain and "an artifact of uncertain kind" in note
+    assert verdict is uncertain and "does not support the artifact of uncertain kind the classifier found" in note
 
 
 def test_otherwise_the_classifier_verdict_stands():
