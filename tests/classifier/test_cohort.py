@@ -50,7 +50,7 @@ P_SEV = {"none": 0.6, "mild": 0.1, "moderate": 0.25, "severe": 0.05}
 
 def test_a_red_indicator_reports_what_the_classifier_called_clean():
     cohort = _cohort()
-    noisy = {**TYPICAL, "noise_local": 6.0}  # 20 robust SD above the cohort's noise
+    noisy = {**TYPICAL, "noise_local": 6.0}  # ~26 robust SD above the cohort's noise
     assert set(implicated(noisy, cohort)) == {"noise"}
     verdict, note = cohort_verdict(_verdict("none", "none", {"noise": 0.2, "blur": 0.8}, P_SEV), noisy, cohort)
     assert (verdict.artifact, verdict.severity, verdict.quality) == ("noise", "moderate", 3)  # severity head: moderate
