@@ -265,7 +265,13 @@ COHORT_LIGHT_PHRASES = {
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
 #: CSS of a table cell holding a light's word.
-LIGHT_STYLES = {LIGHT_WORDS[light]: f"background-color: {colour}" for light, colour in LIGHT_COLOURS.items()}
+#: The light as one word in a table judged against a reference cohort (amber spans a wide band for a small cohort).
+COHORT_LIGHT_WORDS = {"green": "ok", "amber": "outside", "red": "far out", "grey": "n/a"}
+LIGHT_STYLES = {
+    words[light]: f"background-color: {colour}"
+    for words in (LIGHT_WORDS, COHORT_LIGHT_WORDS)
+    for light, colour in LIGHT_COLOURS.items()
+}
 #: The light of each rating word.
 RATING_LIGHTS = {"good": "green", "medium": "amber", "bad": "red"}
 METRIC_TABLE_COLUMNS = ["light", "metric", "value", "unit", "acceptable", "better", "meaning"]
@@ -278,10 +284,11 @@ def metric_table(
     """Rows of :data:`METRIC_TABLE_COLUMNS` for the metrics that have a reference range, the light as a word, judged
     with ``catalogue`` (the ranges that fit the scan: :func:`mmrqa.metrics.ranges.catalogue_for`), or against
     ``cohort`` (its robust z-scores and ranges) when given."""
+    words = LIGHT_WORDS
     if cohort is not None:
-        catalogue = cohort.catalogue()
+        catalogue, words = cohort.catalogue(), COHORT_LIGHT_WORDS
     return [
-        [LIGHT_WORDS[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
+        [words[r.light], r.name, r.text, r.unit, r.acceptable, r.better, r.meaning]
         for r in metric_rows(values, catalogue, with_range_only=True, cohort=cohort)
     ]
 

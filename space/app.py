@@ -67,7 +67,7 @@ def files() -> SessionFiles:
 
 TABLE_LABEL = (
     "Metrics against the ranges that fit the scan, or against your cohort once assessed with one "
-    "(ok / borderline / out)"
+    "(ok / borderline / out; against a cohort: ok / outside / far out)"
 )
 
 

@@ -96,7 +96,7 @@ def test_assess_judges_against_an_uploaded_cohort_table(client, scans, tmp_path)
     assert "**Judged with:** cohort cohort.tsv (12 scans)" in rating_md
     efc_row = next(row for row in shown["data"] if row[1] == "efc")  # the table shows the lights the verdict used
     high = CohortReference.from_table(table).bounds("efc", False)[1]
-    assert efc_row[0] == "out" and efc_row[4] == f"acceptable when at most {high:.3g}"
+    assert efc_row[0] == "far out" and efc_row[4] == f"acceptable when at most {high:.3g}"
     other = tmp_path / "notes.tsv"
     other.write_text("name\tvalue\na\t1\n")
     with pytest.raises(AppError, match="not a `mmrqa metrics` table"):
