@@ -40,31 +40,33 @@ from mmrqa.metrics.catalogue import CATALOGUE, has_light
 from mmrqa.metrics.cohort import CohortReference, worse_z
 
 
+def _direction(name: str) -> bool | None:
+    return getattr(CATALOGUE.get(name), "higher_is_better", None)
+
+
 def _worse(reference: CohortReference, name: str, value: float | None) -> float:
     """The robust z-score of a metric against the cohort, positive on its worse side (NaN when not judged)."""
-    return worse_z(reference.z(name, value), getattr(CATALOGUE.get(name), "higher_is_better", None))
+    return worse_z(reference.z(name, value), _direction(name))
 
 
 def implicated(metrics: dict[str, float], reference: CohortReference) -> dict[str, tuple[str, float]]:
-    """Artifact kind -> (its indicator, the indicator's worse-side z) for each kind whose indicator is red against
-    the cohort (worse-side z beyond the red limit of :meth:`CohortReference.limits`)."""
-    out = {}
-    for kind in ARTIFACT_KINDS:
-        z = _worse(reference, kind.indicator, metrics.get(kind.indicator))
-        if z > reference.limits(kind.indicator)[1]:  # NaN compares False
-            out[kind.name] = (kind.indicator, z)
-    return out
+    """Artifact kind -> (its indicator, the indicator's worse-side z) for each kind whose indicator's light is red
+    against the cohort (:meth:`CohortReference.light`, the light the user sees)."""
+    return {
+        kind.name: (kind.indicator, _worse(reference, kind.indicator, metrics.get(kind.indicator)))
+        for kind in ARTIFACT_KINDS
+        if reference.light(kind.indicator, metrics.get(kind.indicator), _direction(kind.indicator)) == "red"
+    }
 
 
 def outside(metrics: dict[str, float], reference: CohortReference) -> dict[str, float]:
-    """Metric -> worse-side z of every metric shown with a light (:func:`mmrqa.metrics.catalogue.has_light`) that lies
-    beyond the amber limit against the cohort (an amber or red light)."""
-    out = {}
-    for name, value in metrics.items():
-        z = _worse(reference, name, value) if has_light(name) else math.nan
-        if z > reference.limits(name)[0]:
-            out[name] = z
-    return out
+    """Metric -> worse-side z of every metric shown with a light (:func:`mmrqa.metrics.catalogue.has_light`) whose
+    light against the cohort is amber or red."""
+    return {
+        name: _worse(reference, name, value)
+        for name, value in metrics.items()
+        if has_light(name) and reference.light(name, value, _direction(name)) in ("amber", "red")
+    }
 
 
 def _z_text(items: list[tuple[str, float]]) -> str:

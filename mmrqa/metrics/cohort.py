@@ -128,10 +128,10 @@ class CohortReference:
         if name not in self.median or value is None or not math.isfinite(float(value)):
             return math.nan
         value = float(value)
-        if name in self.log:  # a ratio at or below 0 lies infinitely far below every cohort value
-            value = math.log(value) if value > 0 else -math.inf
-            if value == -math.inf:
+        if name in self.log:
+            if value <= 0:  # a ratio at or below 0 lies infinitely far below every cohort value
                 return -math.inf
+            value = math.log(value)
         gap = value - self.median[name]
         spread = self.spread[name]
         if spread > 0:
