@@ -89,7 +89,7 @@ def run(folder: Path, slabs: int, seeds: int, seed: int = 0) -> dict:
             for kind, severity, volume in cases:
                 report = compute_metrics(volume)
                 verdict = classify(volume, report, model=model)
-                read, note = cohort_verdict(verdict, dict(report.values), reference, volume)
+                read, note = cohort_verdict(verdict, dict(report.values), reference)
                 changed += bool(note)
                 base = {"scan": held.name, "slab": i, "kind": kind, "severity": severity}
                 alone.append({**base, "verdict": verdict})
@@ -144,12 +144,8 @@ def summary(result: dict) -> dict:
 
 def kind_ablation(result: dict) -> dict:
     """Not the shipped rule: the moderate/severe type accuracy had the cohort's findings been named by the artifact
-    head (its most probable kind) over *every* kind, or over the kinds whose indicator is red (the rule before the
-    signatures), instead of by their signatures."""
-    from mmrqa.artifacts import ARTIFACT_KINDS
-
-    right = {"every": 0, "implicated": 0}
-    shipped, n = 0, 0
+    head over *every* kind (its most probable one) instead of over the kinds whose indicator is red."""
+    right, shipped, n = 0, 0, 0
     for a, c in zip(result["alone"], result["cohort"], strict=True):
         if a["kind"] == "none" or a["severity"] == "mild":
             continue
@@ -157,18 +153,14 @@ def kind_ablation(result: dict) -> dict:
         verdict = c["verdict"]
         if c["note"] and not a["verdict"].present and verdict.present:  # found by the cohort
             p_kind = verdict.probabilities.get("artifact", {})
-            red = [k.name for k in ARTIFACT_KINDS if k.indicator in verdict.drivers]
-            for name, kinds in (("every", list(p_kind)), ("implicated", red)):
-                right[name] += bool(kinds) and max(kinds, key=lambda k: p_kind.get(k, 0.0)) == a["kind"]
+            right += max(p_kind, key=p_kind.get) == a["kind"] if p_kind else 0
         else:
-            for name in right:
-                right[name] += verdict.artifact == a["kind"]
+            right += verdict.artifact == a["kind"]
         shipped += verdict.artifact == a["kind"]
     return {
         "n_modsev": n,
         "type_accuracy_shipped": shipped / n if n else float("nan"),
-        "type_accuracy_head_over_every_kind": right["every"] / n if n else float("nan"),
-        "type_accuracy_head_over_implicated_kinds": right["implicated"] / n if n else float("nan"),
+        "type_accuracy_head_over_every_kind": right / n if n else float("nan"),
     }
 
 
@@ -230,10 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  clean {line}")
     ablation = scores["kind_ablation"]
     print(
-        f"\nablation (not shipped): type right {_pct(ablation['type_accuracy_shipped'])} as shipped (signatures), "
-        f"{_pct(ablation['type_accuracy_head_over_implicated_kinds'])} had the artifact head named the cohort's "
-        f"findings among the kinds whose indicator is red, {_pct(ablation['type_accuracy_head_over_every_kind'])} "
-        "among every kind"
+        f"\nablation (not shipped): type right {_pct(ablation['type_accuracy_shipped'])} as shipped, "
+        f"{_pct(ablation['type_accuracy_head_over_every_kind'])} had the artifact head named the cohort's "
+        "findings among every kind"
     )
     print()
     print(table(scores))

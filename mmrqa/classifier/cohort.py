@@ -14,12 +14,7 @@ SD, widened for a small cohort by Student's t: :func:`mmrqa.metrics.cohort.z_lim
    side). A scan the classifier calls clean with an implicated kind is reported with an artifact: of the implicated
    kinds, the one the artifact head finds most probable (z-scores of different metrics are not comparable: a metric
    the cohort hardly varies in gets a large z from any change, so the farthest indicator is not the likeliest
-   kind), at the severity head's most probable grade of mild, moderate and severe. When the scan itself is at hand
-   (``volume``), the kind is named by its **signature** instead (:func:`signatures`): each kind of the registry is
-   simulated once more on the scan, at moderate severity, and the kind whose change of the lit metrics (in the
-   cohort's robust z units) points the way the scan already lies from the cohort is reported. One indicator rarely
-   tells the kind: a ghost, a spike and motion all raise the air's signal (``motion_index``), and only the whole
-   pattern of metrics separates them.
+   kind), at the severity head's most probable grade of mild, moderate and severe.
 2. **The cohort does not support a verdict.** A scan the classifier reports with an artifact (named or of uncertain
    kind) while every one of its lights is green against the cohort keeps its verdict, and the note says that none of
    its metrics lies outside the user's scans: a finding that may be a property of the protocol (a coil's shading, a
@@ -39,19 +34,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import numpy as np
-
 from mmrqa.artifacts.registry import ARTIFACT_KINDS
 from mmrqa.classifier.predict import SEVERITY_ORDER, Verdict
 from mmrqa.metrics.catalogue import CATALOGUE, has_light
 from mmrqa.metrics.cohort import CohortReference, worse_z
-
-#: z-scores are clipped to +-this before the signature's cosine: a metric the cohort hardly varies in gets a z of
-#: hundreds from any change and would decide alone
-SIGNATURE_CLIP = 20.0
-#: the severity and seed of the simulated artifact whose metric change is a kind's signature
-SIGNATURE_SEVERITY = "moderate"
-SIGNATURE_SEED = 0
 
 
 def _direction(name: str) -> bool | None:
@@ -83,58 +69,15 @@ def outside(metrics: dict[str, float], reference: CohortReference) -> dict[str, 
     }
 
 
-def signatures(volume, metrics: dict[str, float], reference: CohortReference) -> dict[str, float]:
-    """Artifact kind -> how well it explains where ``volume`` lies from the cohort, a cosine in [-1, 1].
-
-    With ``z`` the robust z-scores against the cohort of the metrics shown with a light (:func:`has_light`; ratios on
-    the log scale, as the lights judge them), each clipped to +-:data:`SIGNATURE_CLIP`: the scan's deviation is
-    ``d = z(scan)``; a kind's signature is ``c = z(scan with that kind added) - z(scan)``, the kind simulated on the
-    scan itself (:func:`mmrqa.artifacts.simulate`, :data:`SIGNATURE_SEVERITY`, :data:`SIGNATURE_SEED`: the same
-    result every time) and measured like the cohort (:func:`mmrqa.metrics.compute_metrics`). More of an artifact
-    moves the metrics further the way it already moved them, so the kind already present has ``c`` most nearly
-    parallel to ``d``: its cosine over the metrics finite in both is the largest. A kind that cannot be simulated
-    on this scan is left out. Costs one simulation and one measurement per kind (8 on the full-size scan).
-    """
-    from mmrqa.artifacts import simulate
-    from mmrqa.errors import MMRQAError
-    from mmrqa.metrics import compute_metrics
-
-    names = [name for name in metrics if has_light(name)]
-
-    def z_of(values: dict[str, float]) -> np.ndarray:
-        return np.array([reference.z(name, values.get(name)) for name in names], dtype=np.float64)
-
-    deviation = z_of(metrics)
-    out = {}
-    for kind in ARTIFACT_KINDS:
-        try:
-            more = simulate(volume, kind.name, SIGNATURE_SEVERITY, SIGNATURE_SEED)[0]
-            with np.errstate(invalid="ignore"):  # inf - inf where the cohort never varies: left out below
-                change = z_of(dict(compute_metrics(more).values)) - deviation
-        except MMRQAError:
-            continue
-        keep = np.isfinite(deviation) & np.isfinite(change)
-        a = np.clip(deviation[keep], -SIGNATURE_CLIP, SIGNATURE_CLIP)
-        b = np.clip(change[keep], -SIGNATURE_CLIP, SIGNATURE_CLIP)
-        norm = float(np.linalg.norm(a) * np.linalg.norm(b))
-        if norm > 0:
-            out[kind.name] = float(a @ b) / norm
-    return out
-
-
 def _z_text(items: list[tuple[str, float]]) -> str:
     return ", ".join(
         f"{name} z {z:+.1f}" if math.isfinite(z) else f"{name} (the cohort never varies)" for name, z in items
     )
 
 
-def cohort_verdict(
-    verdict: Verdict, metrics: dict[str, float], reference: CohortReference, volume=None
-) -> tuple[Verdict, str]:
+def cohort_verdict(verdict: Verdict, metrics: dict[str, float], reference: CohortReference) -> tuple[Verdict, str]:
     """The classifier's ``verdict`` read beside the cohort (rules of the module docstring): the verdict to report and
-    a note saying what the cohort changed or questions ("" when nothing). Outside the domain nothing changes.
-    ``volume``: the scan the ``metrics`` were measured on, to name a cohort finding by its :func:`signatures`
-    (without it, by the artifact head among the implicated kinds)."""
+    a note saying what the cohort changed or questions ("" when nothing). Outside the domain nothing changes."""
     if not verdict.in_domain:
         return verdict, ""
     source = reference.source
@@ -144,16 +87,6 @@ def cohort_verdict(
             return verdict, ""
         p_kind = verdict.probabilities.get("artifact", {})
         kind = max(kinds, key=lambda k: (p_kind.get(k, 0.0), kinds[k][1]))
-        fits = signatures(volume, metrics, reference) if volume is not None else {}
-        named = ""
-        if fits:
-            ranked = sorted(fits, key=fits.get, reverse=True)
-            kind = ranked[0]
-            runner_up = f"; next {ranked[1].replace('_', ' ')} {fits[ranked[1]]:.2f}" if len(ranked) > 1 else ""
-            named = (
-                f"; named by the pattern of all its metrics, which lie from your cohort the way more "
-                f"{kind.replace('_', ' ')} moves them (cosine {fits[kind]:.2f}{runner_up})"
-            )
         p_sev = verdict.probabilities.get("severity", {})
         severity = max(SEVERITY_ORDER[1:], key=lambda s: p_sev.get(s, 0.0))
         from mmrqa.qa.labels import quality_from_severity
@@ -173,7 +106,7 @@ def cohort_verdict(
             f"against your cohort {source}, {_z_text(evidence)} {'lies' if len(evidence) == 1 else 'lie'} far outside "
             f"(red): reported as "
             f"{kind.replace('_', ' ')}, which the classifier alone (judging the scan without the cohort) called clean "
-            f"with confidence {verdict.confidence}{named}; no calibrated probability goes with a cohort finding"
+            f"with confidence {verdict.confidence}; no calibrated probability goes with a cohort finding"
         )
         return changed, note
     if outside(metrics, reference):

@@ -239,7 +239,7 @@ class MMRQAPipeline:
         if self.reference is not None:  # read beside the user's cohort (mmrqa.classifier.cohort)
             from mmrqa.classifier.cohort import cohort_verdict
 
-            verdict, result.cohort_note = cohort_verdict(verdict, result.metrics, self.reference, volume)
+            verdict, result.cohort_note = cohort_verdict(verdict, result.metrics, self.reference)
         result.signal_estimate = verdict.to_dict()
         return verdict
 
