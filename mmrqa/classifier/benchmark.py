@@ -3,6 +3,7 @@
     python -m mmrqa.classifier.benchmark                      # every real scan reachable here (as in the card)
     python -m mmrqa.classifier.benchmark --clean DIR          # your clean scans: each held out in turn
     python -m mmrqa.classifier.benchmark --clean DIR --json out.json
+    python -m mmrqa.classifier.benchmark --clean DIR --shipped    # the shipped model as it is: no refit, minutes
 
 With ``--clean DIR`` every scan of the folder gets the views and simulated artifacts of the training recipe
 (:mod:`mmrqa.classifier.data`); each of them is held out in turn, all its variants together, while a model is
@@ -10,6 +11,11 @@ fitted by the shipped recipe on the packaged real scans plus the folder's other 
 (:mod:`mmrqa.classifier.validation`) are computed on the folder's scans only: false alarms on the clean scans,
 presence, type and severity on their simulated corruptions (moderate + severe, and mild), calibration error. The
 features of the folder's scans are cached under ``.classifier-cache/`` like the training table's.
+
+With ``--shipped`` nothing is refitted: the shipped model (what ``mmrqa assess`` uses) judges the same variants of the
+folder's scans (default: the scans it was never fitted on, ``TEST_SCANS``), so only their table is built. That is what
+a user gets on their scans; it is held out only for scans the shipped model was not fitted on (a folder scan that is
+one of its training scans is named in the output).
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
 from mmrqa.classifier.card import kind_table
 from mmrqa.classifier.data import CACHE_DIR, build_table, folder_scans, real_scans
 from mmrqa.classifier.validation import (
+    judge_scan,
     leave_one_scan_out,
     native_row,
     native_verdicts,
@@ -88,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         help="ablation: comma-separated features to leave out (with or without --without-relative)",
     )
     parser.add_argument("--only", default=None, help="comma-separated scans to test (held out in turn); default all")
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="judge with the shipped model, no refit (default scans: those it was never fitted on)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -99,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     test_names = [s.name for s in extra] if args.clean else None
     if args.clean:  # a folder's scans that are packaged scans already are tested as such
         test_names += [s.name for s in packaged if s.path in {str(p) for p in _files(args.clean)}]
+    if args.shipped:
+        if args.without_relative or args.drop or args.decision != "cv":
+            parser.error("--shipped judges with the shipped model as it is: no ablation or decision mode")
+        return _shipped(packaged, extra, test_names, args, start)
     rows = build_table(packaged + extra, args.cache)
     from mmrqa.classifier.features import feature_names
 
@@ -120,11 +137,43 @@ def main(argv: list[str] | None = None) -> int:
     predictions = leave_one_scan_out(
         rows, test_scans=test_names, seed=args.seed, natives=natives, decision=args.decision, features=features
     )
+    heading = f"{len(rows)} rows from {len(packaged) + len(extra)} scans; tested (held out in turn)"
+    _report(predictions, heading, args.json, start)
+    return 0
+
+
+def _shipped(packaged: list, extra: list, test_names: list[str] | None, args, start: float) -> int:
+    """``--shipped``: the shipped model on the variants of the tested scans, nothing refitted."""
+    from mmrqa.classifier import load_model
+    from mmrqa.classifier.data import TEST_SCANS
+
+    model = load_model()
+    names = test_names if test_names is not None else list(TEST_SCANS)
+    if args.only:
+        names = [name for name in args.only.split(",") if name]
+    scans = [s for s in packaged + extra if s.name in names]
+    rows = build_table(scans, args.cache)
+    provenance = model.meta.get("provenance", {})
+    fitted = [*provenance.get("trained_on", []), *provenance.get("calibrated_on", [])]
+    fitted_files = {os.path.realpath(provenance.get("scans", {}).get(name, "")) for name in fitted}
+    predictions = []
+    for scan in scans:
+        predictions += judge_scan(model, scan.name, rows, native_row(scan.load()))
+    seen = sorted(s.name for s in scans if s.name in fitted or (s.path and os.path.realpath(s.path) in fitted_files))
+    heading = f"{len(rows)} rows from {len(scans)} scans, judged by the shipped model (no refit)"
+    if seen:
+        heading += f"; NOT held out, the shipped model was fitted on: {', '.join(seen)}"
+    _report(predictions, heading + "; tested", args.json, start)
+    return 0
+
+
+def _report(predictions: list[dict], heading: str, json_path: Path | None, start: float) -> None:
+    """Print the scores, per kind and per scan, of ``predictions``; write them to ``json_path`` when given."""
     scores = score(predictions)
     by_scan = per_scan_clean(predictions)
     native = native_verdicts(predictions)
     tested = sorted(by_scan)
-    print(f"{len(rows)} rows from {len(packaged) + len(extra)} scans; tested (held out in turn): {', '.join(tested)}")
+    print(f"{heading}: {', '.join(tested)}")
     print(f"({time.perf_counter() - start:.0f} s)\n")
     print(table(scores))
     kinds = per_kind(predictions)
@@ -132,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nEach held-out scan as it is, and its clean augmented views:")
     for scan, line in by_scan.items():
         print(f"  {scan}: {native.get(scan, '-')}; views: {line}")
-    if args.json:
+    if json_path:
         decisions = {p["scan"]: p.get("decision") for p in predictions if not p.get("native")}
         payload = {
             "scores": scores,
@@ -142,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             "tested": tested,
             "decision": decisions,
         }
-        write_text_atomic(args.json, json.dumps(payload, indent=1))
-    return 0
+        write_text_atomic(json_path, json.dumps(payload, indent=1))
 
 
 def _files(folder: Path) -> list[Path]:

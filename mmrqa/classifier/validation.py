@@ -186,22 +186,29 @@ def leave_one_scan_out(
     for k, test in enumerate(test_scans or scans):
         model, trained, validated = fit_rows([r for r in rows if r["scan"] != test], seed, decision, features)
         logger.info("fold %d/%d: test %s, validation %s", k + 1, len(test_scans or scans), test, validated)
-        for row in (r for r in rows if r["scan"] == test):
-            rule = statistics_rules(row)
-            verdict = Verdict(False, rule) if rule else decide(model, row)
-            out.append(
-                {
-                    "scan": test,
-                    "kind": row["kind"],
-                    "severity": row["severity"],
-                    "verdict": verdict,
-                    "decision": model.meta.get("decision"),
-                }
-            )
-        native = (natives or {}).get(test)
-        if native is not None:
-            verdict = Verdict(False, native["rule"]) if native.get("rule") else decide(model, native)
-            out.append({"scan": test, "kind": "none", "severity": "none", "verdict": verdict, "native": True})
+        out += judge_scan(model, test, rows, (natives or {}).get(test))
+    return out
+
+
+def judge_scan(model: SignalModel, scan: str, rows: Sequence[dict], native: dict | None = None) -> list[dict]:
+    """Predictions of ``model`` on every row of ``scan`` (the image rules, then :func:`decide`), and on the scan as
+    it is when its ``native`` row (:func:`native_row`) is given (``native`` True in its prediction)."""
+    out = []
+    for row in (r for r in rows if r["scan"] == scan):
+        rule = statistics_rules(row)
+        verdict = Verdict(False, rule) if rule else decide(model, row)
+        out.append(
+            {
+                "scan": scan,
+                "kind": row["kind"],
+                "severity": row["severity"],
+                "verdict": verdict,
+                "decision": model.meta.get("decision"),
+            }
+        )
+    if native is not None:
+        verdict = Verdict(False, native["rule"]) if native.get("rule") else decide(model, native)
+        out.append({"scan": scan, "kind": "none", "severity": "none", "verdict": verdict, "native": True})
     return out
 
 

@@ -194,3 +194,32 @@ def test_per_kind_shares_count_each_kind_and_severity():
     kinds = per_kind(predictions)
     assert kinds == {"ghosting": {"moderate": {"n": 4, "presence": 0.5, "type_accuracy": 0.25}}}
     assert "| ghosting | - | 50% / 25% | - |" in kind_table(kinds)
+
+
+def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(tmp_path, capsys):
+    """``python -m mmrqa.classifier.benchmark --clean DIR --shipped``: what ``mmrqa assess`` gives on a user's clean
+    scans and their simulated artifacts, in minutes; a training scan of the shipped model is named as not held out."""
+    import json
+    import shutil
+
+    from mmrqa.classifier.benchmark import main as benchmark
+    from mmrqa.classifier.data import VIEWS
+    from mmrqa.data import sample_path
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    shutil.copy(sample_path("t1"), folder / "mine.nii")
+    (folder / "training.nii").symlink_to(sample_path("t1"))  # the very file the shipped model was fitted on
+    out = tmp_path / "scores.json"
+    argv = ["--clean", str(folder), "--shipped", "--json", str(out), "--cache", str(tmp_path / "cache")]
+    assert benchmark(argv) == 0
+    printed = capsys.readouterr().out
+    assert "judged by the shipped model (no refit)" in printed
+    assert "NOT held out, the shipped model was fitted on: t1" in printed
+    result = json.loads(out.read_text())
+    assert result["tested"] == ["t1", "user_mine"]
+    scores = result["scores"]
+    assert scores["n_native"] == 2 and scores["n_modsev"] == 2 * 8 * 2 * VIEWS  # scans x kinds x grades x views
+    assert result["native"]["user_mine"] == result["native"]["t1"]  # the same pixels, the same verdict
+    with pytest.raises(SystemExit):
+        benchmark(["--shipped", "--decision", "fixed"])
