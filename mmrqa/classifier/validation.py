@@ -13,7 +13,10 @@ Scores (:func:`score`), on the pooled held-out predictions:
     severity_within_one severity within one grade of the truth
     each for moderate+severe and for mild; ece: expected calibration error of the artifact-type head (top label,
     10 equal-width bins) on the moderate and severe variants in the domain (what it is fitted for), ece_all on every
-    corrupted variant, ece_presence of the presence head on clean + moderate + severe variants.
+    corrupted variant, ece_presence of the presence head on clean + moderate + severe variants, weighted to the mix
+    of clean scans its probabilities are stated for (the decision rule's clean prior, e.g. 95% clean: a benchmark
+    of mostly corrupted variants would otherwise read a calibrated head as overconfident about "clean";
+    ece_presence_unweighted is the plain average over the benchmark's rows).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 from mmrqa.classifier.domain import statistics_rules
 from mmrqa.classifier.features import feature_matrix, feature_names
 from mmrqa.classifier.model import SignalModel, fit_model, validation_scans
-from mmrqa.classifier.predict import SEVERITY_ORDER, Verdict, decide
+from mmrqa.classifier.predict import CLEAN_PRIOR, SEVERITY_ORDER, Verdict, decide
 
 logger = logging.getLogger(__name__)
 
@@ -238,18 +241,34 @@ def native_verdicts(predictions: Sequence[dict]) -> dict[str, str]:
     return out
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
-    """sum over equal-width confidence bins of |accuracy - mean confidence| x share of the samples."""
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10, weights: np.ndarray | None = None
+) -> float:
+    """sum over equal-width confidence bins of |accuracy - mean confidence| x share of the samples (``weights``:
+    each sample's share of the population the confidences are meant for; equal by default)."""
     if len(confidence) == 0:
         return math.nan
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    weights = np.ones_like(confidence) if weights is None else np.asarray(weights, dtype=float)
+    weights = weights / weights.sum()
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     total = 0.0
     for b in range(bins):
         inside = which == b
-        if inside.any():
-            total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+        mass = weights[inside].sum()
+        if mass > 0:
+            gap = np.dot(weights[inside], correct[inside] - confidence[inside]) / mass
+            total += mass * abs(gap)
     return float(total)
+
+
+def prior_weights(clean: np.ndarray, priors: np.ndarray) -> np.ndarray:
+    """Weights that give a set of clean and corrupted rows the mix the presence head's probabilities assume: the
+    clean rows together ``prior`` of the mass, the corrupted rows ``1 - prior`` (each row its own fold's prior)."""
+    clean = np.asarray(clean, dtype=bool)
+    n_clean, n_other = max(int(clean.sum()), 1), max(int((~clean).sum()), 1)
+    return np.where(clean, priors / n_clean, (1.0 - priors) / n_other)
 
 
 def _share(flags: list[bool]) -> float:
@@ -287,7 +306,9 @@ def score(predictions: Sequence[dict]) -> dict[str, float]:
         clean = np.array([p["kind"] == "none" for p in presence], dtype=float)
         top = np.maximum(conf, 1 - conf)
         correct = np.where(conf >= 0.5, clean, 1 - clean)
-        out["ece_presence"] = expected_calibration_error(top, correct)
+        priors = np.array([(p.get("decision") or {}).get("clean_prior", CLEAN_PRIOR) for p in presence])
+        out["ece_presence"] = expected_calibration_error(top, correct, weights=prior_weights(clean, priors))
+        out["ece_presence_unweighted"] = expected_calibration_error(top, correct)
     return out
 
 

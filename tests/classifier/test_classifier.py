@@ -223,3 +223,22 @@ def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(
     assert result["native"]["user_mine"] == result["native"]["t1"]  # the same pixels, the same verdict
     with pytest.raises(SystemExit):
         benchmark(["--shipped", "--decision", "fixed"])
+
+
+def test_calibration_error_is_measured_on_the_mix_of_scans_the_probabilities_are_stated_for():
+    """A presence head stated for a population of 90% clean scans, scored on a benchmark of mostly corrupted rows:
+    weighted to its prior it is calibrated; over the rows as they are it would read as overconfident."""
+    from mmrqa.classifier.validation import expected_calibration_error, prior_weights
+
+    assert expected_calibration_error(np.array([0.8, 0.8, 0.8, 0.8, 0.8]), np.array([1, 1, 1, 1, 0])) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1, 0])) == pytest.approx(0.4)
+    # 10 clean rows and 90 corrupted ones; every one judged "clean" with confidence 0.9
+    clean = np.array([True] * 10 + [False] * 90)
+    confidence, correct = np.full(100, 0.9), clean.astype(float)
+    assert expected_calibration_error(confidence, correct) == pytest.approx(0.8)  # 10% right at 90% confidence
+    weights = prior_weights(clean, np.full(100, 0.9))
+    assert weights[:10].sum() == pytest.approx(0.9) and weights[10:].sum() == pytest.approx(0.1)
+    assert expected_calibration_error(confidence, correct, weights=weights) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(np.array([]), np.array([])) != expected_calibration_error(
+        np.array([]), np.array([])
+    )
