@@ -24,6 +24,14 @@ SD, widened for a small cohort by Student's t: :func:`mmrqa.metrics.cohort.z_lim
    on the three unseen test scans would have been reported clean).
 3. Otherwise the classifier's verdict stands.
 
+Whatever the rule, when **more than half of the scan's lit metrics lie beyond the red limit** (:func:`misfit` > 1)
+the note adds a caution: a scan of another protocol (sequence, anatomy, resolution, intensity scaling) lies that far
+from a cohort, one artifact rarely does, so the cohort may not be this scan's. Nothing is changed by it (a severe
+artifact against a very tight cohort can also move most metrics). Measured: artifacts at every severity on 16-slab
+cohorts of four other scans (``colin27``, ``fslpy_t1``, the ITK head T1, the noisy MNI152) reach at most 0.72; the
+packaged EPI, the multi-frame and 1024-matrix DICOMs and the TCIA pelvic T2w scans against a cohort of six brain T1
+scans, 1.2 to 4.7; TCIA scans against the other TCIA scans at most 0.15.
+
 A verdict changed by the cohort (rule 1) has no calibrated probability (``confidence`` None: the heads' probabilities
 belong to the verdict that was overruled); both rules say why in a note (:func:`cohort_verdict`). Measured on a real protocol with
 its subjects held out: ``benchmarks/cohort_verdict.py`` and ``benchmarks/RESULTS.md``.
@@ -32,6 +40,7 @@ its subjects held out: ``benchmarks/cohort_verdict.py`` and ``benchmarks/RESULTS
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import replace
 
 from mmrqa.artifacts.registry import ARTIFACT_KINDS
@@ -69,6 +78,31 @@ def outside(metrics: dict[str, float], reference: CohortReference) -> dict[str, 
     }
 
 
+def misfit(metrics: dict[str, float], reference: CohortReference) -> float:
+    """How far the scan lies from the cohort as a whole: the median, over the metrics shown with a light that the
+    cohort judges, of |z| over that metric's red limit (NaN when none is judged). Above 1, more than half of the
+    metrics are beyond the red limit on one side or the other."""
+    ratios = [
+        abs(reference.z(name, value)) / reference.limits(name)[1]
+        for name, value in metrics.items()
+        if has_light(name) and name in reference.median
+    ]
+    ratios = [r for r in ratios if not math.isnan(r)]
+    return float(statistics.median(ratios)) if ratios else math.nan
+
+
+def _caution(metrics: dict[str, float], reference: CohortReference) -> str:
+    """The sentence of the module docstring when the scan lies from the cohort as a whole (:func:`misfit` > 1)."""
+    far = misfit(metrics, reference)
+    if not far > 1.0:
+        return ""
+    return (
+        f"more than half of this scan's metrics lie beyond the red limit (median |z| {far:.1f} times it): a scan of "
+        "another protocol (sequence, anatomy, resolution, scaling) lies that far from a cohort, one artifact rarely "
+        "does; if this scan is not of your cohort's protocol, assess it without the cohort"
+    )
+
+
 def _z_text(items: list[tuple[str, float]]) -> str:
     return ", ".join(
         f"{name} z {z:+.1f}" if math.isfinite(z) else f"{name} (the cohort never varies)" for name, z in items
@@ -77,9 +111,19 @@ def _z_text(items: list[tuple[str, float]]) -> str:
 
 def cohort_verdict(verdict: Verdict, metrics: dict[str, float], reference: CohortReference) -> tuple[Verdict, str]:
     """The classifier's ``verdict`` read beside the cohort (rules of the module docstring): the verdict to report and
-    a note saying what the cohort changed or questions ("" when nothing). Outside the domain nothing changes."""
+    a note saying what the cohort changed or questions, with the caution when the scan lies from the cohort as a
+    whole ("" when nothing). Outside the domain nothing changes."""
     if not verdict.in_domain:
         return verdict, ""
+    read, note = _read(verdict, metrics, reference)
+    caution = _caution(metrics, reference)
+    if caution and not note:
+        return read, f"against your cohort {reference.source}, {caution}"
+    return read, f"{note}; {caution}" if caution else note
+
+
+def _read(verdict: Verdict, metrics: dict[str, float], reference: CohortReference) -> tuple[Verdict, str]:
+    """Rules 1 to 3 of the module docstring."""
     source = reference.source
     if verdict.artifact == "none":
         kinds = implicated(metrics, reference)

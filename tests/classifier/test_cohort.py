@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mmrqa.artifacts import simulate
-from mmrqa.classifier.cohort import cohort_verdict, implicated, outside
+from mmrqa.classifier.cohort import cohort_verdict, implicated, misfit, outside
 from mmrqa.classifier.predict import Verdict
 from mmrqa.cli import main
 from mmrqa.data import load_sample
@@ -92,6 +92,21 @@ def test_otherwise_the_classifier_verdict_stands():
     assert cohort_verdict(outside_domain, {**TYPICAL, "noise_local": 50.0}, cohort) == (outside_domain, "")
 
 
+def test_a_scan_unlike_the_cohort_as_a_whole_gets_a_caution_and_nothing_else_changes():
+    cohort = _cohort()
+    assert misfit(TYPICAL, cohort) < 0.2
+    elsewhere = {"noise_local": 9.0, "pe_correlation": 40.0, "inu_cv": 0.9, "efc": 0.5}  # 3 of 4 far beyond red
+    assert misfit(elsewhere, cohort) > 1.0
+    found = _verdict("bias_field", "severe", {"bias_field": 0.9}, P_SEV)
+    verdict, note = cohort_verdict(found, elsewhere, cohort)
+    assert verdict is found and note.startswith("against your cohort test.tsv (20 scans), more than half")
+    assert "assess it without the cohort" in note
+    clean = _verdict("none", "none", {"noise": 0.5, "ghosting": 0.3}, P_SEV)
+    verdict, note = cohort_verdict(clean, elsewhere, cohort)  # rule 1 still reports, and the caution follows
+    assert verdict.artifact in ("noise", "ghosting", "bias_field") and "called clean" in note
+    assert note.endswith("if this scan is not of your cohort's protocol, assess it without the cohort")
+
+
 @pytest.fixture(scope="module")
 def noise_protocol():
     """A protocol on the real packaged T1: six acquisitions that differ in their noise (Rician, SNR ~45)."""
@@ -114,6 +129,17 @@ def test_on_a_real_scan_the_cohort_finds_moderate_noise_the_classifier_alone_pas
     assert result.to_dict()["cohort_note"] == result.cohort_note
     same = MMRQAPipeline.metrics_only(reference=cohort)(new_scan)  # another scan of the protocol: unchanged
     assert same.rating == "good" and same.cohort_note == "" and same.artifacts == []
+    assert "more than half" not in result.cohort_note  # one artifact moves a few metrics, not most
+
+
+def test_a_scan_of_another_protocol_is_flagged_as_unlike_the_cohort(noise_protocol):
+    """The packaged 2 mm EPI judged against a cohort of T1 scans: most of its metrics lie far outside."""
+    _, _, cohort = noise_protocol
+    epi = load_sample("epi")
+    assert misfit(dict(compute_metrics(epi).values), cohort) > 1.0
+    result = MMRQAPipeline.metrics_only(reference=cohort)(epi)
+    assert "more than half of this scan's metrics lie beyond the red limit" in result.cohort_note
+    assert "assess it without the cohort" in result.to_text()
 
 
 def test_cli_assess_with_a_reference_shows_the_cohort_verdict(tmp_path, capsys):
