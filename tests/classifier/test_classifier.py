@@ -230,7 +230,9 @@ def test_calibration_error_is_measured_on_the_mix_of_scans_the_probabilities_are
     weighted to its prior it is calibrated; over the rows as they are it would read as overconfident."""
     from mmrqa.classifier.validation import expected_calibration_error, prior_weights
 
-    assert expected_calibration_error(np.array([0.8, 0.8, 0.8, 0.8, 0.8]), np.array([1, 1, 1, 1, 0])) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(np.array([0.8, 0.8, 0.8, 0.8, 0.8]), np.array([1, 1, 1, 1, 0])) == pytest.approx(
+        0.0, abs=1e-12
+    )
     assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1, 0])) == pytest.approx(0.4)
     # 10 clean rows and 90 corrupted ones; every one judged "clean" with confidence 0.9
     clean = np.array([True] * 10 + [False] * 90)

@@ -177,6 +177,14 @@ def test_cli_assess_with_a_reference_shows_the_cohort_verdict(tmp_path, capsys):
     assert same["rating"] == "good" and same["cohort_note"] == ""
     assert worse["rating"] == "bad" and worse["artifacts"][0]["kind"] == "noise"
     assert "against your cohort cohort.tsv (6 scans)" in worse["cohort_note"]
+    # the folder itself as the reference: measured once, the same verdict and note (a bad file is reported, left out)
+    (protocol / "broken.nii.gz").write_bytes(b"not a scan")
+    assert main(["assess", str(noisy), "--reference", str(protocol), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    from_folder = json.loads(captured.out.splitlines()[0])
+    assert "error: reference cohort:" in captured.err and "broken.nii.gz" in captured.err
+    assert from_folder["cohort_note"] == worse["cohort_note"].replace("cohort.tsv (6 scans)", "protocol/ (6 scans)")
+    assert from_folder["artifacts"] == worse["artifacts"] and from_folder["metrics"] == worse["metrics"]
 
 
 def test_cohort_benchmark_runs_on_a_folder_of_one_protocol(tmp_path):

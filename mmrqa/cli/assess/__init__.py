@@ -1,4 +1,4 @@
-"""``mmrqa assess PATH... [--model ID_OR_PATH] [--question TEXT] [--reference COHORT.tsv] [--format ...] [-o OUT]``.
+"""``mmrqa assess PATH... [--model ID_OR_PATH] [--question TEXT] [--reference COHORT] [--format ...] [-o OUT]``.
 
 Prints a quality report per scan. Without ``--model`` the metrics-only mode runs (signal-only classifier; torch is
 not imported). A scan that cannot be read is reported as ``error: ...`` and the others are still assessed; the exit
@@ -6,8 +6,9 @@ status is 2 when any scan failed. With ``-o`` the reports are appended to a part
 over OUT at the end; rerunning a killed command resumes from the finished scans (``--overwrite``: start afresh).
 
 The traffic lights of the metrics compare each value with the reference ranges that fit the scan (2D or 3D, anatomy,
-contrast, voxel size, air in the field of view: :mod:`mmrqa.metrics.ranges`), or with ``--reference COHORT.tsv``
-(a ``mmrqa metrics`` table of the user's own scans) by robust z-scores (:mod:`mmrqa.metrics.cohort`).
+contrast, voxel size, air in the field of view: :mod:`mmrqa.metrics.ranges`), or with ``--reference COHORT`` (a
+``mmrqa metrics`` table of the user's own scans, or a folder of them, measured once before the first scan is
+assessed) by robust z-scores (:mod:`mmrqa.metrics.cohort`).
 
 The scans are assessed in this process, or on an engine with ``--engine ray`` (:mod:`mmrqa.cli.assess.cohort`); both
 write through the one resumable output (:mod:`mmrqa.cli.assess.output`). What ``run`` needs is imported in ``run``:
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from mmrqa.engines import add_engine_arguments
@@ -49,8 +51,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--reference",
         default=None,
-        metavar="COHORT.tsv",
-        help="judge the metrics against this `mmrqa metrics` table of your own scans (robust z-scores, flagged "
+        metavar="COHORT",
+        help="judge the metrics against your own scans: a `mmrqa metrics` table, or a folder of scans measured "
+        "first (robust z-scores, flagged "
         "beyond 3.5, widened for a small cohort) instead of the reference ranges; the verdict is read beside it "
         "(a red artifact indicator reports its artifact; a finding with every light green is questioned)",
     )
@@ -89,12 +92,36 @@ def _pipeline(args: argparse.Namespace):
 
 
 def _reference(args: argparse.Namespace):
-    """The ``--reference`` cohort, or None."""
-    if not getattr(args, "reference", None):
-        return None
+    """The ``--reference`` cohort, or None: read from a ``mmrqa metrics`` table, or measured once from a folder of
+    scans (kept on ``args``, so that the engines' workers get it measured)."""
+    cached = getattr(args, "reference_cohort", None)
+    if cached is not None or not getattr(args, "reference", None):
+        return cached
     from mmrqa.metrics.cohort import CohortReference
 
-    return CohortReference.from_table(args.reference)
+    path = Path(args.reference)
+    args.reference_cohort = (
+        _measured_cohort(path, args.volume_index) if path.is_dir() else CohortReference.from_table(path)
+    )
+    return args.reference_cohort
+
+
+def _measured_cohort(folder: Path, volume_index: int | None):
+    """The cohort of the scans in ``folder``, measured like ``mmrqa metrics`` does (each scan that cannot be
+    measured is reported and left out)."""
+    from mmrqa.console import progress, report_error
+    from mmrqa.io import find_scans
+    from mmrqa.metrics.cohort import CohortReference
+    from mmrqa.metrics.files import measure_file
+
+    scans = find_scans([folder])
+    rows = []
+    for scan in progress(scans, total=len(scans), desc="measuring the reference cohort"):
+        try:
+            rows.append(dict(measure_file(scan, volume_index=volume_index).values))
+        except MMRQAError as exc:
+            report_error(f"reference cohort: {exc}")
+    return CohortReference.from_values(rows, source=f"{folder.name}/ ({len(rows)} scans)")
 
 
 def run(args: argparse.Namespace) -> int:
