@@ -266,7 +266,7 @@ class MMRQAPipeline:
             return
         labels = estimate_labels(result.signal_estimate)
         result.drivers = result.drivers or list(verdict.drivers) or signal_evidence(result.metrics, labels, catalogue)
-        result.report = signal_report(result.metrics, labels, catalogue, verdict.drivers)
+        result.report = signal_report(result.metrics, labels, catalogue, verdict.drivers, result.metric_info)
 
     def _fall_back_to_signal(self, result: Assessment, volume: Volume | None) -> None:
         """A model verdict is always a verdict: each field the model's answers leave unstated (not asked, or no answer

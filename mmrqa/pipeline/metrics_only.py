@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mmrqa.pipeline.interpret import classify_question
-from mmrqa.qa.answers import default_catalogue, evidence_metrics, report_text
+from mmrqa.qa.answers import default_catalogue, evidence_metrics, format_value, report_text
 from mmrqa.qa.bank import PHRASINGS, render_answer, truth
 from mmrqa.qa.labels import Labels
 from mmrqa.qa.questions import question_type
@@ -41,6 +41,7 @@ def signal_report(
     labels: Labels,
     catalogue: dict[str, Any] | None = None,
     drivers: Sequence[str] = (),
+    lights: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """The metrics-only report: quality and usability, the artifact, the metrics behind the verdict, and a note that
     no image model was run.
@@ -51,6 +52,8 @@ def signal_report(
         catalogue: the ranges the cited metrics are judged with (default the catalogue; the pipeline passes those
             that fit the scan, :func:`mmrqa.metrics.ranges.catalogue_for`, so that report and lights agree).
         drivers: the metrics that drove the classifier's verdict (``Verdict.drivers``), cited first.
+        lights: the assessment's lights (``Assessment.metric_info``): a scan rated clean whose lights show red gets
+            :func:`unexplained_lights`.
     """
     catalogue = default_catalogue()[0] if catalogue is None else catalogue
     finite = {k: v for k, v in values.items() if v == v}
@@ -58,7 +61,32 @@ def signal_report(
     cited += [m for m in signal_evidence(finite, labels, catalogue) if m not in cited]
     expected = {"quality": labels.quality_word, "usable": labels.usable, "artifact": labels.artifact}
     expected.update(severity=labels.severity, metrics={m: finite[m] for m in cited})
-    return report_text(expected, finite, catalogue) + "\n" + REPORT_NOTE
+    text = report_text(expected, finite, catalogue)
+    if labels.artifact == "none":
+        text += unexplained_lights(lights or {}, finite)
+    return text + "\n" + REPORT_NOTE
+
+
+def unexplained_lights(lights: Mapping[str, Mapping[str, Any]], values: Mapping[str, float]) -> str:
+    """For a scan rated clean, the sentence (with a leading newline) naming the metrics whose light is red anyway
+    and why the verdict stands, so that the report and the lights tell one story ("" when no light is red).
+    ``lights``: ``Assessment.metric_info`` (its ``light``, ``unit`` and, judged against a cohort, ``z``)."""
+    red = [name for name, info in lights.items() if info.get("light") == "red" and name in values]
+    if not red:
+        return ""
+    listed = ", ".join(
+        f"{name} = {format_value(values[name])} {lights[name].get('unit') or ''}".rstrip() for name in red
+    )
+    if any(lights[name].get("z") is not None for name in red):
+        return (
+            f"\nOutside your cohort's range but not read as an artifact: {listed}. None of them is the indicator of "
+            "an artifact kind; the classifier weighs every metric together: look at the images if in doubt."
+        )
+    return (
+        f"\nOutside the reference ranges but not read as an artifact: {listed}. The ranges are approximations for "
+        "many protocols and the classifier weighs every metric together against clean real scans, so a metric "
+        "outside them is not a finding by itself: look at the images if in doubt."
+    )
 
 
 def uncertain_report(candidates: Sequence[tuple[str, float]], severity: str | None, present: float | None) -> str:

@@ -98,3 +98,20 @@ def test_cli_assess_takes_one_volume_of_a_4d_scan(tmp_path, capsys):
     assert assessed["rating"] in ("good", "medium", "bad") and assessed["in_domain"] is True
     direct = MMRQAPipeline.metrics_only()(epi4d, volume_index=1)
     assert direct.rating == assessed["rating"] and direct.confidence == assessed["confidence"]
+
+
+def test_a_scan_rated_clean_whose_lights_show_red_says_why_the_verdict_stands(pipe):
+    """The real 1024x1024 shoulder DICOM is rated good while three of its metrics are outside the ranges for its kind
+    of scan: the report names them, so that the report and the lights tell one story; a scan without a red light
+    gets no such sentence."""
+    from mmrqa.pipeline.metrics_only import REPORT_NOTE
+
+    shoulder = pipe(load_sample("dicom_mr2"))
+    red = [name for name, info in shoulder.metric_info.items() if info["light"] == "red"]
+    assert shoulder.rating == "good" and red  # the case this is for
+    line = next(x for x in shoulder.report.splitlines() if x.startswith("Outside the reference ranges"))
+    assert all(f"{name} = " in line for name in red) and "look at the images if in doubt" in line
+    assert shoulder.report.endswith(REPORT_NOTE)
+    t1 = pipe(load_sample("t1"))
+    assert t1.rating == "good" and not any(info["light"] == "red" for info in t1.metric_info.values())
+    assert "not read as an artifact" not in t1.report
