@@ -115,3 +115,16 @@ def test_a_scan_rated_clean_whose_lights_show_red_says_why_the_verdict_stands(pi
     t1 = pipe(load_sample("t1"))
     assert t1.rating == "good" and not any(info["light"] == "red" for info in t1.metric_info.values())
     assert "not read as an artifact" not in t1.report
+
+
+def test_red_lights_against_a_cohort_are_named_as_outside_the_cohort():
+    from mmrqa.pipeline.metrics_only import unexplained_lights
+
+    lights = {
+        "efc": {"light": "red", "unit": "fraction", "z": 12.0},
+        "cjv": {"light": "amber", "unit": "ratio", "z": 4.0},
+        "snr_mid": {"light": "green", "unit": "ratio", "z": 0.1},
+    }
+    text = unexplained_lights(lights, {"efc": 0.61, "cjv": 0.5, "snr_mid": 9.0})
+    assert text.startswith("\nOutside your cohort's range but not read as an artifact: efc = 0.610 fraction.")
+    assert "cjv" not in text and unexplained_lights({}, {"efc": 0.61}) == ""
