@@ -158,8 +158,9 @@ def render_card(model, rows: list[dict]) -> str:
             f"Clean augmented views rated so: {_pct(bench['clean_ok'])} "
             f"(in the domain: {_pct(bench['clean_in_domain'])}, n = {bench['n_clean']}). Expected calibration error "
             f"(10 bins) of the artifact-type head on moderate/severe variants: {bench.get('ece', float('nan')):.3f} "
-            f"(on every corrupted variant: {bench.get('ece_all', float('nan')):.3f}); of the presence head: "
-            f"{bench.get('ece_presence', float('nan')):.3f}.",
+            f"(on every corrupted variant: {bench.get('ece_all', float('nan')):.3f}); of the presence head, weighted "
+            f"to its clean prior: {bench.get('ece_presence', float('nan')):.3f} "
+            f"({bench.get('ece_presence_unweighted', float('nan')):.3f} over the variants as they are).",
             "",
             *(
                 [
@@ -178,6 +179,26 @@ def render_card(model, rows: list[dict]) -> str:
                     for k, v in (model.meta.get("benchmark") or {}).get("clean_by_scan", {}).items()
                 ],
             ),
+            "",
+        ]
+    unseen = model.meta.get("test_scans")
+    if unseen:
+        scores = unseen["scores"]
+        lines += [
+            "## The shipped model on its test scans",
+            "",
+            f"The shipped model itself (no refit) on the variants of the scans it was never fitted on "
+            f"({', '.join(unseen['scans'])}; `python -m mmrqa.classifier.benchmark --shipped`): clean as they are "
+            f"{_pct(scores.get('native_ok'))} (n = {scores.get('n_native', 0)}), clean views "
+            f"{_pct(scores['clean_ok'])} (n = {scores['n_clean']}); moderate/severe artifacts found "
+            f"{_pct(scores['modsev_presence'])}, type right {_pct(scores['modsev_type_accuracy'])}, severity within "
+            f"one grade {_pct(scores['modsev_severity_within_one'])} (n = {scores['n_modsev']}); mild found "
+            f"{_pct(scores['mild_presence'])}. Calibration error of the artifact-type head on moderate/severe "
+            f"variants {scores.get('ece', float('nan')):.3f}; of the presence head, weighted to its clean prior, "
+            f"{scores.get('ece_presence', float('nan')):.3f} ({scores.get('ece_presence_unweighted', float('nan')):.3f}"
+            " over the variants as they are, mostly corrupted).",
+            "",
+            kind_table(unseen["per_kind"]),
             "",
         ]
     lines += [

@@ -44,6 +44,21 @@ def test_model_file_is_plain_arrays_and_loads_fast():
     assert (DEFAULT_MODEL_PATH.parent / "card.md").is_file()
 
 
+def test_the_card_reports_the_shipped_model_on_the_test_scans_it_never_saw():
+    from mmrqa.classifier.data import TEST_SCANS
+
+    model = SignalModel.load(DEFAULT_MODEL_PATH)
+    unseen = model.meta["test_scans"]
+    assert sorted(unseen["scans"]) == sorted(TEST_SCANS)
+    assert not set(unseen["scans"]) & set(
+        model.meta["provenance"]["trained_on"] + model.meta["provenance"]["calibrated_on"]
+    )
+    assert unseen["scores"]["n_native"] == len(TEST_SCANS) and unseen["scores"]["n_modsev"] > 0
+    card = (DEFAULT_MODEL_PATH.parent / "card.md").read_text(encoding="utf-8")
+    assert "## The shipped model on its test scans" in card
+    assert f"moderate/severe artifacts found {100 * unseen['scores']['modsev_presence']:.1f}%" in card
+
+
 @pytest.mark.parametrize("name", CLEAN_SAMPLES)
 def test_clean_packaged_scans_pass(name):
     verdict = classify(load_sample(name))
