@@ -90,7 +90,7 @@ def run(folder: Path, slabs: int, seeds: int, seed: int = 0) -> dict:
                 report = compute_metrics(volume)
                 verdict = classify(volume, report, model=model)
                 read, note = cohort_verdict(verdict, dict(report.values), reference)
-                changed += bool(note)
+                changed += read is not verdict
                 base = {"scan": held.name, "slab": i, "kind": kind, "severity": severity}
                 alone.append({**base, "verdict": verdict})
                 with_cohort.append({**base, "verdict": read, "note": note})
@@ -113,10 +113,13 @@ def changes(result: dict) -> dict:
     mild), with each clean slab it flagged."""
     out = {"found": {}, "questioned": {}, "clean_slabs_changed": []}
     for a, c in zip(result["alone"], result["cohort"], strict=True):
-        if not c["note"]:
+        if c["verdict"] is not a["verdict"]:
+            what = "found"
+        elif "the cohort does not support" in c["note"]:
+            what = "questioned"
+        else:  # unchanged, or only the caution that the scan lies from the cohort as a whole
             continue
         group = "clean" if a["kind"] == "none" else ("mild" if a["severity"] == "mild" else "moderate+severe")
-        what = "questioned" if a["verdict"].present else "found"
         out[what][group] = out[what].get(group, 0) + 1
         if group == "clean" and what == "found":
             out["clean_slabs_changed"].append(f"{a['scan']} slab {a['slab']}: {c['note']}")
