@@ -210,7 +210,8 @@ def render_card(model, rows: list[dict]) -> str:
         "",
         "With a reference cohort (`mmrqa assess --reference`, the Space's optional cohort table) the verdict is also read "
         "beside the user's own scans (`mmrqa/classifier/cohort.py`): a red artifact indicator reports an artifact the "
-        "classifier passed, and a finding with every light green is questioned, never cleared; measured on one "
+        "classifier passed, a finding with every light green is questioned, never cleared, and a scan with most of its "
+        "metrics far outside the cohort gets a caution that the cohort may not be its protocol; measured on one "
         "protocol (five TCIA subjects) with `python benchmarks/cohort_verdict.py` (benchmarks/RESULTS.md).",
         "",
     ]
