@@ -15,7 +15,7 @@ features of the folder's scans are cached under ``.classifier-cache/`` like the 
 With ``--shipped`` nothing is refitted: the shipped model (what ``mmrqa assess`` uses) judges the same variants of the
 folder's scans (default: the scans it was never fitted on, ``TEST_SCANS``), so only their table is built. That is what
 a user gets on their scans; it is held out only for scans the shipped model was not fitted on (a folder scan that is
-one of its training scans is named in the output).
+one of its training files, or a byte-identical copy, is named in the output).
 """
 
 from __future__ import annotations
@@ -156,16 +156,31 @@ def _shipped(packaged: list, extra: list, test_names: list[str] | None, args, st
     rows = build_table(scans, args.cache)
     provenance = model.meta.get("provenance", {})
     fitted = [*provenance.get("trained_on", []), *provenance.get("calibrated_on", [])]
-    fitted_files = {os.path.realpath(provenance.get("scans", {}).get(name, "")) for name in fitted}
+    fitted_files = [provenance.get("scans", {}).get(name, "") for name in fitted]
     predictions = []
     for scan in scans:
         predictions += judge_scan(model, scan.name, rows, native_row(scan.load()))
-    seen = sorted(s.name for s in scans if s.name in fitted or (s.path and os.path.realpath(s.path) in fitted_files))
+    seen = sorted(s.name for s in scans if s.name in fitted or _one_of(s.path, fitted_files))
     heading = f"{len(rows)} rows from {len(scans)} scans, judged by the shipped model (no refit)"
     if seen:
         heading += f"; NOT held out, the shipped model was fitted on: {', '.join(seen)}"
     _report(predictions, heading + "; tested", args.json, start)
     return 0
+
+
+def _one_of(path: str | None, files: list[str]) -> bool:
+    """Whether ``path`` is one of ``files`` or a byte-identical copy of one (those present on this machine)."""
+    import filecmp
+
+    if not path or not os.path.isfile(path):
+        return False
+    for other in files:
+        if other and os.path.isfile(other):
+            if os.path.samefile(path, other):
+                return True
+            if os.path.getsize(path) == os.path.getsize(other) and filecmp.cmp(path, other, shallow=False):
+                return True
+    return False
 
 
 def _report(predictions: list[dict], heading: str, json_path: Path | None, start: float) -> None:

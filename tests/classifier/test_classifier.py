@@ -219,23 +219,26 @@ def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(
 
     from mmrqa.classifier.benchmark import main as benchmark
     from mmrqa.classifier.data import VIEWS
+    from mmrqa.cli import main as cli_main
     from mmrqa.data import sample_path
 
     folder = tmp_path / "clean"
     folder.mkdir()
-    shutil.copy(sample_path("t1"), folder / "mine.nii")
+    args = ["--artifact", "noise", "--severity", "mild", "--seed", "0"]  # a scan of the user's: new pixels
+    assert cli_main(["simulate", str(sample_path("t1")), str(folder / "mine.nii.gz"), *args]) == 0
     (folder / "training.nii").symlink_to(sample_path("t1"))  # the very file the shipped model was fitted on
+    shutil.copy(sample_path("t1"), folder / "copy.nii")  # a copy of it: not held out either
     out = tmp_path / "scores.json"
     argv = ["--clean", str(folder), "--shipped", "--json", str(out), "--cache", str(tmp_path / "cache")]
     assert benchmark(argv) == 0
     printed = capsys.readouterr().out
     assert "judged by the shipped model (no refit)" in printed
-    assert "NOT held out, the shipped model was fitted on: t1" in printed
+    assert "NOT held out, the shipped model was fitted on: t1, user_copy; tested" in printed
     result = json.loads(out.read_text())
-    assert result["tested"] == ["t1", "user_mine"]
+    assert result["tested"] == ["t1", "user_copy", "user_mine"]
     scores = result["scores"]
-    assert scores["n_native"] == 2 and scores["n_modsev"] == 2 * 8 * 2 * VIEWS  # scans x kinds x grades x views
-    assert result["native"]["user_mine"] == result["native"]["t1"]  # the same pixels, the same verdict
+    assert scores["n_native"] == 3 and scores["n_modsev"] == 3 * 8 * 2 * VIEWS  # scans x kinds x grades x views
+    assert result["native"]["user_copy"] == result["native"]["t1"]  # the same pixels, the same verdict
     with pytest.raises(SystemExit):
         benchmark(["--shipped", "--decision", "fixed"])
 
