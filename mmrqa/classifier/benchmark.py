@@ -4,6 +4,7 @@
     python -m mmrqa.classifier.benchmark --clean DIR          # your clean scans: each held out in turn
     python -m mmrqa.classifier.benchmark --clean DIR --json out.json
     python -m mmrqa.classifier.benchmark --clean DIR --shipped    # the shipped model as it is: no refit, minutes
+    python -m mmrqa.classifier.benchmark --shipped --clean-share 0.8   # ... assuming 80% of the scans are clean
 
 With ``--clean DIR`` every scan of the folder gets the views and simulated artifacts of the training recipe
 (:mod:`mmrqa.classifier.data`); each of them is held out in turn, all its variants together, while a model is
@@ -102,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="judge with the shipped model, no refit (default scans: those it was never fitted on)",
     )
+    parser.add_argument(
+        "--clean-share",
+        type=float,
+        default=None,
+        help="with --shipped: the share of clean scans the verdict assumes (mmrqa assess --clean-share)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -113,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     test_names = [s.name for s in extra] if args.clean else None
     if args.clean:  # a folder's scans that are packaged scans already are tested as such
         test_names += [s.name for s in packaged if s.path in {str(p) for p in _files(args.clean)}]
+    if args.clean_share is not None and not args.shipped:
+        parser.error("--clean-share goes with --shipped (a refitted fold chooses its own prior)")
     if args.shipped:
         if args.without_relative or args.drop or args.decision != "cv":
             parser.error("--shipped judges with the shipped model as it is: no ablation or decision mode")
@@ -149,6 +158,8 @@ def _shipped(packaged: list, extra: list, test_names: list[str] | None, args, st
     from mmrqa.classifier.data import TEST_SCANS
 
     model = load_model()
+    if args.clean_share is not None:
+        model = model.with_clean_share(args.clean_share)
     names = test_names if test_names is not None else list(TEST_SCANS)
     if args.only:
         names = [name for name in args.only.split(",") if name]
@@ -161,7 +172,8 @@ def _shipped(packaged: list, extra: list, test_names: list[str] | None, args, st
     for scan in scans:
         predictions += judge_scan(model, scan.name, rows, native_row(scan.load()))
     seen = sorted(s.name for s in scans if s.name in fitted or _one_of(s.path, fitted_files))
-    heading = f"{len(rows)} rows from {len(scans)} scans, judged by the shipped model (no refit)"
+    prior = model.meta.get("decision", {}).get("clean_prior")
+    heading = f"{len(rows)} rows from {len(scans)} scans, judged by the shipped model (no refit; clean share {prior})"
     if seen:
         heading += f"; NOT held out, the shipped model was fitted on: {', '.join(seen)}"
     _report(predictions, heading + "; tested", args.json, start)

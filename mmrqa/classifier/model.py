@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,20 @@ class SignalModel:
 
     def raw(self, head: str, x: np.ndarray) -> np.ndarray:
         return self.heads[head].raw(x)
+
+    def with_clean_share(self, share: float) -> SignalModel:
+        """This model (the same trees, not copied) deciding under the prior that ``share`` of the scans it judges are
+        clean, instead of the prior chosen when it was fitted (``meta["decision"]["clean_prior"]``). The presence head
+        is fitted with balanced classes, so the prior only moves its odds (Bayes' rule): a lower share reports more
+        artifacts and more false alarms, and the probabilities stay calibrated for a workload with that share.
+
+        Raises:
+            InvalidArgumentError: ``share`` is not strictly between 0 and 1.
+        """
+        if not 0.0 < float(share) < 1.0:
+            raise InvalidArgumentError(f"the share of clean scans must lie strictly between 0 and 1, not {share!r}")
+        decision = {**(self.meta.get("decision") or {}), "clean_prior": float(share), "chosen_on": "set by the user"}
+        return replace(self, meta={**self.meta, "decision": decision})
 
     def proba(self, head: str, x: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """(n, K) class probabilities of ``head`` for raw feature rows ``x`` (temperature-scaled when calibrated)."""

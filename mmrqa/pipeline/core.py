@@ -105,6 +105,19 @@ class MMRQAPipeline:
         classifier = load_signal_model(str(classifier_path) if classifier_path else None)
         return cls(None, classifier=classifier, reference=reference)
 
+    def with_clean_share(self, share: float) -> MMRQAPipeline:
+        """This pipeline whose signal verdict assumes that ``share`` of the scans are clean
+        (:meth:`mmrqa.classifier.SignalModel.with_clean_share`: lower finds more artifacts, with more false alarms).
+
+        Raises:
+            InvalidArgumentError: ``share`` is not strictly between 0 and 1.
+        """
+        from mmrqa.classifier import load_model as load_signal_model
+
+        other = copy.copy(self)
+        other.classifier = (self.classifier or load_signal_model()).with_clean_share(share)
+        return other
+
     def with_reference(self, reference) -> MMRQAPipeline:
         """This pipeline (the same model and classifier, not reloaded) judging against ``reference`` (a
         :class:`mmrqa.metrics.cohort.CohortReference`, or None for the ranges that fit each scan)."""

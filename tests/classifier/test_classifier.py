@@ -4,6 +4,7 @@ loads without pickle, the exported trees are scikit-learn's, and the recipe is d
 from __future__ import annotations
 
 import importlib.util
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mmrqa.artifacts import simulate
 from mmrqa.classifier import DEFAULT_MODEL_PATH, SignalModel, classify, decide, feature_names, load_model
 from mmrqa.data import SAMPLES, load_sample, tcia_dir
 from mmrqa.io import load_volume
@@ -232,7 +234,7 @@ def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(
     argv = ["--clean", str(folder), "--shipped", "--json", str(out), "--cache", str(tmp_path / "cache")]
     assert benchmark(argv) == 0
     printed = capsys.readouterr().out
-    assert "judged by the shipped model (no refit)" in printed
+    assert "judged by the shipped model (no refit; clean share 0.95)" in printed
     assert "NOT held out, the shipped model was fitted on: t1, user_copy; tested" in printed
     result = json.loads(out.read_text())
     assert result["tested"] == ["t1", "user_copy", "user_mine"]
@@ -262,3 +264,40 @@ def test_calibration_error_is_measured_on_the_mix_of_scans_the_probabilities_are
     assert expected_calibration_error(np.array([]), np.array([])) != expected_calibration_error(
         np.array([]), np.array([])
     )
+
+
+def test_a_lower_clean_share_moves_only_the_presence_odds():
+    """``SignalModel.with_clean_share``: the same trees under another prior of a clean scan (Bayes' rule on the
+    balanced presence head); the shipped model itself is unchanged."""
+    from mmrqa.classifier.predict import decision_rule
+    from mmrqa.errors import InvalidArgumentError
+
+    model = load_model()
+    shipped_prior = decision_rule(model)[0]
+    volume = simulate(load_sample("t1"), "ghosting", "moderate", 3)[0]
+    default = classify(volume, model=model)
+    screening = classify(volume, model=model.with_clean_share(0.5))
+    assert decision_rule(model)[0] == shipped_prior and decision_rule(model.with_clean_share(0.5))[0] == 0.5
+    p, q = default.probabilities["presence"]["artifact"], screening.probabilities["presence"]["artifact"]
+    odds = (q / (1 - q)) / (p / (1 - p))
+    assert odds == pytest.approx(shipped_prior / (1 - shipped_prior), rel=1e-3)  # the prior's odds, nothing else
+    assert screening.probabilities["artifact"] == default.probabilities["artifact"]
+    for bad in (0.0, 1.0, -0.2, 1.5):
+        with pytest.raises(InvalidArgumentError, match="strictly between 0 and 1"):
+            model.with_clean_share(bad)
+
+
+def test_cli_assess_takes_the_share_of_clean_scans(capsys):
+    from mmrqa.cli import main as cli_main
+    from mmrqa.data import sample_path
+
+    assert cli_main(["assess", str(sample_path("t1")), "--clean-share", "1.5"]) == 2
+    assert "--clean-share must lie strictly between 0 and 1" in capsys.readouterr().err
+    capsys.readouterr()
+    assert cli_main(["assess", str(sample_path("t1")), "--format", "json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert cli_main(["assess", str(sample_path("t1")), "--format", "json", "--clean-share", "0.5"]) == 0
+    screening = json.loads(capsys.readouterr().out)
+    p = default["signal_estimate"]["probabilities"]["presence"]["artifact"]
+    q = screening["signal_estimate"]["probabilities"]["presence"]["artifact"]
+    assert q > p and screening["metrics"] == default["metrics"]

@@ -57,6 +57,14 @@ def add_parser(subparsers) -> None:
         "beyond 3.5, widened for a small cohort) instead of the reference ranges; the verdict is read beside it "
         "(a red artifact indicator reports its artifact; a finding with every light green is questioned)",
     )
+    parser.add_argument(
+        "--clean-share",
+        type=float,
+        default=None,
+        metavar="P",
+        help="share of clean scans among those you assess, the prior of the signal verdict (default: the "
+        "classifier's, 0.95): lower finds more artifacts and raises more false alarms (figures in the README)",
+    )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument(
         "--volume-index", type=int, default=None, help="volume of 4D scans (fMRI, DWI, dynamics) to assess, from 0"
@@ -71,6 +79,8 @@ def add_parser(subparsers) -> None:
 def _check(args: argparse.Namespace) -> None:
     if args.model is None and args.question:
         raise InvalidArgumentError("--question needs --model (the metrics-only mode answers no free questions)")
+    if args.clean_share is not None and not 0.0 < args.clean_share < 1.0:
+        raise InvalidArgumentError(f"--clean-share must lie strictly between 0 and 1, not {args.clean_share}")
 
 
 def _pipeline(args: argparse.Namespace):
@@ -80,15 +90,17 @@ def _pipeline(args: argparse.Namespace):
     _check(args)
     reference = _reference(args)
     if args.model is None:
-        return MMRQAPipeline.metrics_only(reference=reference)
-    return MMRQAPipeline.from_pretrained(
-        args.model,
-        args.base_model,
-        device=args.device,
-        revision=args.revision,
-        max_new_tokens=args.max_new_tokens,
-        reference=reference,
-    )
+        pipe = MMRQAPipeline.metrics_only(reference=reference)
+    else:
+        pipe = MMRQAPipeline.from_pretrained(
+            args.model,
+            args.base_model,
+            device=args.device,
+            revision=args.revision,
+            max_new_tokens=args.max_new_tokens,
+            reference=reference,
+        )
+    return pipe.with_clean_share(args.clean_share) if args.clean_share is not None else pipe
 
 
 def _reference(args: argparse.Namespace):
@@ -184,6 +196,7 @@ def _on_engine(engine, paths: list[str], args: argparse.Namespace) -> Iterator[A
         num_gpus=args.num_gpus or 0.0,
         reference=_reference(args),
         volume_index=args.volume_index,
+        clean_share=args.clean_share,
     )
 
 

@@ -32,18 +32,21 @@ class Failed:
     message: str
 
 
-def _metrics_only_pipeline(reference=None):
-    """One metrics-only pipeline per worker process (loading the classifier once), judging with ``reference``."""
+def _metrics_only_pipeline(reference=None, clean_share=None):
+    """One metrics-only pipeline per worker process (loading the classifier once), judging with ``reference``
+    (and under the prior ``clean_share``, :meth:`MMRQAPipeline.with_clean_share`, when given)."""
     if "pipe" not in _METRICS_ONLY:
         _METRICS_ONLY["pipe"] = MMRQAPipeline.metrics_only()
-    _METRICS_ONLY["pipe"].reference = reference
-    return _METRICS_ONLY["pipe"]
+    pipe = _METRICS_ONLY["pipe"].with_reference(reference)
+    return pipe.with_clean_share(clean_share) if clean_share is not None else pipe
 
 
-def assess_metrics_only(path: str, slices: int, signal_enhanced: bool, reference=None, volume_index=None):
+def assess_metrics_only(
+    path: str, slices: int, signal_enhanced: bool, reference=None, volume_index=None, clean_share=None
+):
     """CPU task of the metrics-only mode: the whole assessment of one scan, or ``Failed``."""
     try:
-        pipe = _metrics_only_pipeline(reference)
+        pipe = _metrics_only_pipeline(reference, clean_share)
         return pipe(path, slices=slices, signal_enhanced=signal_enhanced, volume_index=volume_index)
     except MMRQAError as exc:
         return Failed(path, str(exc))
@@ -88,6 +91,7 @@ def assess_cohort(
     num_gpus: float = 0.0,
     reference=None,
     volume_index: int | None = None,
+    clean_share: float | None = None,
 ) -> Iterator[Any]:
     """Assessments (or ``Failed``) of ``paths`` in input order.
 
@@ -103,6 +107,8 @@ def assess_cohort(
         reference: a :class:`mmrqa.metrics.cohort.CohortReference` to judge the metrics against (default: the
             ranges that fit each scan).
         volume_index: which volume of 4D files to assess.
+        clean_share: the share of clean scans the signal verdict assumes (metrics-only mode; the model mode's
+            ``load_model`` sets its own), default the classifier's.
     """
     if load_model is None:
         task = partial(
@@ -111,6 +117,7 @@ def assess_cohort(
             signal_enhanced=signal_enhanced,
             reference=reference,
             volume_index=volume_index,
+            clean_share=clean_share,
         )
         return engine.map(task, paths)
     stage = ModelStage.on_gpus(
