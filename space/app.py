@@ -185,14 +185,25 @@ def change_plane(session: ScanSession | None, plane: str, series: str | None) ->
     return (_slider(session, plane, index), *_view(session, plane, index, series))
 
 
+def default_clean_share() -> float:
+    """The share of clean scans the shipped signal classifier assumes (its prior, chosen when it was fitted)."""
+    from mmrqa.classifier import load_model
+    from mmrqa.classifier.predict import decision_rule
+
+    return decision_rule(load_model())[0]
+
+
 @_user_errors
-def assess(session: ScanSession | None, reference: str | None = None) -> tuple:
+def assess(session: ScanSession | None, reference: str | None = None, clean_share: float | None = None) -> tuple:
     """Assess the current scan: rating, artifacts with severity, usability and a report.
 
     Args:
         session: the session state (holds the loaded scan).
         reference: optional path of a ``mmrqa metrics`` table of the user's own scans: the lights and the verdict are
             then judged against that cohort (``mmrqa assess --reference``).
+        clean_share: the share of clean scans in the user's workload, the prior of the signal verdict
+            (``mmrqa assess --clean-share``; default the classifier's): lower finds more artifacts, with more false
+            alarms.
 
     Returns:
         The updated session state, the rating summary (markdown), the artifacts table, the report (markdown),
@@ -207,6 +218,8 @@ def assess(session: ScanSession | None, reference: str | None = None) -> tuple:
 
         cohort = CohortReference.from_table(reference)
         pipe = pipe.with_reference(cohort)
+    if clean_share is not None and abs(float(clean_share) - default_clean_share()) > 1e-9:
+        pipe = pipe.with_clean_share(float(clean_share))
     session = session.assessed(pipe)
     result = session.assessment
     artifacts = pd.DataFrame(artifact_table(result), columns=ARTIFACT_TABLE_COLUMNS)
@@ -281,6 +294,15 @@ def _scan_tab(session: gr.State) -> None:
             height=120,
             scale=1,
         )
+        clean_share = gr.Slider(
+            0.5,
+            0.99,
+            value=default_clean_share(),
+            step=0.01,
+            label="Share of clean scans in your workload (lower: finds more artifacts, more false alarms)",
+            elem_id="clean-share",
+            scale=1,
+        )
         assess_btn = gr.Button("Assess quality", variant="primary", elem_id="assess", scale=2)
     rating = gr.Markdown(elem_id="rating")
     with gr.Row():
@@ -311,7 +333,7 @@ def _scan_tab(session: gr.State) -> None:
     plane.change(change_plane, [session, plane, series], [slider, image, plot], api_name="change_plane")
     assess_btn.click(
         assess,
-        [session, reference],
+        [session, reference, clean_share],
         [session, rating, artifacts, report, assessment_json, downloads, table],
         api_name="assess",
     )

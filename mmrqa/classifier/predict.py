@@ -55,6 +55,9 @@ class Verdict:
     #: each driver's value and the median of the clean training views (a classifier feature has no reference range)
     driver_values: dict[str, dict[str, float]] = field(default_factory=dict)
     novelty: float | None = None
+    #: the share of clean scans the presence verdict assumed (its prior: the model's, or the user's
+    #: ``--clean-share``); the confidence holds for a workload with that share
+    clean_share: float | None = None
 
     @property
     def present(self) -> bool | None:
@@ -99,7 +102,7 @@ def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
     p_kind = _probabilities(model, "artifact", x)
     p_sev = _probabilities(model, "severity", x)
     verdict = Verdict(True, probabilities={"presence": p_pres, "artifact": p_kind, "severity": p_sev})
-    verdict.novelty = round(novelty, 3)
+    verdict.novelty, verdict.clean_share = round(novelty, 3), clean_prior
     ranked = sorted(p_kind.items(), key=lambda kv: -kv[1])
     verdict.candidates = [(k, round(p, 4)) for k, p in ranked[:3]]
     p_clean = p_pres.get("none", 0.0)

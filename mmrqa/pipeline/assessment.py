@@ -171,8 +171,10 @@ class Assessment:
             rating += f" (probability {self.signal_estimate['confidence']:.2f})"
         lines = [("Mode", mode), ("Rating", rating)]
         if self.confidence is not None:
-            low = " (low: the verdict is uncertain; look at the images)" if self.low_confidence else ""
-            lines.append(("Confidence", f"{self.confidence:.2f}{low}"))
+            share = (self.signal_estimate or {}).get("clean_share") if self.mode == "metrics-only" else None
+            notes = ["low: the verdict is uncertain; look at the images"] if self.low_confidence else []
+            notes += [f"if {share:.0%} of the scans you assess are clean"] if share else []
+            lines.append(("Confidence", f"{self.confidence:.2f}" + (f" ({'; '.join(notes)})" if notes else "")))
         lines += [
             ("Artifacts", self.artifact_text(detail=True)),
             ("Usability", USABILITY_WORDS.get(self.usability, "?")),

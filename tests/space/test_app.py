@@ -220,3 +220,20 @@ def test_ten_concurrent_clients_each_get_their_own_result(space_app, scans, tmp_
         assert assessment["rating"] == want.rating
         assert assessment["metrics"]["efc"] == pytest.approx(want.metrics["efc"], rel=1e-12)
     assert len({results[k][1]["metrics"]["efc"] for k in range(10)}) == 10  # ten different scans, ten answers
+
+
+def test_assess_takes_the_share_of_clean_scans_in_the_workload(client, scans):
+    """The slider beside "Assess quality": the verdict's prior, as ``mmrqa assess --clean-share``; its default is
+    the classifier's own, which leaves the verdict as it was."""
+    from space.app import default_clean_share
+
+    path = scans["nifti"]
+    _load(client, path)
+    _, _, _, default, _, _ = client.predict(None, default_clean_share(), api_name="/assess")
+    rating_md, _, _, screening, _, _ = client.predict(None, 0.5, api_name="/assess")
+    want = MMRQAPipeline.metrics_only().with_clean_share(0.5)(load_upload(path))
+    assert screening["signal_estimate"]["clean_share"] == 0.5 and screening["rating"] == want.rating
+    assert screening["confidence"] == want.confidence and "if 50% of the scans you assess are clean" in rating_md
+    p = default["signal_estimate"]["probabilities"]["presence"]["artifact"]
+    assert screening["signal_estimate"]["probabilities"]["presence"]["artifact"] > p
+    assert default["signal_estimate"]["clean_share"] == default_clean_share()
