@@ -214,6 +214,12 @@ def test_assess_on_ray_actors_equals_the_local_path(ray_address, cohort, tmp_pat
     assert main(["assess", *scans, "--engine", "ray", "--format", "json", "-o", str(out)]) == 2  # metrics-only
     capsys.readouterr()
     assert [r["source"] for r in _assessments(out.read_text())] == [r["source"] for r in expected]
+    screening = ["assess", *scans, "--format", "json", "--clean-share", "0.5"]  # the prior reaches the workers
+    assert main(screening) == 2
+    here = _assessments(capsys.readouterr().out)
+    assert main([*screening, "--engine", "ray"]) == 2
+    assert _assessments(capsys.readouterr().out) == here
+    assert [r["signal_estimate"]["clean_share"] for r in here] == [0.5, 0.5]
 
 
 def test_interrupted_assess_on_ray_resumes_without_recomputing(ray_address, cohort, tmp_path, capsys, monkeypatch):

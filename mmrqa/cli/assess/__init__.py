@@ -79,8 +79,9 @@ def add_parser(subparsers) -> None:
 def _check(args: argparse.Namespace) -> None:
     if args.model is None and args.question:
         raise InvalidArgumentError("--question needs --model (the metrics-only mode answers no free questions)")
-    if args.clean_share is not None and not 0.0 < args.clean_share < 1.0:
-        raise InvalidArgumentError(f"--clean-share must lie strictly between 0 and 1, not {args.clean_share}")
+    share = getattr(args, "clean_share", None)
+    if share is not None and not 0.0 < share < 1.0:
+        raise InvalidArgumentError(f"--clean-share must lie strictly between 0 and 1, not {share}")
 
 
 def _pipeline(args: argparse.Namespace):
@@ -100,7 +101,8 @@ def _pipeline(args: argparse.Namespace):
             max_new_tokens=args.max_new_tokens,
             reference=reference,
         )
-    return pipe.with_clean_share(args.clean_share) if args.clean_share is not None else pipe
+    share = getattr(args, "clean_share", None)
+    return pipe.with_clean_share(share) if share is not None else pipe
 
 
 def _reference(args: argparse.Namespace):
@@ -196,7 +198,7 @@ def _on_engine(engine, paths: list[str], args: argparse.Namespace) -> Iterator[A
         num_gpus=args.num_gpus or 0.0,
         reference=_reference(args),
         volume_index=args.volume_index,
-        clean_share=args.clean_share,
+        clean_share=getattr(args, "clean_share", None),
     )
 
 
