@@ -31,7 +31,7 @@ from pathlib import Path
 from mmrqa.classifier.card import kind_table
 from mmrqa.classifier.data import CACHE_DIR, build_table, folder_scans, real_scans
 from mmrqa.classifier.validation import (
-    judge_scan,
+    judge_scans,
     leave_one_scan_out,
     native_row,
     native_verdicts,
@@ -168,9 +168,7 @@ def _shipped(packaged: list, extra: list, test_names: list[str] | None, args, st
     provenance = model.meta.get("provenance", {})
     fitted = [*provenance.get("trained_on", []), *provenance.get("calibrated_on", [])]
     fitted_files = [provenance.get("scans", {}).get(name, "") for name in fitted]
-    predictions = []
-    for scan in scans:
-        predictions += judge_scan(model, scan.name, rows, native_row(scan.load()))
+    predictions = judge_scans(model, scans, rows)
     seen = sorted(s.name for s in scans if s.name in fitted or _one_of(s.path, fitted_files))
     prior = model.meta.get("decision", {}).get("clean_prior")
     heading = f"{len(rows)} rows from {len(scans)} scans, judged by the shipped model (no refit; clean share {prior})"

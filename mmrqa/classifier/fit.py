@@ -25,7 +25,7 @@ from mmrqa.classifier.data import CACHE_DIR, TEST_SCANS, build_table, real_scans
 from mmrqa.classifier.model import DEFAULT_MODEL_PATH, GBM_PARAMS
 from mmrqa.classifier.validation import (
     fit_rows,
-    judge_scan,
+    judge_scans,
     leave_one_scan_out,
     native_row,
     native_verdicts,
@@ -110,9 +110,7 @@ def _test_scans(model, tests: list, rows: list[dict]) -> dict | None:
     ``python -m mmrqa.classifier.benchmark --shipped`` prints), or None without test scans."""
     if not tests:
         return None
-    predictions = []
-    for scan in tests:
-        predictions += judge_scan(model, scan.name, rows, native_row(scan.load()))
+    predictions = judge_scans(model, tests, rows)
     return {"scans": [s.name for s in tests], "scores": score(predictions), "per_kind": per_kind(predictions)}
 
 

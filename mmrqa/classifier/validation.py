@@ -193,6 +193,15 @@ def leave_one_scan_out(
     return out
 
 
+def judge_scans(model: SignalModel, scans: Sequence, rows: Sequence[dict]) -> list[dict]:
+    """Predictions of ``model`` as it is (no refit) on every row of each of ``scans`` (``Scan`` objects) and on each
+    scan as it is: what the shipped model does on scans it may never have seen."""
+    out = []
+    for scan in scans:
+        out += judge_scan(model, scan.name, rows, native_row(scan.load()))
+    return out
+
+
 def judge_scan(model: SignalModel, scan: str, rows: Sequence[dict], native: dict | None = None) -> list[dict]:
     """Predictions of ``model`` on every row of ``scan`` (the image rules, then :func:`decide`), and on the scan as
     it is when its ``native`` row (:func:`native_row`) is given (``native`` True in its prediction)."""
