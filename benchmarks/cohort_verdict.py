@@ -111,11 +111,13 @@ def changes(result: dict) -> dict:
     """What the cohort did: verdicts it turned from clean to an artifact (*found*) and artifact verdicts it kept but
     questioned, every light being green (*questioned*), on clean slabs and on corrupted ones (moderate + severe,
     mild), with each clean slab it flagged."""
+    from mmrqa.classifier.cohort import QUESTIONED
+
     out = {"found": {}, "questioned": {}, "clean_slabs_changed": []}
     for a, c in zip(result["alone"], result["cohort"], strict=True):
         if c["verdict"] is not a["verdict"]:
             what = "found"
-        elif "the cohort does not support" in c["note"]:
+        elif QUESTIONED in c["note"]:
             what = "questioned"
         else:  # unchanged, or only the caution that the scan lies from the cohort as a whole
             continue

@@ -264,9 +264,9 @@ COHORT_LIGHT_PHRASES = {
 }
 #: Background colours of the lights (pale, so that black text on them stays readable).
 LIGHT_COLOURS = {"green": "#b7e4c7", "amber": "#ffd8a8", "red": "#ffb3b3", "grey": "#e9ecef"}
-#: CSS of a table cell holding a light's word.
 #: The light as one word in a table judged against a reference cohort (amber spans a wide band for a small cohort).
 COHORT_LIGHT_WORDS = {"green": "ok", "amber": "outside", "red": "far out", "grey": "n/a"}
+#: CSS of a table cell holding a light's word (either set of words).
 LIGHT_STYLES = {
     words[light]: f"background-color: {colour}"
     for words in (LIGHT_WORDS, COHORT_LIGHT_WORDS)

@@ -48,6 +48,9 @@ from mmrqa.classifier.predict import SEVERITY_ORDER, Verdict
 from mmrqa.metrics.catalogue import CATALOGUE, has_light
 from mmrqa.metrics.cohort import CohortReference, worse_z
 
+#: The words by which a note says that the cohort questions a finding (rule 2), for a reader that counts them
+QUESTIONED = "the cohort does not support"
+
 
 def _direction(name: str) -> bool | None:
     return getattr(CATALOGUE.get(name), "higher_is_better", None)
@@ -157,7 +160,7 @@ def _read(verdict: Verdict, metrics: dict[str, float], reference: CohortReferenc
         return verdict, ""
     found = (verdict.artifact or "artifact of uncertain kind").replace("_", " ")
     note = (
-        f"every metric lies inside your cohort {source}: the cohort does not support the {found} the classifier "
+        f"every metric lies inside your cohort {source}: {QUESTIONED} the {found} the classifier "
         "found; if your cohort is one protocol, this may be a property of the protocol rather than of this scan: "
         "look at the images"
     )
