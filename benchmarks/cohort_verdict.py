@@ -57,7 +57,7 @@ def fold_model(path: Path, seed: int):
     if not seen:
         return load_model(), "shipped model"
     rows = [r for r in build_table(scans) if r["scan"] != seen[0]]
-    model, _, _ = fit_rows(rows, seed=seed)
+    model = fit_rows(rows, seed=seed)
     return model, f"refitted without {seen[0]}"
 
 

@@ -84,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
     parser.add_argument(
         "--decision",
-        choices=("cv", "calibration", "fixed"),
+        choices=("cv", "fixed"),
         default="cv",
-        help="how each fold chooses its decision rule: by inner cross-validation over its training scans (the "
-        "recipe), on its calibration scans alone (faster), or fixed (prior 0.8)",
+        help="how each fold chooses its decision rule: on the out-of-fold predictions of its training scans (the "
+        "recipe) or fixed (prior 0.8)",
     )
     parser.add_argument(
         "--without-relative", action="store_true", help="ablation: leave out the features of mmrqa.classifier.relative"

@@ -7,6 +7,7 @@ from collections import Counter
 from mmrqa.classifier import data as recipe
 from mmrqa.classifier import relative
 from mmrqa.classifier.domain import MIN_LEVELS, MIN_ROUGHNESS, MIN_SPECTRAL_DECAY, THRESHOLD_MARGIN, THRESHOLD_QUANTILE
+from mmrqa.classifier.model import CALIBRATION_FOLDS
 from mmrqa.classifier.predict import CLEAN_PRIOR, MIN_CONFIDENCE
 
 LIBRARY = """\
@@ -34,8 +35,7 @@ def _decision_words(model) -> str:
     prior = float(rule.get("clean_prior", CLEAN_PRIOR))
     confidence = float(rule.get("min_confidence", MIN_CONFIDENCE))
     how = (
-        f"chosen on {rule['chosen_on']} (grouped by scan) over the training scans: out-of-fold predictions, rows the "
-        "trees never saw (the prior that best balances clean scans passed and moderate/severe artifacts found, and "
+        f"chosen on {rule['chosen_on']}, rows the trees never saw (the prior that best balances clean scans passed and moderate/severe artifacts found, and "
         "the lowest threshold at which a stated kind is right 80% of the time)"
         if rule.get("chosen_on")
         else "set a priori"
@@ -77,7 +77,9 @@ def render_card(model, rows: list[dict]) -> str:
         f"({', '.join(model.classes('artifact'))}; fitted on moderate/severe rows) and **severity** "
         f"({', '.join(model.classes('severity'))}; every row). Mild rows teach only the severity head: a mild "
         "artifact is at the edge of visibility, and taught as a kind it pulled held-out clean scans towards every "
-        "kind at once. Temperatures fitted on the calibration scans (Guo et al. 2017): "
+        "kind at once. Temperatures (Guo et al. 2017) cross-fitted: each of "
+        f"{CALIBRATION_FOLDS} groups of training scans is scored by heads fitted without it, the temperatures are "
+        "fitted on those out-of-fold scores, and the shipped heads on every training scan: "
         + ", ".join(f"{k} {v:.3f}" for k, v in model.temperature.items())
         + ". "
         + _decision_words(model),
@@ -94,13 +96,9 @@ def render_card(model, rows: list[dict]) -> str:
                 [
                     name,
                     str(n),
-                    "calibration (temperatures)"
-                    if name in prov.get("calibrated_on", [])
-                    else (
-                        "test only (not in the shipped model)"
-                        if name in prov.get("test_only", [])
-                        else "training (trees)"
-                    ),
+                    "test only (not in the shipped model)"
+                    if name in prov.get("test_only", [])
+                    else "training (trees; temperatures out of fold)",
                 ]
                 for name, n in sorted(counts.items())
             ],

@@ -7,9 +7,14 @@ Heads (scikit-learn ``GradientBoostingClassifier``, exported by :mod:`mmrqa.clas
 A mild artifact is, by its calibration, at the edge of visibility and often below a scan's own noise; taught as a
 kind or as "present" it pulls clean scans towards every kind at once (measured: held-out clean scans' P(none) fell to
 0.1-0.6 with one 9-class head). A binary presence head is not diluted across eight kinds.
-Each head's raw scores are divided by a temperature fitted on held-out scans (Guo et al. 2017, "On calibration of
-modern neural networks", ICML: one scalar minimising the negative log-likelihood), then soft-maxed. The file also
-holds the :class:`mmrqa.classifier.domain.Novelty` reference and the clean rows' feature medians and IQRs (to name
+Each head's raw scores are divided by a temperature (Guo et al. 2017, "On calibration of modern neural networks",
+ICML: one scalar minimising the negative log-likelihood), then soft-maxed. The temperature is *cross-fitted*: the
+training scans are dealt into :data:`CALIBRATION_FOLDS` groups, each group's rows are scored by heads fitted on the
+other groups (scans those heads never saw), and the temperature is fitted on those out-of-fold scores; the shipped
+heads are then fitted on every training scan (as scikit-learn's ``CalibratedClassifierCV(ensemble=False)`` does).
+Every training scan thus teaches the trees and calibrates them, where a split would set some aside. The
+decision rule is chosen on the same out-of-fold scores (:func:`mmrqa.classifier.validation.decision_from`). The file
+also holds the :class:`mmrqa.classifier.domain.Novelty` reference and the clean rows' feature medians and IQRs (to name
 the metrics that drove a verdict), and a JSON ``meta`` string (features, provenance, validation numbers).
 
 ``load_model`` reads it with ``numpy.load(allow_pickle=False)``: loading runs no code.
@@ -184,36 +189,80 @@ def fit_temperature(raw: np.ndarray, y_index: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
+#: grouped folds of the cross-fitted temperatures (and of the decision rule's choice, on the same predictions)
+CALIBRATION_FOLDS = 3
+
+
+@dataclass
+class OutOfFold:
+    """Raw scores of every training row by heads that never saw its scan (:func:`out_of_fold`)."""
+
+    raw: dict[str, np.ndarray]  # head -> (n_rows, n_classes) in the order of ``classes[head]``
+    classes: dict[str, list[str]]
+
+    def proba(self, head: str, temperature: float = 1.0) -> np.ndarray:
+        return softmax(self.raw[head] / temperature, axis=1)
+
+
+def fold_of(groups: np.ndarray, folds: int = CALIBRATION_FOLDS) -> np.ndarray:
+    """Per row, its fold: the sorted scan names dealt in turn into ``folds`` groups (a scan's rows stay together)."""
+    scans = sorted({str(g) for g in groups})
+    index = {scan: i % folds for i, scan in enumerate(scans)}
+    return np.array([index[str(g)] for g in groups])
+
+
+def out_of_fold(
+    x: np.ndarray,
+    labels: dict[str, np.ndarray],
+    groups: np.ndarray,
+    seed: int = 0,
+    folds: int = CALIBRATION_FOLDS,
+) -> OutOfFold:
+    """Each head fitted ``folds`` times, each time without one fold's scans (:func:`fold_of`), scoring that fold's
+    rows (every row, whether or not the head learns from rows like it). A class a fold's head never saw scores
+    :data:`ABSENT_SCORE`."""
+    fold = fold_of(groups, folds)
+    raw: dict[str, np.ndarray] = {}
+    classes: dict[str, list[str]] = {}
+    for head, (rows, y) in head_rows(labels).items():
+        classes[head] = sorted(set(y[rows].tolist()))
+        raw[head] = np.full((len(x), len(classes[head])), ABSENT_SCORE)
+        for k in range(folds):
+            held = fold == k
+            ensemble = fit_head(x[rows & ~held], y[rows & ~held], seed)
+            columns = [classes[head].index(c) for c in ensemble.classes]
+            raw[head][np.ix_(held, columns)] = ensemble.raw(x[held])
+    return OutOfFold(raw, classes)
+
+
+#: the raw score of a class that a fold's head never saw (its softmax probability is ~0)
+ABSENT_SCORE = -30.0
+
+
 def fit_model(
     x: np.ndarray,
     labels: dict[str, np.ndarray],
     groups: np.ndarray,
-    validation: set[str],
     features: list[str],
     seed: int = 0,
-    heads_wanted: tuple[str, ...] = HEADS,
-    novelty: bool = True,
-) -> SignalModel:
-    """Fit both heads on the rows of the scans not in ``validation``, their temperatures on the rows of the
-    ``validation`` scans, and the domain reference on all rows (raw feature rows ``x``, labels per head).
-    ``heads_wanted`` and ``novelty`` False: a partial model for the inner folds of the decision rule's choice."""
+    folds: int = CALIBRATION_FOLDS,
+) -> tuple[SignalModel, OutOfFold]:
+    """The heads fitted on every row, their temperatures cross-fitted (the module docstring) on out-of-fold scores
+    of the same rows, and the domain reference on all rows (raw feature rows ``x``, labels per head, the scan of each
+    row in ``groups``). Returns the model and the out-of-fold scores (from which the decision rule is chosen)."""
     if len(x) == 0:
         raise InvalidArgumentError("no training rows")
-    in_val = np.isin(groups, sorted(validation))
-    if in_val.all() or not in_val.any():
-        raise InvalidArgumentError("the validation scans must be a non-empty proper subset of the scans")
+    if len({str(g) for g in groups}) < folds:
+        raise InvalidArgumentError(f"cross-fitted calibration needs at least {folds} scans")
+    oof = out_of_fold(x, labels, groups, seed, folds)
     heads, temperature = {}, {}
     for head, (rows, y) in head_rows(labels).items():
-        if head not in heads_wanted:
-            continue
-        heads[head] = fit_head(x[rows & ~in_val], y[rows & ~in_val], seed)
-        classes = heads[head].classes
-        calibrate = rows & in_val & np.isin(y, classes)
-        y_index = np.array([classes.index(c) for c in y[calibrate]])
-        temperature[head] = fit_temperature(heads[head].raw(x[calibrate]), y_index)
+        heads[head] = fit_head(x[rows], y[rows], seed)
+        y_index = np.array([oof.classes[head].index(c) for c in y[rows]])
+        temperature[head] = fit_temperature(oof.raw[head][rows], y_index)
     center, scale = robust_center_scale(x[labels["artifact"] == "none"])
-    reference = fit_novelty(x, groups, features) if novelty else None
-    return SignalModel(list(features), heads, temperature, reference, center, scale)
+    reference = fit_novelty(x, groups, features)
+    return SignalModel(list(features), heads, temperature, reference, center, scale), oof
 
 
 def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], seed: int = 0) -> SignalModel:
@@ -236,12 +285,3 @@ def fit_baseline(rows: list[dict[str, float]], labels: dict[str, list[str]], see
     novelty = fit_novelty(x, np.arange(len(x)) % 5, features)
     novelty.threshold = float("inf")  # the rows of a dataset define its domain; nothing is excluded
     return SignalModel(features, heads, dict.fromkeys(HEADS, 1.0), novelty, center, scale)
-
-
-def validation_scans(scans: list[str]) -> set[str]:
-    """The scans whose rows calibrate the temperatures: every 4th of the sorted names, starting with the 2nd, among
-    the scans that are not samples of :mod:`mmrqa.data` (those are what a user tries first: the trees learn them)."""
-    from mmrqa.data import SAMPLES
-
-    others = sorted(s for s in scans if s not in SAMPLES)
-    return set(others[1::4] if len(others) >= 6 else sorted(scans)[1::4])

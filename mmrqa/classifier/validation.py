@@ -1,8 +1,9 @@
 """Leave-one-scan-out validation of the classifier recipe, and the numbers the benchmark and the card report.
 
-Each scan in turn is the test scan; of the others, :func:`mmrqa.classifier.model.validation_scans` picks the scans
-that calibrate the temperatures and the rest train the heads, exactly as the shipped model is fitted (never tuned on
-the test scan). Every variant of the test scan (its views, clean and corrupted) is predicted by that fold's model.
+Each scan in turn is the test scan; the others train the heads and, through out-of-fold scores of grouped folds
+(:func:`mmrqa.classifier.model.fit_model`), calibrate their temperatures and choose the decision rule, exactly as the
+shipped model is fitted (never tuned on the test scan). Every variant of the test scan (its views, clean and
+corrupted) is predicted by that fold's model.
 
 Scores (:func:`score`), on the pooled held-out predictions:
     native_ok           each test scan as it is (no augmentation) rated good or medium, usable, no severe artifact
@@ -29,7 +30,7 @@ import numpy as np
 
 from mmrqa.classifier.domain import statistics_rules
 from mmrqa.classifier.features import feature_matrix, feature_names
-from mmrqa.classifier.model import SignalModel, fit_model, validation_scans
+from mmrqa.classifier.model import CALIBRATION_FOLDS, OutOfFold, SignalModel, fit_model
 from mmrqa.classifier.predict import CLEAN_PRIOR, SEVERITY_ORDER, Verdict, decide
 
 logger = logging.getLogger(__name__)
@@ -48,25 +49,19 @@ def arrays(rows: Sequence[dict], features: Sequence[str] | None = None):
 
 def fit_rows(
     rows: Sequence[dict], seed: int = 0, decision: str = "cv", features: Sequence[str] | None = None
-) -> tuple[SignalModel, list[str], list[str]]:
-    """The model of the recipe fitted on ``rows``: (model, training scans, validation scans). Its decision rule
-    (``meta["decision"]``) is chosen on the same rows' scans only: by an inner grouped cross-validation
-    (``decision="cv"``, the recipe: :func:`choose_decision`), on the calibration scans alone (``"calibration"``:
-    cheaper, but 4-5 scans make an unstable choice), or not at all (``"fixed"``: ``CLEAN_PRIOR`` and
+) -> SignalModel:
+    """The model of the recipe fitted on ``rows``: heads on every row, temperatures cross-fitted. Its decision rule
+    (``meta["decision"]``) is chosen on the same out-of-fold predictions of the rows' own scans
+    (``decision="cv"``, the recipe: :func:`decision_from`), or not at all (``"fixed"``: ``CLEAN_PRIOR`` and
     ``MIN_CONFIDENCE``)."""
+    if decision not in ("cv", "fixed"):
+        raise ValueError(f"unknown decision mode {decision!r}")
     features = list(features or feature_names())
     x, labels, groups = arrays(rows, features)
-    scans = sorted({str(g) for g in groups})
-    validation = validation_scans(scans)
-    model = fit_model(x, labels, groups, validation, features, seed=seed)
-    if decision == "calibration":
-        held = [r for r in rows if r["scan"] in validation]
-        model.meta["decision"] = decision_from(model, held, features, f"the {len(validation)} calibration scans")
-    elif decision == "cv":
-        model.meta["decision"] = choose_decision(rows, seed, features)
-    elif decision != "fixed":
-        raise ValueError(f"unknown decision mode {decision!r}")
-    return model, [s for s in scans if s not in validation], sorted(validation)
+    model, oof = fit_model(x, labels, groups, features, seed=seed)
+    if decision == "cv":
+        model.meta["decision"] = decision_from(model, oof, labels)
+    return model
 
 
 #: candidate priors of a clean scan and minimum kind confidences of the decision rule
@@ -74,27 +69,22 @@ PRIOR_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 CONFIDENCE_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
 #: the decision rule's target for a stated artifact kind: right at least this often
 KIND_PRECISION = 0.8
-INNER_FOLDS = 3
 
 
-def decision_from(model: SignalModel, rows: Sequence[dict], features: Sequence[str] | None, source: str) -> dict:
-    """The decision rule read off ``model``'s calibrated predictions on ``rows`` of scans its trees never saw.
+def decision_from(model: SignalModel, oof: OutOfFold, labels: dict) -> dict:
+    """The decision rule read off the out-of-fold predictions ``oof`` of the training rows (each by heads that never
+    saw its scan), calibrated by ``model``'s temperatures; ``labels`` the rows' labels.
 
     The clean prior of :data:`PRIOR_GRID` that maximises the smaller of (share of clean rows judged clean, share of
     moderate/severe rows judged corrupted) -- the issue's two targets weigh the same -- ties going to the prior
     nearest 0.8; and the lowest minimum kind confidence of :data:`CONFIDENCE_GRID` at which the stated kinds of the
     moderate/severe rows are right at least :data:`KIND_PRECISION` of the time (the highest when none is)."""
-    x, labels, _ = arrays(rows, features)
-    presence = model.proba("presence", x)
-    p_none = presence[:, model.classes("presence").index("none")]
-    artifact = model.proba("artifact", x)
-    return _rule(p_none, artifact, model.classes("artifact"), labels, source, _severe(model, x))
-
-
-def _severe(model: SignalModel, x: np.ndarray) -> np.ndarray:
-    """Per row, whether the severity head's most probable grade is "severe" (:func:`predict.severe_signature`)."""
-    severity = model.proba("severity", x)
-    return np.array(model.classes("severity"))[np.argmax(severity, axis=1)] == "severe"
+    presence = oof.proba("presence", model.temperature["presence"])
+    p_none = presence[:, oof.classes["presence"].index("none")]
+    artifact = oof.proba("artifact", model.temperature["artifact"])
+    severe = np.array(oof.classes["severity"])[np.argmax(oof.raw["severity"], axis=1)] == "severe"
+    source = f"out-of-fold predictions ({CALIBRATION_FOLDS} grouped folds of the training scans)"
+    return _rule(p_none, artifact, oof.classes["artifact"], labels, source, severe)
 
 
 def _rule(
@@ -136,42 +126,6 @@ def _rule(
     }
 
 
-def choose_decision(rows: Sequence[dict], seed: int = 0, features: Sequence[str] | None = None) -> dict:
-    """The decision rule of :func:`decision_from`, on out-of-fold predictions of a grouped cross-validation over the
-    scans of ``rows`` alone (never a test scan): the scans (sorted by name) are dealt into :data:`INNER_FOLDS`
-    folds; for each, the presence and artifact heads are fitted by the recipe (temperatures included) on the other
-    folds' scans and predict the fold's rows. About 2.5x the fitting time of :func:`fit_rows` with the default."""
-    scans = sorted({str(r["scan"]) for r in rows})
-    if len(scans) < 2 * INNER_FOLDS:
-        return {"clean_prior": 0.8, "min_confidence": 0.5, "chosen_on": "a priori (too few scans)"}
-    p_none, p_kind, kinds, severities, classes, severe = [], [], [], [], None, []
-    for k in range(INNER_FOLDS):
-        held = set(scans[k::INNER_FOLDS])
-        train = [r for r in rows if r["scan"] not in held]
-        test = [r for r in rows if r["scan"] in held]
-        x, labels, groups = arrays(train, features)
-        model = fit_model(
-            x,
-            labels,
-            groups,
-            validation_scans(sorted({str(g) for g in groups})),
-            list(features or feature_names()),
-            seed,
-            ("presence", "artifact", "severity"),
-            novelty=False,
-        )
-        xt, labels_t, _ = arrays(test, features)
-        p_none.append(model.proba("presence", xt)[:, model.classes("presence").index("none")])
-        classes = classes or model.classes("artifact")
-        p_kind.append(model.proba("artifact", xt)[:, [model.classes("artifact").index(c) for c in classes]])
-        kinds += labels_t["artifact"].tolist()
-        severities += labels_t["severity"].tolist()
-        severe.append(_severe(model, xt))
-    labels = {"artifact": np.array(kinds), "severity": np.array(severities)}
-    source = f"{INNER_FOLDS} inner folds"
-    return _rule(np.concatenate(p_none), np.concatenate(p_kind), classes, labels, source, np.concatenate(severe))
-
-
 def leave_one_scan_out(
     rows: Sequence[dict],
     test_scans: Sequence[str] | None = None,
@@ -187,8 +141,8 @@ def leave_one_scan_out(
     scans = sorted({str(r["scan"]) for r in rows})
     out = []
     for k, test in enumerate(test_scans or scans):
-        model, trained, validated = fit_rows([r for r in rows if r["scan"] != test], seed, decision, features)
-        logger.info("fold %d/%d: test %s, validation %s", k + 1, len(test_scans or scans), test, validated)
+        model = fit_rows([r for r in rows if r["scan"] != test], seed, decision, features)
+        logger.info("fold %d/%d: test %s", k + 1, len(test_scans or scans), test)
         out += judge_scan(model, test, rows, (natives or {}).get(test))
     return out
 

@@ -165,6 +165,43 @@ def test_refit_is_deterministic():
     assert np.array_equal(a.threshold, b.threshold) and np.array_equal(a.value, b.value)
 
 
+def test_temperatures_are_fitted_on_scans_the_heads_never_saw():
+    """Cross-fitted calibration: labels that only memorising each scan can fit (a kind drawn at random per scan, and
+    a feature that names the scan) are fitted perfectly in sample and are chance out of fold; the temperature,
+    fitted out of fold, flattens the probabilities, where one fitted on the training rows would sharpen them."""
+    pytest.importorskip("sklearn")
+    from mmrqa.classifier.model import fit_head, fit_model, fit_temperature, fold_of, head_rows
+
+    rng = np.random.default_rng(0)
+    scans = [f"scan{i}" for i in range(9)]
+    groups, kinds, severities, x = [], [], [], []
+    for i, scan in enumerate(scans):
+        kind = ("noise", "blur")[int(rng.integers(2))]
+        for j in range(40):
+            clean = j % 2 == 0
+            groups.append(scan)
+            kinds.append("none" if clean else kind)
+            severities.append("none" if clean else "severe")
+            x.append([i + rng.normal(0, 0.05), float(clean) + rng.normal(0, 0.3), *rng.normal(size=3)])
+    groups, x = np.array(groups), np.array(x)
+    labels = {"artifact": np.array(kinds), "severity": np.array(severities)}
+
+    fold = fold_of(groups)
+    assert all(len(set(fold[groups == scan])) == 1 for scan in scans)  # a scan's rows stay in one fold
+    assert sorted(np.bincount(fold).tolist()) == [120, 120, 120]
+
+    model, oof = fit_model(x, labels, groups, [f"f{k}" for k in range(5)])
+    rows, y = head_rows(labels)["artifact"]
+    classes = model.classes("artifact")
+    in_sample = fit_temperature(model.raw("artifact", x[rows]), np.array([classes.index(c) for c in y[rows]]))
+    assert in_sample < 1.0  # the trees memorised the scans: their own rows call for sharper probabilities
+    assert model.temperature["artifact"] > 3.0  # out of fold the kind is chance: flattened towards 50/50
+    held = fold == 0  # the first fold's rows are scored by heads fitted on the other folds' scans alone
+    alone = fit_head(x[rows & ~held], y[rows & ~held], seed=0)
+    assert alone.classes == oof.classes["artifact"]
+    assert np.allclose(oof.raw["artifact"][rows & held], alone.raw(x[rows & held]))
+
+
 def test_shipped_model_decides_from_features_alone():
     model = load_model()
     verdict = decide(model, {name: float("nan") for name in feature_names()})
@@ -234,7 +271,8 @@ def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(
     argv = ["--clean", str(folder), "--shipped", "--json", str(out), "--cache", str(tmp_path / "cache")]
     assert benchmark(argv) == 0
     printed = capsys.readouterr().out
-    assert "judged by the shipped model (no refit; clean share 0.95)" in printed
+    prior = load_model().meta["decision"]["clean_prior"]
+    assert f"judged by the shipped model (no refit; clean share {prior})" in printed
     assert "NOT held out, the shipped model was fitted on: t1, user_copy; tested" in printed
     result = json.loads(out.read_text())
     assert result["tested"] == ["t1", "user_copy", "user_mine"]

@@ -63,7 +63,8 @@ def add_parser(subparsers) -> None:
         default=None,
         metavar="P",
         help="share of clean scans among those you assess, the prior of the signal verdict (default: the "
-        "classifier's, 0.95): lower finds more artifacts and raises more false alarms (figures in the README)",
+        "classifier's, chosen when it was fitted; its card says which): lower finds more artifacts and raises more "
+        "false alarms (figures in the README)",
     )
     parser.add_argument("--slices", type=int, default=3, help="slices rendered and asked about (default 3)")
     parser.add_argument(
