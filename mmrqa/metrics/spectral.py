@@ -170,6 +170,26 @@ def truncation_from_lines(along0: np.ndarray, along1: np.ndarray, shape: tuple[i
     return 100.0 * max(fractions) if fractions else math.nan
 
 
+def padding_box(data: np.ndarray) -> tuple[slice, slice] | None:
+    """The in-plane bounding box of the voxels that differ from the image's edge, when every in-plane edge voxel of
+    every slice holds one identical value (a zero-padded or masked border); None otherwise.
+
+    Padding is not acquisition: a field of view enlarged with a constant frame makes the object a smaller box in a
+    larger one, whose line energy falls by more than a decade over the first few frequencies, and
+    :func:`truncation_cliff` would read that fall as a cut at 95-98% of k-space (ITK's ``BrainT1SliceBorder20.png``,
+    a clean slice in a 20-pixel zero frame, read 98). A real truncation rings inside the object, so it survives the
+    crop; thermal noise in the air never leaves an edge exactly constant, so an acquired field of view is not cut.
+    """
+    edge = np.concatenate([data[0].ravel(), data[-1].ravel(), data[:, 0].ravel(), data[:, -1].ravel()])
+    if edge.size == 0 or not np.all(edge == edge[0]):
+        return None
+    inside = np.any(data != edge[0], axis=tuple(range(2, data.ndim)))
+    if not inside.any():
+        return None
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
 def truncation(data: np.ndarray) -> float:
     """Gibbs ringing from k-space truncation: percent of the in-plane spectrum that was not acquired. Lower is better.
 
@@ -179,9 +199,11 @@ def truncation(data: np.ndarray) -> float:
     each in-plane axis: energy beyond the cut drops by orders of magnitude at once (only the magnitude reconstruction
     leaks a little back). truncation = 100 max over in-plane axes of :func:`truncation_cliff`; 0 on a fully sampled
     scan, ~10 when 90% of k-space was kept, ~50 for half. A scanner's own zero-filling interpolation (e.g. ZIP x2)
-    is a real truncation and reads ~50. Computed on at most :data:`MAX_SLICES` evenly spaced slices.
+    is a real truncation and reads ~50. Computed on at most :data:`MAX_SLICES` evenly spaced slices, inside the
+    :func:`padding_box` of a scan framed by a constant border.
     """
-    return truncation_from_lines(*slab_line_powers(data))
+    box = padding_box(data)
+    return truncation_from_lines(*slab_line_powers(data if box is None else data[box]))
 
 
 def in_plane_axes(pe_axis: int) -> tuple[int, int, int]:

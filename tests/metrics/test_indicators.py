@@ -9,6 +9,7 @@ import pytest
 from mmrqa.metrics import ARTIFACT_INDICATORS, CATALOGUE, compute_metrics
 from mmrqa.metrics.indicators import inu_cv, local_noise, motion_index, noise_local, pe_axis_of
 from mmrqa.metrics.spectral import pe_correlation, pe_detail_loss, spike_energy, truncation, truncation_cliff
+from mmrqa.volume import Volume
 
 
 def smooth_object(shape=(128, 128, 6)) -> np.ndarray:
@@ -56,6 +57,29 @@ def test_truncation_reads_the_cut_fraction():
         mask = (f[:, None] <= kept / 2) & (f[None, :] <= kept / 2)
         cut = np.abs(np.fft.ifft2(k * mask[:, :, None], axes=(0, 1)))
         assert truncation(cut) == pytest.approx(100 * (1 - kept), abs=3.0)
+
+
+def test_truncation_ignores_a_constant_frame_but_not_a_cut_inside_it():
+    """A clean scan padded with a zero frame (ITK's BrainT1SliceBorder20.png) read as 95-98% truncated: the frame
+    makes the object a small box in a large field, whose spectrum falls a decade at once near the centre. The frame
+    is cropped first; a real cut still rings inside it."""
+    from mmrqa.metrics.spectral import padding_box, slab_line_powers, truncation_from_lines
+
+    rng = np.random.default_rng(0)
+    clean = smooth_object()
+    data = np.hypot(clean + rng.normal(0, 5.0, clean.shape), rng.normal(0, 5.0, clean.shape))
+    framed = np.pad(data, ((20, 20), (20, 20), (0, 0)))
+    assert truncation_from_lines(*slab_line_powers(framed)) > 90  # what the uncropped spectrum says
+    assert padding_box(framed) == (slice(20, 148), slice(20, 148))
+    assert padding_box(data) is None  # noise in the air: no edge is exactly constant
+    assert truncation(framed) == 0.0
+    k = np.fft.fft2(data, axes=(0, 1))
+    f = np.abs(np.fft.fftfreq(128))
+    cut = np.abs(np.fft.ifft2(k * ((f[:, None] <= 0.25) & (f[None, :] <= 0.25))[:, :, None], axes=(0, 1)))
+    assert truncation(np.pad(cut, ((20, 20), (20, 20), (0, 0)))) == pytest.approx(50.0, abs=3.0)
+    assert compute_metrics(Volume(framed.astype(np.float32), (1.0, 1.0, 1.0), np.eye(4), {})).values[
+        "truncation"
+    ] == pytest.approx(0.0)
 
 
 def test_truncation_cliff_ignores_smooth_decay():
