@@ -191,6 +191,8 @@ def fit_temperature(raw: np.ndarray, y_index: np.ndarray) -> float:
 
 #: grouped folds of the cross-fitted temperatures (and of the decision rule's choice, on the same predictions)
 CALIBRATION_FOLDS = 3
+#: the raw score of a class that a fold's head never saw (its softmax probability is ~0)
+ABSENT_SCORE = -30.0
 
 
 @dataclass
@@ -233,10 +235,6 @@ def out_of_fold(
             columns = [classes[head].index(c) for c in ensemble.classes]
             raw[head][np.ix_(held, columns)] = ensemble.raw(x[held])
     return OutOfFold(raw, classes)
-
-
-#: the raw score of a class that a fold's head never saw (its softmax probability is ~0)
-ABSENT_SCORE = -30.0
 
 
 def fit_model(
