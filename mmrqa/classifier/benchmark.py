@@ -69,8 +69,8 @@ def table(scores: dict[str, float]) -> str:
         f"{pct(scores['clean_in_domain'])}.",
         f"Artifact-type head on moderate/severe: accuracy {pct(scores.get('artifact_head_accuracy', float('nan')))}, "
         f"expected calibration error {scores.get('ece', float('nan')):.3f} (all severities "
-        f"{scores.get('ece_all', float('nan')):.3f}); presence head ECE {scores.get('ece_presence', float('nan')):.3f} at its clean prior "
-        f"({scores.get('ece_presence_unweighted', float('nan')):.3f} over the rows as they are).",
+        f"{scores.get('ece_all', float('nan')):.3f}); presence head ECE {scores.get('ece_presence', float('nan')):.3f} "
+        f"at its clean prior ({scores.get('ece_presence_unweighted', float('nan')):.3f} over the rows as they are).",
     ]
     return "\n".join(lines)
 

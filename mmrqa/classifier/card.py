@@ -35,8 +35,9 @@ def _decision_words(model) -> str:
     prior = float(rule.get("clean_prior", CLEAN_PRIOR))
     confidence = float(rule.get("min_confidence", MIN_CONFIDENCE))
     how = (
-        f"chosen on {rule['chosen_on']}, rows the trees never saw (the prior that best balances clean scans passed and moderate/severe artifacts found, and "
-        "the lowest threshold at which a stated kind is right 80% of the time)"
+        f"chosen on {rule['chosen_on']}, rows the trees never saw (the prior that best balances clean scans passed "
+        "and moderate/severe artifacts found, and the lowest threshold at which a stated kind is right 80% of the "
+        "time)"
         if rule.get("chosen_on")
         else "set a priori"
     )

@@ -31,7 +31,7 @@ import numpy as np
 from mmrqa.classifier.domain import statistics_rules
 from mmrqa.classifier.features import feature_matrix, feature_names
 from mmrqa.classifier.model import CALIBRATION_FOLDS, OutOfFold, SignalModel, fit_model
-from mmrqa.classifier.predict import CLEAN_PRIOR, SEVERITY_ORDER, Verdict, decide
+from mmrqa.classifier.predict import CLEAN_PRIOR, SEVERITY_ORDER, Verdict, decide, severe_signature
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,9 @@ def decision_from(model: SignalModel, oof: OutOfFold, labels: dict) -> dict:
     presence = oof.proba("presence", model.temperature["presence"])
     p_none = presence[:, oof.classes["presence"].index("none")]
     artifact = oof.proba("artifact", model.temperature["artifact"])
-    severe = np.array(oof.classes["severity"])[np.argmax(oof.raw["severity"], axis=1)] == "severe"
+    grades = oof.classes["severity"]
+    p_severity = oof.proba("severity", model.temperature["severity"])
+    severe = np.array([severe_signature(dict(zip(grades, row, strict=True))) for row in p_severity])
     source = f"out-of-fold predictions ({CALIBRATION_FOLDS} grouped folds of the training scans)"
     return _rule(p_none, artifact, oof.classes["artifact"], labels, source, severe)
 

@@ -122,7 +122,9 @@ def _default_profile(volume: Volume):
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
     box = spectral.padding_box(cdata)  # a constant frame is cropped first (its own transforms: rare)
-    values["truncation"] = spectral.truncation_from_lines(*axial) if box is None else spectral.truncation(cdata)
+    values["truncation"] = spectral.truncation_from_lines(
+        *(axial if box is None else spectral.slab_line_powers(cdata[box]))
+    )
     bright_mask = regions.head & (
         cdata >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )
