@@ -17,7 +17,7 @@ import numpy as np
 from mmrqa.errors import InvalidArgumentError, InvalidScanError
 from mmrqa.metrics import anatomical, spectral
 from mmrqa.metrics.catalogue import ARTIFACT_INDICATORS, CATALOGUE, MetricInfo
-from mmrqa.metrics.context import geometry
+from mmrqa.metrics.context import ZERO_FILLED, geometry
 from mmrqa.metrics.masks import bounding_box
 from mmrqa.metrics.median import median3x3
 from mmrqa.metrics.mrqy import mrqy_profile
@@ -101,9 +101,15 @@ def _default_profile(volume: Volume):
         raise InvalidScanError(f"{_describe(volume)}: no foreground found (head mask of {regions.head.sum()} voxels)")
     head_values, air_values = regions.head_values, regions.air_values
     head_median = regions.stats("head").median
-    sigma = indicators.noise_sigma(air_values, regions.stats("air"))
+    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing, regions.stats("air").median)
+    local_sigma, local_reference = indicators.local_noise(data, regions.head)
+    # In a zero-filled background (a template, a masked or skull-stripped export) the air voxels left non-zero are
+    # the mask's fringe (partial volume, interpolation at its edge), not noise: Colin27's fringe read a noise of 17%
+    # of the tissue, its object 1%. The noise is then the object's own (noise_local's), as when no air is left.
+    zero_filled = geo.air_zero_fraction >= ZERO_FILLED
+    sigma = math.nan if zero_filled else indicators.noise_sigma(air_values, regions.stats("air"))
     if math.isnan(sigma):
-        sigma = indicators.immerkaer_sigma(data)
+        sigma = local_sigma
     values: dict[str, float] = {}
     head_stats, air_std = regions.stats("head"), regions.stats("air").std  # float64 moments, computed once
     values["fg_mean"] = head_stats.mean
@@ -116,7 +122,6 @@ def _default_profile(volume: Volume):
     values["noise_sigma"] = sigma
     values["noise_rel"] = indicators.noise_rel(sigma, head_median)
     values["gsr"] = _ghosting(volume, regions, head_median)
-    local_sigma, local_reference = indicators.local_noise(data, regions.head)
     values["noise_local"] = indicators.noise_rel(local_sigma, local_reference)
     values["spike_energy"], axial = spectral.axial_spectra(cdata)  # one in-plane power spectrum per slice
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
@@ -134,7 +139,6 @@ def _default_profile(volume: Volume):
     values["pe_correlation"] = spectral.pe_correlation(cdata, pe_axis)
     values["pe_detail_loss"] = spectral.pe_detail_loss(cdata, pe_axis, axial)
     values["inu_cv"] = indicators.inu_cv(cdata, regions.head, head_median)
-    geo = geometry(cdata, regions.head, air_values, head_median, volume.spacing, regions.stats("air").median)
     return values, _default_slices(cdata, regions), geo
 
 

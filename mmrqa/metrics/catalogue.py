@@ -212,7 +212,7 @@ _ENTRIES = [
     # --- artifact indicators ------------------------------------------------------------------------------
     _e(
         "noise_sigma",
-        "Rician noise sigma from air (Immerkaer's estimate when the air is zero-filled).",
+        "Rician noise sigma from air (the head's local noise, as noise_local, when the air is zero-filled or absent).",
         "sqrt(mean(air^2)/2)",
         "a.u.",
         False,

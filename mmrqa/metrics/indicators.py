@@ -36,22 +36,6 @@ def noise_sigma(air: np.ndarray, air_stats=None) -> float:
     return math.sqrt(squares / n / 2.0)
 
 
-def immerkaer_sigma(data: np.ndarray) -> float:
-    """Gaussian noise sigma by Immerkaer's method: sqrt(pi/2) / (6 (W-2)(H-2)) * sum |I * N| per slice.
-
-    N is the difference of two Laplacians, blind to planar intensity (Immerkaer, CVIU 1996;64:300-302); the
-    mean over slices is returned. Used when the background is zero-filled.
-    """
-    sigmas = []
-    for z in range(data.shape[2]):
-        img = data[:, :, z].astype(np.float64)
-        if min(img.shape) < 3 or not img.any():
-            continue
-        resp = ndimage.convolve(img, IMMERKAER, mode="reflect")[1:-1, 1:-1]
-        sigmas.append(math.sqrt(math.pi / 2) * np.abs(resp).sum() / (6 * resp.size))
-    return float(np.mean(sigmas)) if sigmas else math.nan
-
-
 def noise_rel(sigma: float, head_median: float) -> float:
     """Noise level in percent of the head's median intensity. Lower is better."""
     return 100.0 * sigma / head_median if head_median > 0 else math.nan

@@ -46,9 +46,6 @@ AIR_MEASURES = (
     "gsr",
     "motion_index",
 )
-#: Measures of the air's noise: undefined when the background was set to a constant (noise_rel falls back to the
-#: in-object Immerkaer estimate there and keeps its range).
-AIR_NOISE_MEASURES = tuple(m for m in AIR_MEASURES if m != "noise_rel")
 #: Measures of the k-means intensity classes that depend on what the classes are (CSF, grey and white matter only on
 #: a T1-weighted brain): the contrast of the two brightest, and the dark class (CSF on a T1 brain; fat, muscle, bone
 #: or gas elsewhere).
@@ -118,11 +115,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "zero-filled background",
-        AIR_NOISE_MEASURES,
+        AIR_MEASURES,
         lambda c: c.background == "zero-filled",
         None,
         "the background was set to a constant (a template, a masked or skull-stripped export, a scanner's zeroed "
-        "background): there is no air noise to measure",
+        "background): there is no air noise to measure (noise_rel then reads the object's own noise, judged as "
+        "noise_local)",
     ),
     Rule(
         "intensity classes are not grey and white matter",
