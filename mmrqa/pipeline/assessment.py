@@ -277,7 +277,8 @@ class Assessment:
             lines.append("Metrics (value, acceptable range, verdict):")
             if self.reference and self.in_domain is not False:
                 lines.append(f"  judged with {self.reference}")
-            lines += [f"  {n:<12} {v:<14} {b:<20} {ok}".rstrip() for n, v, b, ok in rows]
+            width = [max(len(row[i]) for row in rows) for i in range(3)]  # columns as wide as their longest cell
+            lines += [f"  {n:<{width[0]}} {v:<{width[1]}} {b:<{width[2]}} {ok}".rstrip() for n, v, b, ok in rows]
         extra = [a for a in self.answers if a.question_type not in _STANDARD]
         if extra:
             lines.append("Answers:")

@@ -31,6 +31,18 @@ def test_metrics_only_gives_a_rating_and_says_which_mode(pipe):
     assert set(result.timings) == {"loading", "metrics", "rendering", "classification"}
 
 
+def test_text_report_keeps_the_metric_columns_aligned(pipe):
+    """Every metric's value, range and light start in the same column, also for the longest names
+    (``pe_correlation``, ``pe_detail_loss``)."""
+    text = pipe(sample_path("epi")).to_text()
+    rows = text.split("Metrics (value, acceptable range, verdict):\n", 1)[1].splitlines()
+    rows = [r for r in rows if r.startswith("  ") and not r.startswith("  judged with")]
+    names = [r.split()[0] for r in rows]
+    assert "pe_correlation" in names and "pe_detail_loss" in names
+    value_starts = {len(r) - len(r[2:].lstrip()[len(name) :].lstrip()) for r, name in zip(rows, names, strict=True)}
+    assert len(value_starts) == 1, rows
+
+
 def test_severe_noise_is_not_rated_good_on_a_real_epi(pipe):
     clean = load_sample("epi")
     noisy, _ = simulate(clean, "noise", "severe", 0)
