@@ -284,9 +284,9 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
     if saturated > MAX_SATURATED_SHARE:
         return (
             f"{100 * saturated:.0f}% of the pixels sit at exactly the brightest value (clipped highlights): typical of "
-            "a photograph, an ultrasound display or a map capped at its maximum (a tissue probability map), never of an "
-            "MR scan as the scanner exports it (a screenshot "
-            "with a narrow display window does this too: export the original DICOM or NIfTI instead)"
+            "a photograph, an ultrasound display or a map capped at its maximum (a tissue probability map), never of "
+            "an MR scan as the scanner exports it (a screenshot with a narrow display window does this too: export "
+            "the original DICOM or NIfTI instead)"
         )
     return None
 

@@ -126,10 +126,7 @@ def _default_profile(volume: Volume):
     values["spike_energy"], axial = spectral.axial_spectra(cdata)  # one in-plane power spectrum per slice
     values["sharpness"] = indicators.sharpness(cdata, regions.head, head_median)
     values["ringing"] = indicators.ringing(data, regions.head)
-    box = spectral.padding_box(cdata)  # a constant frame is cropped first (its own transforms: rare)
-    values["truncation"] = spectral.truncation_from_lines(
-        *(axial if box is None else spectral.slab_line_powers(cdata[box]))
-    )
+    values["truncation"] = spectral.truncation(cdata, axial)  # a constant frame is cropped first (rare)
     bright_mask = regions.head & (
         cdata >= np.min(regions.tissues["bright"]) if regions.tissues["bright"].size else False
     )

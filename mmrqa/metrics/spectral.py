@@ -190,7 +190,7 @@ def padding_box(data: np.ndarray) -> tuple[slice, slice] | None:
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
-def truncation(data: np.ndarray) -> float:
+def truncation(data: np.ndarray, lines: tuple | None = None) -> float:
     """Gibbs ringing from k-space truncation: percent of the in-plane spectrum that was not acquired. Lower is better.
 
     A box truncation of k-space (short matrix, zero-filled to the displayed grid) is what rings: it convolves the
@@ -200,10 +200,13 @@ def truncation(data: np.ndarray) -> float:
     leaks a little back). truncation = 100 max over in-plane axes of :func:`truncation_cliff`; 0 on a fully sampled
     scan, ~10 when 90% of k-space was kept, ~50 for half. A scanner's own zero-filling interpolation (e.g. ZIP x2)
     is a real truncation and reads ~50. Computed on at most :data:`MAX_SLICES` evenly spaced slices, inside the
-    :func:`padding_box` of a scan framed by a constant border.
+    :func:`padding_box` of a scan framed by a constant border. ``lines``: :func:`slab_line_powers` of ``data`` when
+    the caller has them (used unless a frame is cropped).
     """
     box = padding_box(data)
-    return truncation_from_lines(*slab_line_powers(data if box is None else data[box]))
+    if box is not None:
+        lines = slab_line_powers(data[box])
+    return truncation_from_lines(*(lines if lines is not None else slab_line_powers(data)))
 
 
 def in_plane_axes(pe_axis: int) -> tuple[int, int, int]:
