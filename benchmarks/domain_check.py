@@ -12,13 +12,17 @@ Sets (split by source, never by file):
   held-out       non-MR files never looked at to set a threshold: the Debian ``mricron-data`` atlases,
                  ``insighttoolkit5-examples`` pictures, masks and segmentations, pydicom-data files of other
                  modalities (their metadata dropped, as if the pixels were saved to NIfTI/PNG: the image alone must
-                 tell); the photographs of the desktop wallpapers under ``/usr/share/backgrounds`` (Debian
-                 ``ukui-wallpapers``, ``lomiri-wallpapers`` and whatever else is installed there), as grayscale;
-                 and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
+                 tell); the desktop wallpapers (photographs and digital art) under ``/usr/share/backgrounds``
+                 and its subfolders, and one size of each KDE Plasma wallpaper under ``/usr/share/wallpapers``
+                 (Debian ``ukui-wallpapers``, ``lomiri-wallpapers``, ``lomiri-wallpapers-16.04``/``-20.04``,
+                 ``gnome-backgrounds``, ``mate-backgrounds``, ``sway-backgrounds``, ``plasma-workspace-wallpapers``
+                 and whatever else is installed there), as grayscale, as the files are and shrunk to 512 pixels
+                 on their longer side (no JPEG grid left: what a user may send); and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
                  pydicom-data MR files) with 6 clinical-looking views each (``make_view``) -- those that
                  ``real_scans()`` now trains on move to the MR training set
 
-A threshold is the geometric midpoint between the extreme value on the clean MR training views and the extreme on the
+The picture-size limits (``MAX_PICTURE_SHORT_SIDE``) are not derived from any set: they come from the largest MR
+slice matrix (1024 x 1024, interpolated). Any other threshold is the geometric midpoint between the extreme value on the clean MR training views and the extreme on the
 design inputs of the kind the rule is for (:func:`derive`); ``mmrqa.classifier.domain`` holds the rounded values.
 Files absent on this machine are skipped and counted.
 """
@@ -37,6 +41,8 @@ import numpy as np
 
 ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
 WALLPAPERS = Path("/usr/share/backgrounds")
+PLASMA_WALLPAPERS = Path("/usr/share/wallpapers")
+SHRUNK_SIDE = 512
 MRICRON = Path("/usr/share/mricron/templates")
 HELD_OUT_VIEWS = 6
 
@@ -214,20 +220,53 @@ def sklearn_photographs() -> dict[str, tuple[str, Loader]]:
     }
 
 
+def wallpaper_files() -> list[Path]:
+    """The desktop wallpapers installed here: every picture under /usr/share/backgrounds (its subfolders included),
+    and one size of each KDE Plasma wallpaper under /usr/share/wallpapers (the median file size of its sizes)."""
+    suffixes = (".jpg", ".jpeg", ".png")
+    files = sorted(p for p in WALLPAPERS.rglob("*") if p.suffix.lower() in suffixes) if WALLPAPERS.is_dir() else []
+    for folder in sorted(PLASMA_WALLPAPERS.glob("*/contents/images")):
+        sizes = sorted((p for p in folder.iterdir() if p.suffix.lower() in suffixes), key=lambda p: p.stat().st_size)
+        files += sizes[len(sizes) // 2 : len(sizes) // 2 + 1]
+    return files
+
+
 def wallpapers() -> dict[str, tuple[str, Loader]]:
-    """Held-out photographs: the desktop wallpapers installed under /usr/share/backgrounds, as grayscale."""
+    """Held-out pictures: the desktop wallpapers (photographs and digital art) as the files are, in grayscale."""
     from mmrqa.io import load_volume
 
-    if not WALLPAPERS.is_dir():
-        return {}
-    files = sorted(p for p in WALLPAPERS.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     return {
-        f"wallpaper {p.name} (grayscale)": (
+        f"wallpaper {_short(p)} (grayscale)": (
             f"wallpaper ({p.suffix.lower().lstrip('.')})",
             lambda p=p: plain(load_volume(p)),
         )
-        for p in files
+        for p in wallpaper_files()
     }
+
+
+def shrunk_wallpapers(side: int = SHRUNK_SIDE) -> dict[str, tuple[str, Loader]]:
+    """Held-out pictures as a user may send them: each wallpaper in grayscale, shrunk to ``side`` pixels on its
+    longer side (Lanczos), kept as pixels (no JPEG grid): only what the image shows can tell."""
+    return {
+        f"shrunk {_short(p)}": (f"picture shrunk to {side} px", lambda p=p: _shrunk(p, side))
+        for p in wallpaper_files()
+    }
+
+
+def _shrunk(path: Path, side: int):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        gray = image.convert("L")
+        gray.thumbnail((side, side), Image.LANCZOS)
+        return _array(np.asarray(gray, dtype=np.float32).T)
+
+
+def _short(path: Path) -> str:
+    """A wallpaper's name: its path under the wallpaper folder (a Plasma wallpaper: its folder's name)."""
+    if path.is_relative_to(PLASMA_WALLPAPERS):
+        return f"plasma/{path.relative_to(PLASMA_WALLPAPERS).parts[0]}"
+    return str(path.relative_to(WALLPAPERS))
 
 
 def held_out_non_mr() -> dict[str, tuple[str, Loader]]:
@@ -348,8 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     from mmrqa.classifier.data import make_view
     from mmrqa.classifier.domain import image_statistics, jpeg_blockiness
     from mmrqa.classifier.features import decimate
+    from mmrqa.errors import MMRQAError
 
     report: dict = {}
+    report["size_limits"] = {k: getattr(domain, k) for k in ("MAX_PICTURE_SHORT_SIDE", "MAX_PICTURE_LONG_SIDE")}
     train = [
         {"scan": s, **image_statistics(v), "jpeg_blockiness": jpeg_blockiness(v.data)} for s, v in training_views()
     ]
@@ -378,8 +419,13 @@ def main(argv: list[str] | None = None) -> int:
     report["design"] = design_judged
 
     held = []
-    for name, (kind, load) in {**held_out_non_mr(), **wallpapers()}.items():
-        inside, reason, _ = judge(load())
+    for name, (kind, load) in {**held_out_non_mr(), **wallpapers(), **shrunk_wallpapers()}.items():
+        try:
+            volume = load()
+        except MMRQAError as exc:  # a picture whose gray levels are all one value (its drawing is in the alpha)
+            held.append({"name": name, "kind": kind, "in_domain": False, "reason": f"not loaded: {exc}"})
+            continue
+        inside, reason, _ = judge(volume)
         held.append({"name": name, "kind": kind, "in_domain": inside, "reason": reason})
     report["held_out_non_mr"] = held
     mr = []
@@ -428,6 +474,11 @@ def _print(report: dict) -> None:
         print(
             f"  {k}: MR {t['mr']:.4g}, design {t['design']:.4g}, midpoint {t['midpoint']:.4g}; used {report['thresholds_used'][k]}"
         )
+    limits = report["size_limits"]
+    print(
+        f"picture-size limits (from the largest MR slice matrix, not derived): short side "
+        f"{limits['MAX_PICTURE_SHORT_SIDE']}, long side {limits['MAX_PICTURE_LONG_SIDE']}"
+    )
     tr = report["training_mr"]
     print(
         f"MR training (real_scans as they are + clean views): {tr['rule_rejects']} of {tr['n']} rejected by the rules"

@@ -11,7 +11,8 @@ Two layers, both cheap and both explained in the reason they return:
    texture, some photographs: :data:`MAX_DARK_RATIO`); a smooth field with neither noise nor detail (a blob, a
    non-linear gradient: :data:`MIN_NOISE_FLOOR` and :data:`MAX_COARSE_SLOPE`); clipped highlights (a photograph,
    an ultrasound display: :data:`MAX_SATURATED_SHARE`); and, on the full-size image of a file
-   that does not say it is MR, the 8x8 block grid of JPEG compression (a photograph: :data:`MAX_JPEG_BLOCKINESS`).
+   that does not say it is MR, a 2D picture larger than any MR slice's matrix (a photograph, a radiograph:
+   :data:`MAX_PICTURE_SHORT_SIDE`) and the 8x8 block grid of JPEG compression (a photograph: :data:`MAX_JPEG_BLOCKINESS`).
 2. **Unlike the training data** (:class:`Novelty`): the scan's features, each mapped by a signed log and standardised
    with the median and IQR of the training rows, are compared with the training rows; the score is the mean distance
    to the ``K`` nearest rows. The threshold is set from leave-one-scan-out distances (each training scan's rows to the
@@ -93,6 +94,16 @@ MAX_SATURATED_SHARE = 0.025
 #: still an MR scan).
 MAX_JPEG_BLOCKINESS = 0.057
 JPEG_MIN_SIDE = 64
+#: A single 2D picture larger than this on its shorter side (or than ``MAX_PICTURE_LONG_SIDE`` on its longer one), in a
+#: file that does not say it is MR: a camera photograph, a digital radiograph or a screenshot, not an MR slice. Not
+#: derived from any image set: an MR slice's matrix is bounded by physics. Each k-space line costs one repetition
+#: time, and the signal per voxel falls with the voxel's area, so clinical acquisitions stop at about 512 x 512 (1024
+#: x 1024 only after 2x interpolation; the largest real MR slice here, pydicom's shoulder T1, is exactly that), while
+#: a phone photograph has 3000 pixels or more on its shorter side and a radiograph's detector 1700 and more. A long
+#: composed image (a whole spine stitched from stations) keeps a short side of an MR slice, and a long side under
+#: the ``MAX_PICTURE_LONG_SIDE`` limit. 3D volumes and files that say MR are not judged by size.
+MAX_PICTURE_SHORT_SIDE = 1024
+MAX_PICTURE_LONG_SIDE = 2048
 K = 5
 THRESHOLD_QUANTILE = 0.995
 THRESHOLD_MARGIN = 1.5
@@ -111,7 +122,9 @@ def image_statistics(volume: Volume) -> dict[str, float]:
     counts = np.sort(counts)[::-1]
     rest = counts[1:].sum()
     top_share = float(counts[1 : 1 + TOP_LEVELS].sum() / rest) if rest else 1.0
-    negative = float(np.mean(flat < -NEGATIVE_LEVEL * max(abs(p99), 1e-12))) if p99 > 0 else 1.0
+    # p99 <= 0: at least 99% of the voxels at or below zero; only voxels truly below zero count as negative (a black
+    # picture with a few bright points is not a CT: the rules below call it constant or a mask)
+    negative = float(np.mean(flat < -NEGATIVE_LEVEL * p99)) if p99 > 0 else float(np.mean(flat < 0))
     contrast = spread / (abs(p50) + spread) if (abs(p50) + spread) > 0 else 0.0
     decay, coarse_slope = spectral_shape(data)
     roughness = flat_share = math.nan
@@ -230,8 +243,22 @@ def image_rules(volume: Volume, stats: dict[str, float] | None = None, native: V
         return f"a colour picture (mean chroma {100 * chroma:.0f}%): MR magnitude images are grayscale"
     reason = statistics_rules(stats or image_statistics(volume))
     if reason is None and not modality:
-        reason = jpeg_rule(jpeg_blockiness(native.data))
+        reason = size_rule(native.data.shape) or jpeg_rule(jpeg_blockiness(native.data))
     return reason
+
+
+def size_rule(shape: tuple[int, ...]) -> str | None:
+    """The reason of the picture-size rule (:data:`MAX_PICTURE_SHORT_SIDE`) for an image of ``shape``, or None."""
+    if len(shape) > 2 and any(n > 1 for n in shape[2:]):
+        return None  # a volume
+    short, long = sorted(shape[:2])
+    if short > MAX_PICTURE_SHORT_SIDE or long > MAX_PICTURE_LONG_SIDE:
+        return (
+            f"a single {shape[0]} x {shape[1]} picture: larger than an MR slice's matrix (at most "
+            f"{MAX_PICTURE_SHORT_SIDE} x {MAX_PICTURE_SHORT_SIDE}, interpolated), the size of a photograph, a digital "
+            "radiograph or a screenshot; if it is an MR scan, assess the DICOM or NIfTI file the scanner wrote"
+        )
+    return None
 
 
 def jpeg_rule(blockiness: float) -> str | None:
@@ -253,7 +280,9 @@ def statistics_rules(stats: dict[str, float]) -> str | None:
             "(CT in Hounsfield units, a phase or difference map?)"
         )
     if stats["distinct_levels"] < MIN_LEVELS:
-        return f"only {stats['distinct_levels']:.0f} distinct intensities: a label map or mask, not an acquisition"
+        levels = int(stats["distinct_levels"])
+        noun = "intensity" if levels == 1 else "intensities"
+        return f"only {levels} distinct {noun}: a label map or mask, not an acquisition"
     if stats["contrast"] < MIN_CONTRAST:
         return "almost constant intensities: nothing to assess"
     decay = stats["spectral_decay"]

@@ -42,6 +42,11 @@ SPIKE_SLICES = 48
 #: A truncation cliff is a drop of at least this many decades between the line energy just below a frequency
 #: and every line energy above it.
 CLIFF_DECADES = 1.0
+#: A cut that keeps less than this fraction of k-space along an axis is no acquisition matrix (a 256-pixel image
+#: from a dozen lines), so no cliff is sought among the lowest frequencies: a smooth object's envelope puts nearly
+#: all of its energy there, and a warped or resampled slice read 97-99 (ITK's B-spline-warped and scaled proton
+#: density slices; dipy's coronal T1). :func:`mmrqa.classifier.relative.cliff_decades` skips the same band.
+MIN_KEPT = 0.05
 #: Spatial frequencies above this (cycles/voxel) count as fine detail in :func:`pe_detail_loss`: the upper half of the
 #: band, where anatomy's edges live and motion's inconsistent k-space segments cancel each other.
 DETAIL_FREQUENCY = 0.25
@@ -149,14 +154,15 @@ def truncation_cliff(energy: np.ndarray, decades: float = CLIFF_DECADES) -> floa
 
     A cliff at frequency k: the mean log10 energy of the (up to 3) frequencies below k exceeds every log10 energy
     from k on by at least ``decades``. Natural spectra decay smoothly (neighbouring lines within a fraction of a
-    decade), so only a truncation makes the whole remaining band drop at once.
+    decade), so only a truncation makes the whole remaining band drop at once. Cliffs are sought where at least
+    :data:`MIN_KEPT` of the spectrum lies below them (at most 95% read as cut).
     """
     logs = np.log10(energy + 1e-30 * max(float(energy.max()), 1e-300))
     top = logs.size - 1
     if top < 4:
         return 0.0
     beyond = np.maximum.accumulate(logs[::-1])[::-1]  # max log energy from k to the end
-    for k in range(2, top + 1):
+    for k in range(max(2, math.ceil(MIN_KEPT * top + 0.5)), top + 1):
         if beyond[k] < logs[max(1, k - 3) : k].mean() - decades:
             return 1.0 - (k - 0.5) / top
     return 0.0

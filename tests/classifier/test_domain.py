@@ -16,9 +16,11 @@ import pytest
 from mmrqa.classifier import classify
 from mmrqa.classifier.domain import (
     MAX_JPEG_BLOCKINESS,
+    MAX_PICTURE_SHORT_SIDE,
     image_rules,
     image_statistics,
     jpeg_blockiness,
+    size_rule,
     statistics_rules,
 )
 from mmrqa.classifier.features import decimate
@@ -127,6 +129,11 @@ NON_MRI = [
     _file_case("grayscale JPEG photograph", WALLPAPERS / "sunset_by_Aitzol_Berasategi.jpg"),
     _file_case("grayscale JPEG photograph", WALLPAPERS / "umang_by_Abhishek_Mudgal.jpg"),
     _skimage("grayscale micrograph", "microaneurysms.png"),
+    # pictures larger than any MR slice: digital radiographs without their modality, PNG photographs as grayscale
+    _file_case("radiograph pixels", _dicom("RG1_UNCR.dcm")),
+    _file_case("radiograph pixels", _dicom("RG3_UNCR.dcm")),
+    _file_case("grayscale PNG picture", WALLPAPERS / "goldfish.png"),
+    _file_case("grayscale PNG picture", WALLPAPERS / "fluent-color.png"),
     # smooth fields and smoothed noise, no noise floor
     _synthetic("smoothed noise", _smoothed_noise),
     _synthetic("smooth blob", _blob),
@@ -200,6 +207,10 @@ def test_reasons_are_in_words():
     for name, (data, words) in cases.items():
         reason = image_rules(decimate(_array(data)))
         assert reason is not None and words in reason, (name, reason)
+    points = np.zeros((200, 200), dtype=np.float32)  # a black picture with a few bright points (ITK's FivePoints)
+    points[[20, 60, 100, 140, 180], [30, 170, 100, 40, 150]] = 255
+    reason = classify(_array(points)).domain_reason
+    assert reason is not None and "negative" not in reason and "CT" not in reason, reason
 
 
 def _mr_slice() -> np.ndarray:
@@ -247,3 +258,21 @@ def test_clipped_highlights_are_outside_and_an_mr_scaled_to_8_bits_is_not():
     clipped = np.minimum(eight, np.percentile(eight, 95))  # a photograph's or a narrow display window's highlights
     reason = image_rules(decimate(_array(clipped)))
     assert reason is not None and "clipped highlights" in reason
+
+
+def test_size_rule_rejects_a_picture_larger_than_an_mr_slice_and_nothing_else():
+    from mmrqa.data import load_sample
+
+    shoulder = _plain(load_sample("dicom_mr2"))  # the largest real MR slice here: 1024 x 1024, metadata dropped
+    assert min(shoulder.data.shape[:2]) == MAX_PICTURE_SHORT_SIDE
+    assert size_rule(shoulder.data.shape) is None
+    assert classify(shoulder).in_domain, classify(shoulder).domain_reason
+    photo = np.kron(np.asarray(shoulder.data)[:, :, 0], np.ones((2, 2), dtype=np.float32))  # 2048 x 2048
+    verdict = classify(_array(photo))
+    assert verdict.in_domain is False and "2048 x 2048 picture" in verdict.domain_reason, verdict.domain_reason
+    assert size_rule((1920, 1080, 1)) is not None and size_rule((1080, 1920)) is not None  # a screen, either way up
+    assert size_rule((1280, 720, 1)) is None  # not larger than an MR slice on its short side: not judged by size
+    assert size_rule((448, 2100, 1)) is not None and size_rule((448, 1400, 1)) is None  # a composed spine passes
+    assert size_rule((1100, 1100, 40)) is None  # a volume is not judged by its in-plane size
+    told = Volume(_array(photo).data, (1.0, 1.0, 1.0), np.eye(4), {"modality": "MR"})
+    assert image_rules(decimate(told), native=told) is None  # a file that says MR is not judged by size

@@ -69,7 +69,8 @@ def test_truncation_ignores_a_constant_frame_but_not_a_cut_inside_it():
     clean = smooth_object()
     data = np.hypot(clean + rng.normal(0, 5.0, clean.shape), rng.normal(0, 5.0, clean.shape))
     framed = np.pad(data, ((20, 20), (20, 20), (0, 0)))
-    assert truncation_from_lines(*slab_line_powers(framed)) > 90  # what the uncropped spectrum says
+    # uncropped, the frame's cliff lies at 2-3 lines of 84: in the lowest MIN_KEPT of k-space, where none is sought
+    assert truncation_from_lines(*slab_line_powers(framed)) == 0.0
     assert padding_box(framed) == (slice(20, 148), slice(20, 148))
     assert padding_box(data) is None  # noise in the air: no edge is exactly constant
     assert truncation(framed) == 0.0
@@ -88,6 +89,16 @@ def test_truncation_cliff_ignores_smooth_decay():
     stepped = np.exp(-freq / 20.0)
     stepped[40:] *= 1e-4
     assert truncation_cliff(stepped) == pytest.approx(1 - 39.5 / 64)
+
+
+def test_truncation_cliff_is_not_sought_in_the_lowest_five_percent():
+    freq = np.arange(129)
+    envelope = np.exp(-freq / 30.0)
+    envelope[3:] *= 1e-2  # a smooth object's envelope: its energy in the first lines, the rest far below
+    assert truncation_cliff(envelope) == 0.0  # a cut keeping 2% of k-space would be no acquisition
+    cut = np.exp(-freq / 30.0)
+    cut[16:] *= 1e-2  # 12% kept, as a severe simulated truncation: still read
+    assert truncation_cliff(cut) == pytest.approx(1 - 15.5 / 128)
 
 
 def test_spike_energy_estimates_the_spike_share():
