@@ -44,8 +44,9 @@ SPIKE_SLICES = 48
 CLIFF_DECADES = 1.0
 #: A cut that keeps less than this fraction of k-space along an axis is no acquisition matrix (a 256-pixel image
 #: from a dozen lines), so no cliff is sought among the lowest frequencies: a smooth object's envelope puts nearly
-#: all of its energy there, and a warped or resampled slice read 97-99 (ITK's B-spline-warped and scaled proton
-#: density slices; dipy's coronal T1). :func:`mmrqa.classifier.relative.cliff_decades` skips the same band.
+#: all of its energy there, and smooth or resampled slices read 95-99 (ITK's B-spline-warped and scaled proton
+#: density slices, dipy's PIESNO EPI, 159 views of dipy's coronal T1). :func:`mmrqa.classifier.relative.cliff_decades`
+#: skips the same band.
 MIN_KEPT = 0.05
 #: Spatial frequencies above this (cycles/voxel) count as fine detail in :func:`pe_detail_loss`: the upper half of the
 #: band, where anatomy's edges live and motion's inconsistent k-space segments cancel each other.
