@@ -17,13 +17,15 @@ Sets (split by source, never by file):
                  (Debian ``ukui-wallpapers``, ``lomiri-wallpapers``, ``lomiri-wallpapers-16.04``/``-20.04``,
                  ``gnome-backgrounds``, ``mate-backgrounds``, ``sway-backgrounds``, ``plasma-workspace-wallpapers``
                  and whatever else is installed there), as grayscale, as the files are and shrunk to 512 pixels
-                 on their longer side (no JPEG grid left: what a user may send); and held-out MR files (the ``mricron-data`` templates, the ITK MR slices and volumes,
-                 pydicom-data MR files) with 6 clinical-looking views each (``make_view``) -- those that
-                 ``real_scans()`` now trains on move to the MR training set
+                 on their longer side (no JPEG grid left: what a user may send); and held-out MR files (the
+                 ``mricron-data`` templates, the ITK MR slices and volumes, pydicom-data MR files) with 6
+                 clinical-looking views each (``make_view``) -- those that ``real_scans()`` now trains on move to
+                 the MR training set
 
 The picture-size limits (``MAX_PICTURE_SHORT_SIDE``) are not derived from any set: they come from the largest MR
-slice matrix (1024 x 1024, interpolated). Any other threshold is the geometric midpoint between the extreme value on the clean MR training views and the extreme on the
-design inputs of the kind the rule is for (:func:`derive`); ``mmrqa.classifier.domain`` holds the rounded values.
+slice matrix (1024 x 1024, interpolated). Any other threshold is the geometric midpoint between the extreme value on
+the clean MR training views and the extreme on the design inputs of the kind the rule is for (:func:`derive`);
+``mmrqa.classifier.domain`` holds the rounded values.
 Files absent on this machine are skipped and counted.
 """
 
