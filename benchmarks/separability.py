@@ -36,7 +36,7 @@ FEATURES = {
     "noise": ("hf_noise", "spectral_tail"),
     "bias_field": ("bias_poly_std",),
     "ghosting": ("ghost_exterior", "ghost_peak", "shadow_asymmetry"),
-    "motion": ("air_anisotropy", "shadow_asymmetry", "ghost_peak"),
+    "motion": ("edge_echo", "air_anisotropy", "shadow_asymmetry", "ghost_peak"),
     "blur": ("air_smoothness", "spectral_tail", "spectral_curvature"),
     "spike": ("spike_peak",),
     "ringing": ("cliff_decades",),

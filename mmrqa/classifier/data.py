@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 RECIPE_VERSION = 5
 #: bumped when a feature or an image statistic of domain.py changes (the key also holds the feature names); the
 #: views stay the same
-FEATURES_VERSION = 6
+FEATURES_VERSION = 7
 VIEWS = 8
 CLEAN_ONLY_VIEWS = 10
 SEVERITIES = ("mild", "moderate", "severe")

@@ -24,6 +24,7 @@ background).
     ghost_exterior      ghosting: correlation of the air outside the object with the image FOV/P away, over other shifts
     air_anisotropy      motion: fine structure in the air outside the object along one in-plane axis over the other
     air_smoothness      blur: correlation of neighbouring voxels' fine-scale residual in the air (white noise: ~0)
+    edge_echo           motion: an edge repeated a few voxels away (autocorrelation of the image's derivative)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ RELATIVE_FEATURES = (
     "ghost_exterior",
     "air_anisotropy",
     "air_smoothness",
+    "edge_echo",
 )
 #: spikes are searched outside |f| <= this (cycles/voxel), where natural spectra are too steep
 SPIKE_CENTRE = 0.06
@@ -63,6 +65,9 @@ EXTERIOR_MARGIN = 3
 EXTERIOR_MIN_VOXELS = 50
 #: background level added to both shadows' means, relative to the 99th percentile (a zeroed background is not 0/0)
 SHADOW_FLOOR = 0.005
+#: lags (voxels, largest of the two in-plane offsets) at which :func:`edge_echo` looks for a repeated edge: beyond
+#: the few voxels an edge's own profile spans, within the displacements of a head or body that moves
+ECHO_LAGS = (3, 16)
 
 
 def relative_features(data: np.ndarray) -> dict[str, float]:
@@ -89,6 +94,7 @@ def relative_features(data: np.ndarray) -> dict[str, float]:
     out["ghost_exterior"] = ghost_exterior(sub, air)
     out["air_anisotropy"] = air_anisotropy(sub, air, level)
     out["air_smoothness"] = air_smoothness(sub, air)
+    out["edge_echo"] = edge_echo(sub)
     return {name: float(value) for name, value in out.items()}
 
 
@@ -483,3 +489,47 @@ def _cross_correlations(fs: tuple, gs: tuple, axis: int) -> list[np.ndarray]:
     return [
         sfft.irfft((np.conj(spectrum(f)) * spectrum(g)).sum(axis=others), n=n) for f, g in zip(fs, gs, strict=True)
     ]
+
+
+def edge_echo(sub: np.ndarray) -> float:
+    """Edges repeated or smeared a few voxels away: the largest |correlation| of the image's derivative with itself
+    shifted by 3-16 voxels in-plane.
+
+    For each in-plane axis a, g_a is the difference of neighbouring voxels along a (the edges across a), minus its
+    per-slice mean; its autocorrelation over the sampled slices (linear, through a zero-padded FFT) is divided by
+    its value at zero shift, and the largest absolute value at offsets whose larger component lies in
+    :data:`ECHO_LAGS` is kept, the larger of the two axes. A subject that moves between phase-encoding lines leaves
+    each later segment of k-space with the object in another pose (Zaitsev et al., JMRI 2015;42:887-901): the image
+    holds the high-frequency part of the object displaced by the movement, its edges repeated a few voxels away,
+    and the inconsistent outer lines partly cancel, smearing edges along the phase-encoding axis; both make the
+    derivative correlate with itself beyond an edge's width. White noise does not correlate at these shifts at
+    all; on a clean scan the value comes from edges long and straight enough to correlate along themselves. A
+    wider point-spread (blur, interpolation) and ringing lift it too, which the blur and ringing features tell
+    apart. 0 to 1; NaN below 8 voxels per side.
+
+    Measured before adding it, on views 0-3 of the 22 training scans (clean against moderate/severe variants, not
+    paired): AUC 0.88 for motion, where ``air_anisotropy`` reads 0.78 (defined on 81% of the clean views) and
+    ``shadow_asymmetry`` 0.82 (on 32%); offsets along the derivative's own axis only read 0.77.
+    """
+    from scipy import fft as sfft
+
+    n0, n1 = sub.shape[:2]
+    reach = min(ECHO_LAGS[1], n0 // 2, n1 // 2)
+    if reach <= ECHO_LAGS[0]:
+        return math.nan
+    offset0, offset1 = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1), indexing="ij")
+    searched = np.maximum(np.abs(offset0), np.abs(offset1)) >= ECHO_LAGS[0]
+    padded = (2 * n0, 2 * n1)  # zero padding: the correlation of the image, not of its periodic repetition
+    best = math.nan
+    for axis in (0, 1):
+        edges = np.diff(sub.astype(np.float64), axis=axis)
+        edges -= edges.mean(axis=(0, 1), keepdims=True)
+        power = np.abs(sfft.rfft2(edges, s=padded, axes=(0, 1))) ** 2
+        correlation = sfft.irfft2(power, s=padded, axes=(0, 1)).sum(axis=2)
+        if not correlation[0, 0] > 0:
+            continue  # no edge along this axis (a constant image)
+        shifted = np.roll(correlation / correlation[0, 0], (reach, reach), axis=(0, 1))  # zero shift at [reach, reach]
+        window = shifted[: 2 * reach + 1, : 2 * reach + 1]  # shifts -reach..reach along both axes
+        value = float(np.abs(window[searched]).max())
+        best = value if math.isnan(best) else max(best, value)
+    return best

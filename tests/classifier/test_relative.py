@@ -10,7 +10,7 @@ import pytest
 
 from mmrqa.artifacts import simulate
 from mmrqa.classifier.features import decimate
-from mmrqa.classifier.relative import RELATIVE_FEATURES, relative_features
+from mmrqa.classifier.relative import RELATIVE_FEATURES, edge_echo, relative_features
 from mmrqa.data import load_sample
 
 #: (artifact, the feature that reads its signature); blur and ringing are read by several features together
@@ -19,6 +19,7 @@ SIGNATURES = [
     ("ghosting", "ghost_peak"),
     ("ghosting", "ghost_exterior"),
     ("motion", "air_anisotropy"),
+    ("motion", "edge_echo"),
     ("blur", "air_smoothness"),
     ("undersampling", "line_jag_ratio"),
     ("noise", "hf_noise"),
@@ -65,3 +66,14 @@ def test_features_are_finite_on_clean_scans(name):
 def test_too_small_an_image_gives_nan():
     values = relative_features(np.ones((8, 8, 1), dtype=np.float32))
     assert all(math.isnan(v) for v in values.values())
+
+
+def test_edge_echo_reads_the_strength_of_an_edge_repeated_a_few_voxels_away():
+    """White noise: its derivative n(x+1) - n(x) does not correlate with itself beyond one voxel. Add a copy of the
+    image shifted 7 voxels with amplitude a: the derivative g + a g(x - 7) correlates at lag 7 by a / (1 + a^2), on the
+    89 of 96 columns where the circular shift of np.roll meets the original."""
+    image = 100.0 + np.random.default_rng(0).normal(0, 10, (96, 96))
+    assert edge_echo(image[:, :, None]) < 0.08
+    for amplitude in (0.15, 0.3):
+        echoed = image + amplitude * np.roll(image, 7, axis=1)
+        assert edge_echo(echoed[:, :, None]) == pytest.approx(amplitude / (1 + amplitude**2) * 89 / 96, abs=0.02)
