@@ -67,8 +67,9 @@ def table(scores: dict[str, float]) -> str:
         f"Clean variants (n={scores['n_clean']}): rated good/medium, usable, no severe artifact "
         f"{pct(scores['clean_ok'])} (false alarms {pct(1 - scores['clean_ok'])}); inside the domain "
         f"{pct(scores['clean_in_domain'])}.",
-        f"Artifact-type head on moderate/severe: accuracy {pct(scores.get('artifact_head_accuracy', float('nan')))}, "
-        f"expected calibration error {scores.get('ece', float('nan')):.3f} (all severities "
+        f"Artifact-type head on moderate/severe: accuracy {pct(scores.get('artifact_head_accuracy', float('nan')))} "
+        f"at a mean confidence of {pct(scores.get('artifact_head_confidence', float('nan')))}, expected calibration "
+        f"error {scores.get('ece', float('nan')):.3f} (all severities "
         f"{scores.get('ece_all', float('nan')):.3f}); presence head ECE {scores.get('ece_presence', float('nan')):.3f} "
         f"at its clean prior ({scores.get('ece_presence_unweighted', float('nan')):.3f} over the rows as they are).",
     ]

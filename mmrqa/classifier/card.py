@@ -26,6 +26,16 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *["| " + " | ".join(r) + " |" for r in rows]]
 
 
+def _top_kind(scores: dict) -> str:
+    """How often the artifact-type head's top kind is right and its mean probability, when the scores have them."""
+    if "artifact_head_confidence" not in scores:
+        return ""
+    accuracy, confidence = scores["artifact_head_accuracy"], scores["artifact_head_confidence"]
+    gap = confidence - accuracy
+    reading = "about right" if abs(gap) < 0.02 else ("underconfident" if gap < 0 else "overconfident")
+    return f"; its top kind right {_pct(accuracy)} of the time at a mean probability of {_pct(confidence)} ({reading})"
+
+
 def _pct(value) -> str:
     return "-" if value is None or value != value else f"{100 * value:.1f}%"
 
@@ -161,8 +171,8 @@ def render_card(model, rows: list[dict]) -> str:
             f"Clean augmented views rated so: {_pct(bench['clean_ok'])} "
             f"(in the domain: {_pct(bench['clean_in_domain'])}, n = {bench['n_clean']}). Expected calibration error "
             f"(10 bins) of the artifact-type head on moderate/severe variants: {bench.get('ece', float('nan')):.3f} "
-            f"(on every corrupted variant: {bench.get('ece_all', float('nan')):.3f}); of the presence head, weighted "
-            f"to its clean prior: {bench.get('ece_presence', float('nan')):.3f} "
+            f"(on every corrupted variant: {bench.get('ece_all', float('nan')):.3f}){_top_kind(bench)}; "
+            f"of the presence head, weighted to its clean prior: {bench.get('ece_presence', float('nan')):.3f} "
             f"({bench.get('ece_presence_unweighted', float('nan')):.3f} over the variants as they are).",
             "",
             *(
@@ -197,7 +207,8 @@ def render_card(model, rows: list[dict]) -> str:
             f"{_pct(scores['modsev_presence'])}, type right {_pct(scores['modsev_type_accuracy'])}, severity within "
             f"one grade {_pct(scores['modsev_severity_within_one'])} (n = {scores['n_modsev']}); mild found "
             f"{_pct(scores['mild_presence'])}. Calibration error of the artifact-type head on moderate/severe "
-            f"variants {scores.get('ece', float('nan')):.3f}; of the presence head, weighted to its clean prior, "
+            f"variants {scores.get('ece', float('nan')):.3f}{_top_kind(scores)}; "
+            f"of the presence head, weighted to its clean prior, "
             f"{scores.get('ece_presence', float('nan')):.3f} ({scores.get('ece_presence_unweighted', float('nan')):.3f}"
             " over the variants as they are, mostly corrupted).",
             "",

@@ -17,7 +17,9 @@ Scores (:func:`score`), on the pooled held-out predictions:
     corrupted variant, ece_presence of the presence head on clean + moderate + severe variants, weighted to the mix
     of clean scans its probabilities are stated for (the decision rule's clean prior, e.g. 95% clean: a benchmark
     of mostly corrupted variants would otherwise read a calibrated head as overconfident about "clean";
-    ece_presence_unweighted is the plain average over the benchmark's rows).
+    ece_presence_unweighted is the plain average over the benchmark's rows); artifact_head_accuracy and
+    artifact_head_confidence: the artifact-type head's top kind, how often it is right and its mean probability on
+    the same rows (a mean below the accuracy: the head is underconfident there, above it: overconfident).
 """
 
 from __future__ import annotations
@@ -286,6 +288,7 @@ def _calibration(judged: list[dict], suffix: str) -> dict[str, float]:
         correct = np.array([t == p["kind"] for t, p in zip(top, judged, strict=True)], dtype=float)
         out["ece" + suffix] = expected_calibration_error(conf, correct)
         out["artifact_head_accuracy" + suffix] = float(correct.mean())
+        out["artifact_head_confidence" + suffix] = float(conf.mean())
     return out
 
 

@@ -250,6 +250,36 @@ def test_per_kind_shares_count_each_kind_and_severity():
     assert "| ghosting | - | 50% / 25% | - |" in kind_table(kinds)
 
 
+def test_the_type_head_is_read_as_under_or_overconfident_from_its_accuracy_and_mean_probability():
+    """Two moderate ghosts: the head's top kind is ghosting at 0.6 (right) and motion at 0.8 (wrong): right half of
+    the time at a mean probability of 0.7, so the benchmark and the card say it is overconfident there."""
+    from mmrqa.classifier.card import _top_kind
+    from mmrqa.classifier.predict import Verdict
+    from mmrqa.classifier.validation import score
+
+    def verdict(p_ghost: float, p_motion: float) -> Verdict:
+        return Verdict(
+            True,
+            artifact="ghosting",
+            severity="moderate",
+            quality=3,
+            probabilities={
+                "artifact": {"ghosting": p_ghost, "motion": p_motion},
+                "presence": {"none": 0.1, "artifact": 0.9},
+            },
+        )
+
+    predictions = [
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": verdict(0.6, 0.4)},
+        {"scan": "a", "kind": "ghosting", "severity": "moderate", "verdict": verdict(0.2, 0.8)},
+    ]
+    scores = score(predictions)
+    assert scores["artifact_head_accuracy"] == 0.5
+    assert scores["artifact_head_confidence"] == pytest.approx(0.7)
+    assert _top_kind(scores) == "; its top kind right 50.0% of the time at a mean probability of 70.0% (overconfident)"
+    assert _top_kind({"ece": 0.1}) == ""  # scores of an older benchmark: nothing said
+
+
 def test_the_benchmark_judges_a_folder_with_the_shipped_model_without_refitting(tmp_path, capsys):
     """``python -m mmrqa.classifier.benchmark --clean DIR --shipped``: what ``mmrqa assess`` gives on a user's clean
     scans and their simulated artifacts, in minutes; a training scan of the shipped model is named as not held out."""
