@@ -520,9 +520,10 @@ def edge_echo(sub: np.ndarray) -> float:
     offset0, offset1 = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1), indexing="ij")
     searched = np.maximum(np.abs(offset0), np.abs(offset1)) >= ECHO_LAGS[0]
     padded = (2 * n0, 2 * n1)  # zero padding: the correlation of the image, not of its periodic repetition
+    image = sub.astype(np.float64)
     best = math.nan
     for axis in (0, 1):
-        edges = np.diff(sub.astype(np.float64), axis=axis)
+        edges = np.diff(image, axis=axis)
         edges -= edges.mean(axis=(0, 1), keepdims=True)
         power = np.abs(sfft.rfft2(edges, s=padded, axes=(0, 1))) ** 2
         correlation = sfft.irfft2(power, s=padded, axes=(0, 1)).sum(axis=2)
