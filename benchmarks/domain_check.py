@@ -3,12 +3,15 @@
     python benchmarks/domain_check.py                  # derive the image-rule thresholds, then the held-out report
     python benchmarks/domain_check.py --variants       # and the share of simulated artifact variants the rules reject
     python benchmarks/domain_check.py --json out.json
+    python benchmarks/domain_check.py --pictures DIR   # and every picture of DIR, as it is and shrunk (repeatable)
 
 Sets (split by source, never by file):
   MR training    every scan of :func:`mmrqa.classifier.data.real_scans` as it is and its 18 clean views (the seeds of
                  the classifier's table): the rules' thresholds keep all of them inside
   design         non-MR inputs the new rules were designed on: scikit-image's pictures, scikit-learn's two JPEG
-                 photographs (china, flower) and synthetic images (smooth fields, smoothed noise, label maps)
+                 photographs (china, flower) and synthetic images (smooth fields, smoothed noise, label maps); the
+                 photographs among them also train the photograph check (:mod:`mmrqa.classifier.pictures`), so
+                 their verdicts here are not a test of it
   held-out       non-MR files never looked at to set a threshold: the Debian ``mricron-data`` atlases,
                  ``insighttoolkit5-examples`` pictures, masks and segmentations, pydicom-data files of other
                  modalities (their metadata dropped, as if the pixels were saved to NIfTI/PNG: the image alone must
@@ -45,6 +48,7 @@ ITK = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data")
 WALLPAPERS = Path("/usr/share/backgrounds")
 PLASMA_WALLPAPERS = Path("/usr/share/wallpapers")
 SHRUNK_SIDE = 512
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 MRICRON = Path("/usr/share/mricron/templates")
 HELD_OUT_VIEWS = 6
 
@@ -111,22 +115,9 @@ ITK_MR = (
     "itkBrainSliceComplexMagnitude.mha",
 )
 PYDICOM_MR = ("emri_small.dcm", "examples_overlay.dcm")
-SKIMAGE_GRAY = (
-    "camera.png",
-    "moon.png",
-    "coins.png",
-    "text.png",
-    "cell.png",
-    "page.png",
-    "grass.png",
-    "gravel.png",
-    "brick.png",
-    "clock_motion.png",
-    "microaneurysms.png",
-    "horse.png",
-    "phantom.png",
-    "chessboard_GRAY.png",
-)
+#: scikit-image's drawings and label maps (its photographs are those of the photograph check's design set)
+SKIMAGE_DRAWINGS = {"horse.png": "mask / drawing", "phantom.png": "label map", "chessboard_GRAY.png": "mask / drawing"}
+#: scikit-image's colour pictures, judged as grayscale
 SKIMAGE_COLOUR = (
     "astronaut.png",
     "retina.jpg",
@@ -196,13 +187,15 @@ def skimage_pictures() -> dict[str, tuple[str, Loader]]:
         import skimage.data
     except ImportError:
         return {}
+    from mmrqa.classifier.pictures import SKIMAGE_PHOTOGRAPHS
     from mmrqa.io import load_volume
 
     folder = Path(skimage.data.__file__).parent
     out: dict[str, tuple[str, Loader]] = {}
-    drawings = {"horse.png": "mask / drawing", "phantom.png": "label map", "chessboard_GRAY.png": "mask / drawing"}
-    for name in SKIMAGE_GRAY:
-        out[f"skimage {name}"] = (drawings.get(name, "photograph"), lambda p=folder / name: plain(load_volume(p)))
+    gray = [name for name in SKIMAGE_PHOTOGRAPHS if name not in SKIMAGE_COLOUR] + list(SKIMAGE_DRAWINGS)
+    for name in gray:
+        kind = SKIMAGE_DRAWINGS.get(name, "photograph")
+        out[f"skimage {name}"] = (kind, lambda p=folder / name: plain(load_volume(p)))
     for name in SKIMAGE_COLOUR:
         out[f"skimage {name} (grayscale)"] = ("photograph", lambda p=folder / name: plain(load_volume(p)))
     return out
@@ -212,12 +205,13 @@ def sklearn_photographs() -> dict[str, tuple[str, Loader]]:
     """Design set: scikit-learn's two JPEG photographs (china, flower), as grayscale."""
     import sklearn
 
+    from mmrqa.classifier.pictures import SKLEARN_PHOTOGRAPHS
     from mmrqa.io import load_volume
 
     folder = Path(sklearn.__file__).parent / "datasets" / "images"
     return {
         f"sklearn {name} (grayscale)": ("photograph", lambda p=folder / name: plain(load_volume(p)))
-        for name in ("china.jpg", "flower.jpg")
+        for name in SKLEARN_PHOTOGRAPHS
         if (folder / name).is_file()
     }
 
@@ -262,6 +256,19 @@ def _shrunk(path: Path, side: int):
         gray = image.convert("L")
         gray.thumbnail((side, side), Image.LANCZOS)
         return _array(np.asarray(gray, dtype=np.float32).T)
+
+
+def folder_pictures(folder: Path, side: int = SHRUNK_SIDE) -> dict[str, tuple[str, Loader]]:
+    """Every picture file of ``folder`` (and its subfolders), as grayscale as it is and shrunk to ``side`` pixels."""
+    from mmrqa.io import load_volume
+
+    out: dict[str, tuple[str, Loader]] = {}
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
+    for p in files:
+        short = f"{folder.name}/{p.relative_to(folder)}"
+        out[f"{short} (grayscale)"] = (f"photograph ({folder.name})", lambda p=p: plain(load_volume(p)))
+        out[f"shrunk {short}"] = (f"{folder.name} shrunk to {side} px", lambda p=p: _shrunk(p, side))
+    return out
 
 
 def _short(path: Path) -> str:
@@ -382,6 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", action="store_true", help="also the simulated artifact variants of the table")
     parser.add_argument("--json", type=Path, help="write every number here")
+    parser.add_argument(
+        "--pictures",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of more held-out pictures (photographs), judged as they are and shrunk to 512 pixels",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     warnings.filterwarnings("ignore")
@@ -421,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     report["design"] = design_judged
 
     held = []
-    for name, (kind, load) in {**held_out_non_mr(), **wallpapers(), **shrunk_wallpapers()}.items():
+    extra = {k: v for folder in args.pictures for k, v in folder_pictures(folder).items()}
+    for name, (kind, load) in {**held_out_non_mr(), **wallpapers(), **shrunk_wallpapers(), **extra}.items():
         try:
             volume = load()
         except MMRQAError as exc:  # a picture whose gray levels are all one value (its drawing is in the alpha)

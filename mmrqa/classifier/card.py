@@ -144,6 +144,7 @@ def render_card(model, rows: list[dict]) -> str:
         f"(mean distance to the 5 nearest) than {THRESHOLD_MARGIN} x the {THRESHOLD_QUANTILE:.1%} quantile of the "
         f"leave-one-scan-out distances (threshold {model.novelty.threshold:.2f}).",
         "",
+        *_picture_lines(model.picture),
     ]
     if bench:
         lines += [
@@ -246,3 +247,25 @@ def kind_table(kinds: dict[str, dict[str, dict[str, float]]]) -> str:
             row.append("-" if cell is None else f"{100 * cell['presence']:.0f}% / {100 * cell['type_accuracy']:.0f}%")
         lines.append(f"| {kind} | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _picture_lines(check) -> list[str]:
+    """The photograph check's paragraph (:mod:`mmrqa.classifier.pictures`), or nothing for a model without it."""
+    if check is None:
+        return []
+    v = check.validation
+    photographs = ", ".join(name.split(" ", 1)[1] for name in v.get("photographs", []))
+    return [
+        "**Photographs** that break none of these rules (grayscale, MR-sized, no JPEG grid) are caught by a "
+        "photograph check (`mmrqa.classifier.pictures`): gradient-boosted trees (the heads' settings) telling the "
+        f"training rows ({v.get('mr_rows')} rows of the training scans, clean and corrupted) from "
+        f"{v.get('picture_rows')} views (crops, shrunk, rounded) of the photographs scikit-image and scikit-learn "
+        f"install ({photographs}), on the features and the image statistics. Threshold {check.threshold:.3f}, chosen "
+        f"on {v.get('chosen_on')}. It judges single 2D pictures of files that do not say MR (a volume is never a "
+        f"photograph). Out of fold: {_pct(v.get('oof_mr_2d_rows_flagged'))} of the training scans' 2D rows called "
+        f"photographs (clean 2D rows {_pct(v.get('oof_clean_mr_2d_rows_flagged'))}, n = {v.get('clean_mr_2d_rows')}), "
+        f"{_pct(v.get('oof_picture_views_caught', 0.0))} of the photographs' views and "
+        f"{v.get('oof_pictures_as_they_are_caught')} of the photographs as they are caught. On photographs it never "
+        "saw: `python benchmarks/domain_check.py`.",
+        "",
+    ]

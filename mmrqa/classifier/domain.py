@@ -18,6 +18,9 @@ Two layers, both cheap and both explained in the reason they return:
    to the ``K`` nearest rows. The threshold is set from leave-one-scan-out distances (each training scan's rows to the
    rows of the *other* scans), so that a new real scan -- always unseen -- sits inside it: the
    ``THRESHOLD_QUANTILE`` quantile of those distances times ``THRESHOLD_MARGIN``.
+
+A third layer, learned, catches the grayscale photographs of MR size that break no rule and sit inside the novelty
+threshold: :mod:`mmrqa.classifier.pictures`.
 """
 
 from __future__ import annotations

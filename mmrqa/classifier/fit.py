@@ -7,7 +7,8 @@ scans when the shared folder is there), the views and artifacts are seeded per s
 same table and seed give the same model file. The scans of ``TEST_SCANS`` are left out of the shipped model (the
 tests judge them with it as unseen scans); the benchmark holds out every scan in turn, those included. The features table is cached under ``.classifier-cache/``. Unless
 ``--no-benchmark``, the leave-one-scan-out benchmark (:mod:`mmrqa.classifier.validation`) runs too and its numbers go
-into the card (``card.md`` next to the model).
+into the card (``card.md`` next to the model). The photograph check (:mod:`mmrqa.classifier.pictures`) is fitted
+on the shipped model's rows and views of the photographs scikit-image and scikit-learn install (cached there too).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from mmrqa.classifier.card import render_card
 from mmrqa.classifier.data import CACHE_DIR, TEST_SCANS, build_table, real_scans
 from mmrqa.classifier.model import CALIBRATION_FOLDS, DEFAULT_MODEL_PATH, GBM_PARAMS
+from mmrqa.classifier.pictures import fit_picture_check, picture_rows
 from mmrqa.classifier.validation import (
     fit_rows,
     judge_scans,
@@ -34,6 +36,8 @@ from mmrqa.classifier.validation import (
     score,
 )
 from mmrqa.fileio import write_text_atomic
+
+logger = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     built = time.perf_counter() - start
     shipped_rows = [r for r in rows if r["scan"] not in TEST_SCANS]
     model = fit_rows(shipped_rows, args.seed)
+    pictures = picture_rows(args.cache)
+    if pictures:
+        model.picture = fit_picture_check(shipped_rows, pictures, args.seed)
+        logger.info("photograph check: %s", model.picture.validation)
+    else:
+        logger.warning("no design photographs (scikit-image and scikit-learn): fitted without the photograph check")
     trained = sorted({str(r["scan"]) for r in shipped_rows})
     fitted = time.perf_counter() - start - built
     benchmark = None

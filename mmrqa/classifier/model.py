@@ -35,6 +35,7 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 
 from mmrqa.classifier.domain import Novelty, fit_novelty, robust_center_scale
+from mmrqa.classifier.pictures import PictureCheck
 from mmrqa.classifier.trees import TreeEnsemble
 from mmrqa.errors import InvalidArgumentError, ModelLoadError
 
@@ -44,6 +45,8 @@ FORMAT = "mmrqa-signal-classifier"
 FORMAT_VERSION = 2
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.npz")
 HEADS = ("presence", "artifact", "severity")
+#: array prefix of the photograph check's trees
+PICTURE_PREFIX = "picture"
 #: scikit-learn GradientBoostingClassifier settings (the card argues them)
 GBM_PARAMS = {
     "n_estimators": 120,
@@ -66,6 +69,8 @@ class SignalModel:
     clean_center: np.ndarray
     clean_scale: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the photograph check (:mod:`mmrqa.classifier.pictures`); None in a model fitted without it
+    picture: PictureCheck | None = None
 
     def raw(self, head: str, x: np.ndarray) -> np.ndarray:
         return self.heads[head].raw(x)
@@ -103,6 +108,10 @@ class SignalModel:
         arrays["clean_center"], arrays["clean_scale"] = self.clean_center, self.clean_scale
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "features": self.features, **self.meta}
         meta["temperature"] = self.temperature
+        if self.picture is not None:
+            arrays.update(self.picture.head.to_arrays(PICTURE_PREFIX))
+            check = self.picture
+            meta["picture_check"] = {"features": check.features, "threshold": check.threshold, **check.validation}
         arrays["meta"] = np.asarray(json.dumps(meta, sort_keys=True))
         path = Path(path)
         with atomic_output(path, suffix=".npz", what="the classifier") as tmp:
@@ -127,6 +136,12 @@ class SignalModel:
         if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
             raise ModelLoadError(f"{path} is not an MMRQA signal classifier of version {FORMAT_VERSION}")
         features = list(meta["features"])
+        picture = None
+        if "picture_check" in meta:
+            check = meta["picture_check"]
+            head = TreeEnsemble.from_arrays(arrays, PICTURE_PREFIX)
+            validation = {k: v for k, v in check.items() if k not in ("features", "threshold")}
+            picture = PictureCheck(head, list(check["features"]), float(check["threshold"]), validation)
         return cls(
             features,
             {name: TreeEnsemble.from_arrays(arrays, name) for name in HEADS},
@@ -134,7 +149,12 @@ class SignalModel:
             Novelty.from_arrays(arrays, features),
             np.asarray(arrays["clean_center"], dtype=np.float64),
             np.asarray(arrays["clean_scale"], dtype=np.float64),
-            {k: v for k, v in meta.items() if k not in ("format", "version", "features", "temperature")},
+            {
+                k: v
+                for k, v in meta.items()
+                if k not in ("format", "version", "features", "temperature", "picture_check")
+            },
+            picture,
         )
 
 

@@ -1,8 +1,10 @@
 """From a scan to a verdict: domain check, calibrated heads, one consistent answer, or "not sure".
 
 Order of the decision (:func:`classify`):
-1. the image rules of :mod:`mmrqa.classifier.domain` and then the novelty score: outside the domain -> no rating,
-   ``in_domain`` False and the reason;
+1. the image rules of :mod:`mmrqa.classifier.domain`, the novelty score and the photograph check of
+   :mod:`mmrqa.classifier.pictures` (single 2D pictures of files that do not say MR; it needs the image statistics
+   among the values: :func:`classify` adds them, a dataset's metrics alone skip it): outside the domain -> no
+   rating, ``in_domain`` False and the reason;
 2. the presence head, under the prior of a clean scan chosen on held-out scans at fitting time
    (:func:`decision_rule`; ``CLEAN_PRIOR`` for a model without one): clean when P(none) >= 0.5, with confidence
    P(none), unless the severity head's most probable grade is "severe" (:func:`severe_signature`);
@@ -82,21 +84,27 @@ def classify(
 
     model = model or load_model()
     small = decimate(volume)
-    reason = image_rules(small, image_statistics(small), native=volume)
+    stats = image_statistics(small)
+    reason = image_rules(small, stats, native=volume)
     if reason is not None:
         return Verdict(False, reason)
     values = features if features is not None else scan_features(volume, report, small)
-    return decide(model, values)
+    says_mr = str(volume.meta.get("modality") or "").upper() in ("MR", "MRI")
+    return decide(model, {**values, **stats}, check_picture=not says_mr)
 
 
-def decide(model: SignalModel, values: dict[str, float]) -> Verdict:
-    """The verdict from a scan's feature values (steps 2-4 of the module docstring, after the novelty check)."""
+def decide(model: SignalModel, values: dict[str, float], check_picture: bool = True) -> Verdict:
+    """The verdict from a scan's feature values (steps 2-4 of the module docstring, after the novelty check);
+    ``check_picture`` False skips the photograph check (a file that says it is MR)."""
     x = feature_matrix([values], model.features)
     novelty = float(model.novelty.score(x)[0])
     if novelty > model.novelty.threshold:
         unusual = ", ".join(_unusual(model, x[0], model.novelty.center, model.novelty.scale, 3))
         reason = f"its metrics are unlike every training scan (novelty {novelty:.1f} > {model.novelty.threshold:.1f}"
         return Verdict(False, reason + (f"; most unusual: {unusual})" if unusual else ")"), novelty=round(novelty, 3))
+    picture = model.picture.reason(values) if model.picture is not None and check_picture else None
+    if picture is not None:
+        return Verdict(False, picture, novelty=round(novelty, 3))
     clean_prior, min_confidence = decision_rule(model)
     p_pres = with_prior(_probabilities(model, "presence", x), clean_prior)
     p_kind = _probabilities(model, "artifact", x)
