@@ -11,8 +11,8 @@ everywhere and at every level; an MR image's is thermal noise, the same over air
 threshold reads, but trees fitted to tell the two apart do.
 
 **The check.** A ``GradientBoostingClassifier`` (the heads' settings) tells the training rows of the classifier (every
-view and every artifact of the training scans: all of them are MR) from views of :data:`DESIGN_PHOTOGRAPHS`, the
-photographs that scikit-image and scikit-learn install (drawings and label maps left to the rules). Its inputs are the
+view and every artifact of the training scans: all of them are MR) from views of :data:`SKIMAGE_PHOTOGRAPHS` and
+:data:`SKLEARN_PHOTOGRAPHS`, the photographs that scikit-image and scikit-learn install (drawings and label maps left to the rules). Its inputs are the
 classifier's features and the image statistics of :func:`mmrqa.classifier.domain.image_statistics`. Rows that the
 rules exclude already are left out on both sides.
 
@@ -32,8 +32,9 @@ scans' clean 2D rows (the MR images the check judges), so that about 1% of the c
 saw are called photographs (at least :data:`MIN_THRESHOLD`). Clean views, not corrupted ones, set it: a wrong "not
 MR" on them costs most (no rating for a good scan), and the trees take them for photographs far more often (out of
 fold at 0.95: 6.0% of the clean 2D rows, 0.8% of all 2D rows; mostly views of ITK's rat thorax slice and of fslpy's
-T1 crop). Nothing of the domain check's held-out pictures (the wallpapers) or held-out MR files is
-used.
+T1 crop). No held-out picture or held-out MR file is used to fit it or to set its threshold (the restriction to 2D
+pictures came after a first version, applied to every input, called 11 of 144 clean views of ITK's held-out MR files
+photographs: ``benchmarks/RESULTS.md`` tells it).
 """
 
 from __future__ import annotations
