@@ -117,16 +117,6 @@ ITK_MR = (
 PYDICOM_MR = ("emri_small.dcm", "examples_overlay.dcm")
 #: scikit-image's drawings and label maps (its photographs are those of the photograph check's design set)
 SKIMAGE_DRAWINGS = {"horse.png": "mask / drawing", "phantom.png": "label map", "chessboard_GRAY.png": "mask / drawing"}
-#: scikit-image's colour pictures, judged as grayscale
-SKIMAGE_COLOUR = (
-    "astronaut.png",
-    "retina.jpg",
-    "ihc.png",
-    "logo.png",
-    "motorcycle_left.png",
-    "coffee.png",
-    "rocket.jpg",
-)
 
 Loader = Callable[[], object]
 
@@ -187,16 +177,16 @@ def skimage_pictures() -> dict[str, tuple[str, Loader]]:
         import skimage.data
     except ImportError:
         return {}
-    from mmrqa.classifier.pictures import SKIMAGE_PHOTOGRAPHS
+    from mmrqa.classifier.pictures import SKIMAGE_COLOUR_PHOTOGRAPHS, SKIMAGE_GRAY_PHOTOGRAPHS
     from mmrqa.io import load_volume
 
     folder = Path(skimage.data.__file__).parent
     out: dict[str, tuple[str, Loader]] = {}
-    gray = [name for name in SKIMAGE_PHOTOGRAPHS if name not in SKIMAGE_COLOUR] + list(SKIMAGE_DRAWINGS)
+    gray = [*SKIMAGE_GRAY_PHOTOGRAPHS, *SKIMAGE_DRAWINGS]
     for name in gray:
         kind = SKIMAGE_DRAWINGS.get(name, "photograph")
         out[f"skimage {name}"] = (kind, lambda p=folder / name: plain(load_volume(p)))
-    for name in SKIMAGE_COLOUR:
+    for name in SKIMAGE_COLOUR_PHOTOGRAPHS:
         out[f"skimage {name} (grayscale)"] = ("photograph", lambda p=folder / name: plain(load_volume(p)))
     return out
 

@@ -53,7 +53,7 @@ from mmrqa.volume import Volume
 logger = logging.getLogger(__name__)
 
 #: scikit-image's photographs (``skimage/data``; its drawings and label maps excluded) and scikit-learn's two
-SKIMAGE_PHOTOGRAPHS = (
+SKIMAGE_GRAY_PHOTOGRAPHS = (
     "camera.png",
     "moon.png",
     "coins.png",
@@ -65,6 +65,9 @@ SKIMAGE_PHOTOGRAPHS = (
     "brick.png",
     "clock_motion.png",
     "microaneurysms.png",
+)
+#: scikit-image's colour photographs (read as grayscale, as :mod:`mmrqa.io` reads any colour picture)
+SKIMAGE_COLOUR_PHOTOGRAPHS = (
     "astronaut.png",
     "retina.jpg",
     "ihc.png",
@@ -73,6 +76,7 @@ SKIMAGE_PHOTOGRAPHS = (
     "coffee.png",
     "rocket.jpg",
 )
+SKIMAGE_PHOTOGRAPHS = SKIMAGE_GRAY_PHOTOGRAPHS + SKIMAGE_COLOUR_PHOTOGRAPHS
 SKLEARN_PHOTOGRAPHS = ("china.jpg", "flower.jpg")
 #: views per photograph (the first is the picture as it is)
 PICTURE_VIEWS = 60
