@@ -215,7 +215,7 @@ class PictureCheck:
         if p is None or p <= self.threshold:
             return None
         return (
-            f"it looks like a photograph, not an MR scan (probability {p:.2f} > {self.threshold:.2f} from a check "
+            f"it looks like a photograph, not an MR scan (probability {p:.3f} > {self.threshold:.3f} from a check "
             "fitted to tell the training scans from photographs): its fine detail reads as texture, not as the "
             "thermal noise of an acquisition; if it is an MR image, assess the DICOM or NIfTI file the scanner wrote"
         )
