@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import time
 import zipfile
@@ -113,12 +114,19 @@ def test_huge_dicom_dimensions_are_refused_from_the_header(app, uploads):
     assert metrics["scan"] == "noisy_t1.nii.gz"
 
 
+def _files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder``; a folder the server removes while it is walked is skipped (``os.walk`` ignores
+    the error), where ``Path.rglob`` raised FileNotFoundError mid-walk (seen once in a fresh-clone run)."""
+    return [Path(root) / name for root, _dirs, files in os.walk(folder) for name in files]
+
+
 def _uploaded(app, names: set[str]) -> list[Path]:
-    return [p for p in app.gradio.rglob("*") if p.is_file() and p.name in names]
+    return [p for p in _files_under(app.gradio) if p.name in names]
 
 
 def _extracted(app) -> list[Path]:
-    return [p for p in app.tmpdir.rglob("*") if "mmrqa-upload-" in str(p)]
+    found = [Path(root) / name for root, dirs, files in os.walk(app.tmpdir) for name in (*dirs, *files)]
+    return [p for p in found if "mmrqa-upload-" in str(p)]
 
 
 def _gone_within(app, names: set[str], seconds: float) -> list[Path]:
