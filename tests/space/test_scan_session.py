@@ -145,7 +145,7 @@ def test_sweeper_deletes_uploads_after_the_grace_period_only(tmp_path, monkeypat
     sweeper.sweep()
     assert stranger.exists()  # still within its grace period
     deadline = time.monotonic() + 10
-    while stranger.exists() and time.monotonic() < deadline:
+    while (stranger.exists() or stranger.parent.exists()) and time.monotonic() < deadline:  # file, then its folder
         time.sleep(0.1)
     assert not stranger.exists() and not stranger.parent.exists()  # the file and its empty folder
     assert example.exists() and outside.exists()  # a bundled example and a file outside the upload folder stay
