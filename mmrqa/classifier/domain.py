@@ -112,8 +112,25 @@ THRESHOLD_QUANTILE = 0.995
 THRESHOLD_MARGIN = 1.5
 
 
+#: the keys of :func:`image_statistics`, in its order
+STATISTIC_NAMES = (
+    "distinct_levels",
+    "top_levels_share",
+    "negative_share",
+    "contrast",
+    "spectral_decay",
+    "roughness",
+    "flat_share",
+    "dark_ratio",
+    "noise_floor",
+    "coarse_slope",
+    "saturated_share",
+)
+
+
 def image_statistics(volume: Volume) -> dict[str, float]:
-    """Raw-intensity statistics behind :func:`image_rules` (computed on the classifier's grid)."""
+    """Raw-intensity statistics behind :func:`image_rules` (computed on the classifier's grid; keys
+    :data:`STATISTIC_NAMES`)."""
     data = np.asarray(volume.data, dtype=np.float64)
     flat = data.ravel()
     p1, p50, p99 = np.percentile(flat, [1, 50, 99])
@@ -234,12 +251,26 @@ def jpeg_blockiness(data: np.ndarray) -> float:
     return float(min(out))
 
 
+#: the modalities a file may state for an MR scan
+MR_MODALITIES = ("MR", "MRI")
+
+
+def stated_modality(*volumes: Volume) -> str:
+    """The modality the file says (``meta["modality"]`` of the first of ``volumes`` that has one), upper case, or
+    "" when none says it."""
+    for volume in volumes:
+        modality = str(volume.meta.get("modality") or "").upper()
+        if modality:
+            return modality
+    return ""
+
+
 def image_rules(volume: Volume, stats: dict[str, float] | None = None, native: Volume | None = None) -> str | None:
     """Why ``volume`` cannot be an MR magnitude image, or None when no rule excludes it. ``volume`` is the scan on
     the classifier's grid; ``native`` the same scan at its full size (default: ``volume``), for the JPEG rule."""
     native = volume if native is None else native
-    modality = str(native.meta.get("modality") or volume.meta.get("modality") or "").upper()
-    if modality and modality not in ("MR", "MRI"):
+    modality = stated_modality(native, volume)
+    if modality and modality not in MR_MODALITIES:
         return f"the file says modality {modality}, not MR"
     chroma = float(volume.meta.get("chroma") or 0.0)
     if chroma > MAX_CHROMA:

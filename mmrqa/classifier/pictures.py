@@ -42,11 +42,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from mmrqa.classifier.domain import STATISTIC_NAMES, statistics_rules
 from mmrqa.classifier.trees import TreeEnsemble
 from mmrqa.volume import Volume
 
@@ -91,20 +91,11 @@ FOLDS = 5
 PHOTOGRAPH, MR = "photograph", "mr"
 
 
-@lru_cache(maxsize=1)
-def statistic_names() -> tuple[str, ...]:
-    """The image statistics the check reads beside the classifier's features (those of ``image_statistics``)."""
-    from mmrqa.classifier.domain import image_statistics
-
-    probe = Volume(np.arange(32 * 32, dtype=np.float32).reshape(32, 32, 1), (1.0,) * 3, np.eye(4), {})
-    return tuple(image_statistics(probe))
-
-
 def check_features() -> list[str]:
     """The check's inputs, in order: the classifier's features, then the image statistics."""
     from mmrqa.classifier.features import feature_names
 
-    return [*feature_names(), *statistic_names()]
+    return [*feature_names(), *STATISTIC_NAMES]
 
 
 def design_photographs() -> dict[str, Path]:
@@ -167,7 +158,7 @@ def picture_rows(cache: Path | None = None, views: int = PICTURE_VIEWS) -> list[
     cache = CACHE_DIR if cache is None else cache
     rows: list[dict[str, object]] = []
     for name, path in design_photographs().items():
-        key = repr((PICTURE_RECIPE_VERSION, views, name, path.stat().st_size, feature_names(), statistic_names()))
+        key = repr((PICTURE_RECIPE_VERSION, views, name, path.stat().st_size, feature_names(), STATISTIC_NAMES))
         stored = cache / f"picture-{name.replace(' ', '_')}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.tsv"
         if stored.is_file():
             rows += read_rows(stored)
@@ -203,7 +194,7 @@ class PictureCheck:
         dataset's metrics without the image: the check needs the image)."""
         from mmrqa.classifier.features import feature_matrix
 
-        if any(name not in values for name in statistic_names()):
+        if any(name not in values for name in STATISTIC_NAMES):
             return None
         return float(photograph_probability(self.head, feature_matrix([values], self.features))[0])
 
@@ -231,24 +222,23 @@ def photograph_probability(head: TreeEnsemble, x: np.ndarray) -> np.ndarray:
 def fit_picture_check(mr_rows: list[dict], pictures: list[dict], seed: int = 0, folds: int = FOLDS) -> PictureCheck:
     """The check fitted on every MR row and picture row the rules let through, its threshold from out-of-fold
     scores (module docstring) and the out-of-fold figures behind it in ``validation``."""
-    from mmrqa.classifier.domain import statistics_rules
     from mmrqa.classifier.features import feature_matrix
-    from mmrqa.classifier.model import fit_head
+    from mmrqa.classifier.model import fit_head, fold_of
 
     features = check_features()
     mr = [r for r in mr_rows if statistics_rules(r) is None]
     pics = [r for r in pictures if statistics_rules(r) is None]
     x = feature_matrix(mr + pics, features)
     y = np.array([MR] * len(mr) + [PHOTOGRAPH] * len(pics))
-    fold = np.concatenate([_deal([str(r["scan"]) for r in mr], folds), _deal([str(r["scan"]) for r in pics], folds)])
+    fold = np.concatenate([fold_of(np.array([r["scan"] for r in rows]), folds) for rows in (mr, pics)])
     oof = np.empty(len(x))
     for k in range(folds):
         held = fold == k
         oof[held] = photograph_probability(fit_head(x[~held], y[~held], seed), x[held])
     is_mr = y == MR
-    clean = np.array([r["kind"] == "none" and _is_single_picture(r) for r in mr] + [False] * len(pics), dtype=bool)
-    threshold = max(MIN_THRESHOLD, float(np.quantile(oof[clean], 1.0 - MAX_CLEAN_FLAGGED)))
     single = np.array([_is_single_picture(r) for r in mr + pics], dtype=bool)
+    clean = single & is_mr & np.array([r["kind"] == "none" for r in mr + pics], dtype=bool)
+    threshold = max(MIN_THRESHOLD, float(np.quantile(oof[clean], 1.0 - MAX_CLEAN_FLAGGED)))
     flagged = oof > threshold
     as_is = np.array([r["view"] == 0 for r in pics], dtype=bool)
     report = {
@@ -264,13 +254,6 @@ def fit_picture_check(mr_rows: list[dict], pictures: list[dict], seed: int = 0, 
         "oof_pictures_as_they_are_caught": f"{int(flagged[~is_mr][as_is].sum())}/{int(as_is.sum())}",
     }
     return PictureCheck(fit_head(x, y, seed), features, threshold, report)
-
-
-def _deal(groups: list[str], folds: int) -> np.ndarray:
-    """Fold of each row: its group's rank among the sorted distinct groups, modulo ``folds``."""
-    names = sorted(set(groups))
-    rank = {g: i % folds for i, g in enumerate(names)}
-    return np.array([rank[g] for g in groups], dtype=int)
 
 
 def _is_single_picture(values: dict) -> bool:

@@ -79,7 +79,7 @@ def classify(
     features: dict[str, float] | None = None,
 ) -> Verdict:
     """The verdict on ``volume`` (``report``: its full-size default metrics, reused when the scan is small)."""
-    from mmrqa.classifier.domain import image_rules, image_statistics
+    from mmrqa.classifier.domain import MR_MODALITIES, image_rules, image_statistics, stated_modality
     from mmrqa.classifier.features import decimate, scan_features
 
     model = model or load_model()
@@ -89,7 +89,7 @@ def classify(
     if reason is not None:
         return Verdict(False, reason)
     values = features if features is not None else scan_features(volume, report, small)
-    says_mr = str(volume.meta.get("modality") or "").upper() in ("MR", "MRI")
+    says_mr = stated_modality(volume, small) in MR_MODALITIES
     return decide(model, {**values, **stats}, check_picture=not says_mr)
 
 

@@ -17,10 +17,12 @@ from mmrqa.classifier import classify
 from mmrqa.classifier.domain import (
     MAX_JPEG_BLOCKINESS,
     MAX_PICTURE_SHORT_SIDE,
+    STATISTIC_NAMES,
     image_rules,
     image_statistics,
     jpeg_blockiness,
     size_rule,
+    stated_modality,
     statistics_rules,
 )
 from mmrqa.classifier.features import decimate
@@ -186,6 +188,19 @@ def test_every_training_scan_and_a_sample_of_its_views_pass_the_rules():
         for v in (0, VIEWS, VIEWS + CLEAN_ONLY_VIEWS - 1):  # one corrupted-table view, two clean-only views
             view = make_view(volume, np.random.default_rng(_seed(RECIPE_VERSION, scan.name, v)), scan.template)
             assert image_rules(view) is None, (scan.name, v, image_rules(view))
+
+
+def test_statistic_names_are_the_keys_image_statistics_gives_in_order():
+    """The photograph check's inputs and its cache key are named by ``STATISTIC_NAMES``: it must be what
+    ``image_statistics`` returns, on a 2D picture and on a volume."""
+    for volume in (_array(_blob()), Volume(np.random.default_rng(0).random((24, 20, 6)), (1.0,) * 3, np.eye(4), {})):
+        assert tuple(image_statistics(decimate(volume))) == STATISTIC_NAMES
+
+
+def test_stated_modality_reads_the_first_volume_that_says_one():
+    said, silent = Volume(np.ones((4, 4, 1)), (1.0,) * 3, np.eye(4), {"modality": "mr"}), _array(np.ones((4, 4)))
+    assert stated_modality(silent, said) == "MR" and stated_modality(silent) == ""
+    assert stated_modality(Volume(silent.data, silent.spacing, silent.affine, {"modality": "CT"}), said) == "CT"
 
 
 def test_rules_skip_a_statistic_an_older_table_lacks():

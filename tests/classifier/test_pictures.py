@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mmrqa.classifier import classify
-from mmrqa.classifier.domain import image_rules
+from mmrqa.classifier.domain import STATISTIC_NAMES, image_rules
 from mmrqa.classifier.features import MAX_SIDE, decimate
 from mmrqa.classifier.model import load_model
 from mmrqa.classifier.pictures import (
@@ -21,7 +21,6 @@ from mmrqa.classifier.pictures import (
     check_features,
     fit_picture_check,
     picture_view,
-    statistic_names,
 )
 from mmrqa.io import load_volume
 from mmrqa.volume import Volume
@@ -148,7 +147,7 @@ def test_fit_picture_check_thresholds_on_held_out_groups_and_round_trips(tmp_pat
     pictures are caught, and a saved model gives the same probabilities back."""
     from mmrqa.classifier.domain import statistics_rules
 
-    assert set(INSIDE_THE_RULES) == set(statistic_names()) and statistics_rules(INSIDE_THE_RULES) is None
+    assert set(INSIDE_THE_RULES) == set(STATISTIC_NAMES) and statistics_rules(INSIDE_THE_RULES) is None
     rng = np.random.default_rng(0)
     mr = [r for s in range(6) for r in _rows(30, f"scan{s}", 0.0, rng, "none")]
     pictures = [r for s in range(6) for r in _rows(20, f"photo{s}", 3.0, rng, PHOTOGRAPH)]
@@ -159,7 +158,7 @@ def test_fit_picture_check_thresholds_on_held_out_groups_and_round_trips(tmp_pat
     assert check.reason(pictures[0]) is not None and "photograph" in check.reason(pictures[0])
     assert check.reason(mr[0]) is None
     assert check.reason({**pictures[0], "is_2d": 0.0}) is None  # a volume is never a photograph
-    without_stats = {k: v for k, v in pictures[0].items() if k not in statistic_names()}
+    without_stats = {k: v for k, v in pictures[0].items() if k not in STATISTIC_NAMES}
     assert check.probability(without_stats) is None  # a dataset's metrics alone: the check is skipped
 
     from dataclasses import replace
