@@ -5,6 +5,7 @@
     python -m mmrqa.classifier.benchmark --clean DIR --json out.json
     python -m mmrqa.classifier.benchmark --clean DIR --shipped    # the shipped model as it is: no refit, minutes
     python -m mmrqa.classifier.benchmark --shipped --clean-share 0.8   # ... assuming 80% of the scans are clean
+    python -m mmrqa.classifier.benchmark --calibration-folds 6   # the recipe, calibrated on 6 folds instead of 3
 
 With ``--clean DIR`` every scan of the folder gets the views and simulated artifacts of the training recipe
 (:mod:`mmrqa.classifier.data`); each of them is held out in turn, all its variants together, while a model is
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from mmrqa.classifier.card import kind_table
 from mmrqa.classifier.data import CACHE_DIR, build_table, folder_scans, real_scans
+from mmrqa.classifier.model import CALIBRATION_FOLDS
 from mmrqa.classifier.validation import (
     judge_scans,
     leave_one_scan_out,
@@ -98,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="ablation: comma-separated features to leave out (with or without --without-relative)",
     )
+    parser.add_argument(
+        "--calibration-folds",
+        type=int,
+        default=CALIBRATION_FOLDS,
+        help=f"grouped folds of each fold's training scans for its temperatures and decision rule (the recipe: "
+        f"{CALIBRATION_FOLDS})",
+    )
     parser.add_argument("--only", default=None, help="comma-separated scans to test (held out in turn); default all")
     parser.add_argument(
         "--shipped",
@@ -124,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.clean_share is not None and not args.shipped:
         parser.error("--clean-share goes with --shipped (a refitted fold chooses its own prior)")
     if args.shipped:
-        if args.without_relative or args.drop or args.decision != "cv":
+        if args.without_relative or args.drop or args.decision != "cv" or args.calibration_folds != CALIBRATION_FOLDS:
             parser.error("--shipped judges with the shipped model as it is: no ablation or decision mode")
         return _shipped(packaged, extra, test_names, args, start)
     rows = build_table(packaged + extra, args.cache)
@@ -146,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     tested_scans = [s for s in packaged + extra if test_names is None or s.name in test_names]
     natives = {scan.name: native_row(scan.load()) for scan in tested_scans}
     predictions = leave_one_scan_out(
-        rows, test_scans=test_names, seed=args.seed, natives=natives, decision=args.decision, features=features
+        rows,
+        test_scans=test_names,
+        seed=args.seed,
+        natives=natives,
+        decision=args.decision,
+        features=features,
+        folds=args.calibration_folds,
     )
     heading = f"{len(rows)} rows from {len(packaged) + len(extra)} scans; tested (held out in turn)"
     _report(predictions, heading, args.json, start)

@@ -76,7 +76,9 @@ def render_card(model, rows: list[dict]) -> str:
         "The verdict of `MMRQAPipeline.metrics_only()` and `mmrqa assess` without a model: is the scan an MR image like",
         "those it was fitted on, is it clean or which artifact does it carry, how severe, and how sure it is.",
         f"Refit: `{prov.get('script', 'python -m mmrqa.classifier.fit')} --seed {prov.get('seed', 0)}`"
-        f" ({prov.get('date', '?')}, Python {prov.get('python', '?')}).",
+        f" ({prov.get('date', '?')}, Python {prov.get('python', '?')}"
+        + "".join(f", {name} {v}" for name, v in prov.get("packages", {}).items())
+        + ").",
         "",
         "## Model",
         "",

@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "date": datetime.date.today().isoformat(),
             "python": platform.python_version(),
+            "packages": _versions(FITTING_PACKAGES),
             "rows": len(rows),
             "scans": {s.name: s.path for s in scans},
             "trained_on": trained,
@@ -124,6 +125,24 @@ def _test_scans(model, tests: list, rows: list[dict]) -> dict | None:
         return None
     predictions = judge_scans(model, tests, rows)
     return {"scans": [s.name for s in tests], "scores": score(predictions), "per_kind": per_kind(predictions)}
+
+
+#: the packages whose versions can change a refit's arrays: the features (numpy, scipy), the photograph views
+#: (Pillow's Lanczos shrink, scikit-image's and scikit-learn's pictures) and the trees (scikit-learn)
+FITTING_PACKAGES = ("numpy", "scipy", "scikit-learn", "scikit-image", "pillow")
+
+
+def _versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Installed version of each package ("absent" when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in packages:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    return found
 
 
 def _table_key(rows: list[dict]) -> str:

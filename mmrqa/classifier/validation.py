@@ -50,7 +50,11 @@ def arrays(rows: Sequence[dict], features: Sequence[str] | None = None):
 
 
 def fit_rows(
-    rows: Sequence[dict], seed: int = 0, decision: str = "cv", features: Sequence[str] | None = None
+    rows: Sequence[dict],
+    seed: int = 0,
+    decision: str = "cv",
+    features: Sequence[str] | None = None,
+    folds: int = CALIBRATION_FOLDS,
 ) -> SignalModel:
     """The model of the recipe fitted on ``rows``: heads on every row, temperatures cross-fitted. Its decision rule
     (``meta["decision"]``) is chosen on the same out-of-fold predictions of the rows' own scans
@@ -60,9 +64,9 @@ def fit_rows(
         raise ValueError(f"unknown decision mode {decision!r}")
     features = list(features or feature_names())
     x, labels, groups = arrays(rows, features)
-    model, oof = fit_model(x, labels, groups, features, seed=seed)
+    model, oof = fit_model(x, labels, groups, features, seed=seed, folds=folds)
     if decision == "cv":
-        model.meta["decision"] = decision_from(model, oof, labels)
+        model.meta["decision"] = decision_from(model, oof, labels, folds)
     return model
 
 
@@ -73,7 +77,7 @@ CONFIDENCE_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
 KIND_PRECISION = 0.8
 
 
-def decision_from(model: SignalModel, oof: OutOfFold, labels: dict) -> dict:
+def decision_from(model: SignalModel, oof: OutOfFold, labels: dict, folds: int = CALIBRATION_FOLDS) -> dict:
     """The decision rule read off the out-of-fold predictions ``oof`` of the training rows (each by heads that never
     saw its scan), calibrated by ``model``'s temperatures; ``labels`` the rows' labels.
 
@@ -87,7 +91,7 @@ def decision_from(model: SignalModel, oof: OutOfFold, labels: dict) -> dict:
     grades = oof.classes["severity"]
     p_severity = oof.proba("severity", model.temperature["severity"])
     severe = np.array([severe_signature(dict(zip(grades, row, strict=True))) for row in p_severity])
-    source = f"out-of-fold predictions ({CALIBRATION_FOLDS} grouped folds of the training scans)"
+    source = f"out-of-fold predictions ({folds} grouped folds of the training scans)"
     return _rule(p_none, artifact, oof.classes["artifact"], labels, source, severe)
 
 
@@ -137,15 +141,17 @@ def leave_one_scan_out(
     natives: dict[str, dict] | None = None,
     decision: str = "cv",
     features: Sequence[str] | None = None,
+    folds: int = CALIBRATION_FOLDS,
 ) -> list[dict]:
-    """Held-out predictions of every row of every test scan (default: every scan), one fold per test scan.
+    """Held-out predictions of every row of every test scan (default: every scan), one fold per test scan; each
+    fold's model is calibrated on ``folds`` grouped folds of its training scans.
 
     ``natives`` (scan -> :func:`native_row`): the scan as it is, judged by the same fold's model too (``native``
     True in its prediction)."""
     scans = sorted({str(r["scan"]) for r in rows})
     out = []
     for k, test in enumerate(test_scans or scans):
-        model = fit_rows([r for r in rows if r["scan"] != test], seed, decision, features)
+        model = fit_rows([r for r in rows if r["scan"] != test], seed, decision, features, folds)
         logger.info("fold %d/%d: test %s", k + 1, len(test_scans or scans), test)
         out += judge_scan(model, test, rows, (natives or {}).get(test))
     return out

@@ -202,6 +202,38 @@ def test_temperatures_are_fitted_on_scans_the_heads_never_saw():
     assert np.allclose(oof.raw["artifact"][rows & held], alone.raw(x[rows & held]))
 
 
+def test_the_number_of_calibration_folds_reaches_the_decision_rule():
+    """``fit_rows(..., folds=k)`` (the benchmark's ``--calibration-folds``) cross-fits on k grouped folds and says so in
+    the decision rule it chooses; the shipped model cannot be judged with another number (nothing is refitted)."""
+    pytest.importorskip("sklearn")
+    from mmrqa.classifier.benchmark import main as benchmark
+    from mmrqa.classifier.validation import fit_rows
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for s in range(8):
+        for j in range(30):
+            kind = ("none", "noise", "blur")[j % 3]
+            values = {name: float(rng.normal()) for name in feature_names()}
+            values["hf_noise"] += 3.0 * (kind == "noise")
+            values["sharpness"] -= 3.0 * (kind == "blur")
+            severity = "none" if kind == "none" else ("moderate", "severe")[j % 2]
+            rows.append({"scan": f"scan{s}", "view": j, "kind": kind, "severity": severity, **values})
+    model = fit_rows(rows, seed=0, folds=4)
+    assert "(4 grouped folds" in model.meta["decision"]["chosen_on"]
+    with pytest.raises(SystemExit) as refused:
+        benchmark(["--shipped", "--calibration-folds", "6"])
+    assert refused.value.code == 2
+
+
+def test_the_refit_records_the_versions_that_can_change_its_arrays():
+    from mmrqa.classifier.fit import FITTING_PACKAGES, _versions
+
+    found = _versions(("numpy", "no-such-package-mmrqa"))
+    assert found == {"numpy": np.__version__, "no-such-package-mmrqa": "absent"}
+    assert {"numpy", "scikit-learn", "pillow"} <= set(FITTING_PACKAGES)
+
+
 def test_shipped_model_decides_from_features_alone():
     model = load_model()
     verdict = decide(model, {name: float("nan") for name in feature_names()})
