@@ -32,7 +32,9 @@ MIN_CONFIDENCE = 0.5
 #: Share of clean scans among those a user assesses, the prior of the presence head's "none". The head is fitted with
 #: balanced classes (a prior of 0.5); scans sent to QC are mostly acceptable (clinical and research QC reject about
 #: 5-20%), so its odds are multiplied by CLEAN_PRIOR / (1 - CLEAN_PRIOR) (Bayes' rule for a change of prior, Saerens
-#: et al. 2002, Neural Computation 14:21). Set a priori, not fitted: 0.8.
+#: et al. 2002, Neural Computation 14:21). This value is the fallback, set a priori: a fitted model carries the prior its
+#: recipe chose on out-of-fold scores (``meta["decision"]``, :func:`decision_rule`; the shipped model's: 0.9), and
+#: ``mmrqa assess --clean-share`` overrides both.
 CLEAN_PRIOR = 0.8
 SEVERITY_ORDER = ("none", "mild", "moderate", "severe")
 DRIVERS = 3
