@@ -134,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clean-share goes with --shipped (a refitted fold chooses its own prior)")
     if args.shipped:
         if args.without_relative or args.drop or args.decision != "cv" or args.calibration_folds != CALIBRATION_FOLDS:
-            parser.error("--shipped judges with the shipped model as it is: no ablation or decision mode")
+            parser.error(
+                "--shipped judges with the shipped model as it is: no ablation, decision mode or calibration folds"
+            )
         return _shipped(packaged, extra, test_names, args, start)
     rows = build_table(packaged + extra, args.cache)
     from mmrqa.classifier.features import feature_names
