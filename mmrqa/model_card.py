@@ -9,7 +9,6 @@ the text (``ModelCard(str(card))``, ``huggingface_hub.metadata_load``).
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import math
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from mmrqa.errors import InvalidArgumentError
 from mmrqa.fileio import write_text_atomic
+from mmrqa.versions import installed_versions
 
 # huggingface_hub's card classes (~0.7 s) are imported where a card is rendered.
 
@@ -84,13 +84,7 @@ def _is_hub_id(name: str) -> bool:
 
 
 def _library_versions() -> str:
-    found = []
-    for lib in _LIBRARIES:
-        try:
-            found.append(f"{lib} {importlib.metadata.version(lib)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return ", ".join(found)
+    return ", ".join(f"{lib} {v}" for lib, v in installed_versions(_LIBRARIES).items() if v is not None)
 
 
 def render_model_card(

@@ -35,6 +35,7 @@ FLOORS: dict[str, int] = {
     "mmrqa.fileio": 0,
     "mmrqa.console": 0,
     "mmrqa.hub": 0,
+    "mmrqa.versions": 0,
     # floor 1: reading scans, measuring them, corrupting them; the sample scans
     "mmrqa.io": 1,
     "mmrqa.metrics": 1,

@@ -134,15 +134,9 @@ FITTING_PACKAGES = ("numpy", "scipy", "scikit-learn", "scikit-image", "pillow")
 
 def _versions(packages: tuple[str, ...]) -> dict[str, str]:
     """Installed version of each package ("absent" when it is not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from mmrqa.versions import installed_versions
 
-    found = {}
-    for name in packages:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
+    return {name: v or "absent" for name, v in installed_versions(packages).items()}
 
 
 def _table_key(rows: list[dict]) -> str:

@@ -114,19 +114,21 @@ def test_huge_dicom_dimensions_are_refused_from_the_header(app, uploads):
     assert metrics["scan"] == "noisy_t1.nii.gz"
 
 
-def _files_under(folder: Path) -> list[Path]:
-    """Every file under ``folder``; a folder the server removes while it is walked is skipped (``os.walk`` ignores
-    the error), where ``Path.rglob`` raised FileNotFoundError mid-walk (seen once in a fresh-clone run)."""
-    return [Path(root) / name for root, _dirs, files in os.walk(folder) for name in files]
+def _under(folder: Path, folders: bool = False) -> list[Path]:
+    """Every file (and with ``folders`` every folder) under ``folder``; a folder the server removes while it is walked
+    is skipped (``os.walk`` ignores the error), where ``Path.rglob`` raised FileNotFoundError mid-walk (seen once in a
+    fresh-clone run)."""
+    return [
+        Path(root) / name for root, dirs, files in os.walk(folder) for name in ((*dirs, *files) if folders else files)
+    ]
 
 
 def _uploaded(app, names: set[str]) -> list[Path]:
-    return [p for p in _files_under(app.gradio) if p.name in names]
+    return [p for p in _under(app.gradio) if p.name in names]
 
 
 def _extracted(app) -> list[Path]:
-    found = [Path(root) / name for root, dirs, files in os.walk(app.tmpdir) for name in (*dirs, *files)]
-    return [p for p in found if "mmrqa-upload-" in str(p)]
+    return [p for p in _under(app.tmpdir, folders=True) if "mmrqa-upload-" in str(p)]
 
 
 def _gone_within(app, names: set[str], seconds: float) -> list[Path]:
